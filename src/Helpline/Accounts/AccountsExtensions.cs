@@ -1,0 +1,66 @@
+using Helpline.Data;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+
+namespace Helpline.Accounts;
+
+public static class AccountsExtensions
+{
+    public const string SupervisorPolicy = "Supervisor";
+    public const string AdminPolicy = "Admin";
+
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services
+            .AddIdentity<StaffUser, IdentityRole>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.SignIn.RequireConfirmedAccount = false;
+                options.Password.RequiredLength = 12;
+                options.Password.RequiredUniqueChars = 5;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddEntityFrameworkStores<HelplineDb>()
+            .AddDefaultTokenProviders();
+
+        builder.Services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/sign-in";
+            cookie.LogoutPath = "/sign-out";
+            cookie.AccessDeniedPath = "/access-denied";
+            cookie.Cookie.Name = "helpline.staff";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(10);
+            cookie.SlidingExpiration = true;
+            // Scripts and the hub get status codes, not a sign-in page.
+            cookie.Events.OnRedirectToLogin = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status403Forbidden);
+        });
+
+        // Everything requires signed-in staff unless it opts out with AllowAnonymous.
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.All).Build())
+            .AddPolicy(SupervisorPolicy, policy => policy.RequireRole(Roles.Supervisor, Roles.Admin))
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
+        return builder;
+    }
+
+    private static Task Deny(HttpContext context, string redirectUri, int statusCode)
+    {
+        if (IsForScripts(context.Request))
+        {
+            context.Response.StatusCode = statusCode;
+            return Task.CompletedTask;
+        }
+        context.Response.Redirect(redirectUri);
+        return Task.CompletedTask;
+    }
+
+    private static bool IsForScripts(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") ||
+        request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,23 @@
+namespace Helpline.Audit;
+
+/// <summary>
+/// Who read, exported or changed which record, and when. Append-only: the context refuses
+/// to update or delete these rows, and so does the database (triggers in the migration).
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+
+    /// <summary>Staff user id, or null for the system (webhooks, jobs).</summary>
+    public string? UserId { get; set; }
+    public string? UserName { get; set; }
+
+    /// <summary>What happened, e.g. <c>contact.viewed</c>.</summary>
+    public required string Action { get; set; }
+
+    public long? ContactId { get; set; }
+
+    /// <summary>Free text without caller details.</summary>
+    public string? Details { get; set; }
+}

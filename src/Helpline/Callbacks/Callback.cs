@@ -1,0 +1,52 @@
+using Helpline.Contacts;
+
+namespace Helpline.Callbacks;
+
+/// <summary>
+/// A promised call back. The database is the truth about every callback; the background job
+/// only makes it happen on time and re-checks this row when it runs.
+/// </summary>
+public sealed class Callback
+{
+    public long Id { get; set; }
+
+    public long ContactId { get; set; }
+    public Contact? Contact { get; set; }
+
+    public long CallerId { get; set; }
+    public Caller? Caller { get; set; }
+
+    public CallbackStatus Status { get; set; }
+
+    /// <summary>When the callback should enter the queue (UTC).</summary>
+    public DateTime DueAt { get; set; }
+
+    /// <summary>IANA time zone the window is expressed in (the caller's).</summary>
+    public required string TimeZone { get; set; }
+
+    /// <summary>Earliest local time of day the caller may be called.</summary>
+    public TimeOnly WindowStartLocal { get; set; }
+
+    /// <summary>Latest local time of day the caller may be called.</summary>
+    public TimeOnly WindowEndLocal { get; set; }
+
+    public int Attempts { get; set; }
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Id of the background job that will fire it, when one is scheduled.</summary>
+    public string? JobId { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? LastAttemptAt { get; set; }
+}
+
+public enum CallbackStatus
+{
+    Scheduled = 1,
+    Due = 2,
+    InProgress = 3,
+    Completed = 4,
+    Missed = 5,
+    Cancelled = 6,
+}

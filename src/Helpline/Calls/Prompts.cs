@@ -1,0 +1,99 @@
+using Helpline.Contacts;
+using Twilio.TwiML.Voice;
+
+namespace Helpline.Calls;
+
+/// <summary>What the caller hears, in English and Spanish. Everything after "3" is in Spanish.</summary>
+public sealed record Prompts(
+    Say.LanguageEnum Language,
+    string Welcome,
+    string CrisisNotice,
+    string Menu,
+    string NotUnderstood,
+    string Connecting,
+    string ConnectingCrisis,
+    string ClosedNow,
+    string OpensAgain,
+    string NoOpeningKnown,
+    string VoicemailOffer,
+    string VoicemailThanks,
+    string NoVoicemailLeft,
+    string WithheldNoCallback,
+    string PlaceInLine,
+    string QueueUnavailable,
+    string Goodbye)
+{
+    /// <summary>
+    /// Version of the voicemail prompt's consent wording ("we may call you back at this number").
+    /// Stored as the evidence of a voicemail caller's consent; change it whenever that wording changes.
+    /// </summary>
+    public const string VoicemailConsentVersion = "voicemail-callback-2026-11";
+
+    public static readonly Prompts English = new(
+        Say.LanguageEnum.EnUs,
+        Welcome: "Thank you for calling {0}.",
+        CrisisNotice: "If someone has overdosed or is in danger, hang up and call 9 1 1. If you are in crisis, press 9 at any time to reach the crisis line, or call or text 9 8 8.",
+        Menu: "If you are calling for yourself, press 1. If you are calling about someone you love, press 2. To reach the crisis line now, press 9.",
+        NotUnderstood: "Sorry, I didn't get that.",
+        Connecting: "Thank you. Please stay on the line. A caring advisor will be with you as soon as possible.",
+        ConnectingCrisis: "Connecting you to the crisis line now. Please stay on the line.",
+        ClosedNow: "Our advisors are not available right now.",
+        OpensAgain: "We open again {0}.",
+        NoOpeningKnown: "We do not know yet when we open again.",
+        VoicemailOffer: "Please leave your first name and a short message after the tone, then hang up. By leaving a message, you agree that we may call you back at this number.",
+        VoicemailThanks: "Thank you. We will call you back at this number when we are open. Goodbye.",
+        NoVoicemailLeft: "We did not get a message. Please call again. Goodbye.",
+        WithheldNoCallback: "Your number is hidden, so we cannot call you back. Please call again when we are open, or press 9 for the crisis line.",
+        PlaceInLine: "You are number {0} in line. Please stay on the line.",
+        QueueUnavailable: "We are sorry, we cannot put you through right now.",
+        Goodbye: "Goodbye.");
+
+    public static readonly Prompts Spanish = new(
+        Say.LanguageEnum.EsMx,
+        Welcome: "Gracias por llamar a {0}.",
+        CrisisNotice: "Si alguien tuvo una sobredosis o está en peligro, cuelgue y llame al 9 1 1. Si está en crisis, oprima 9 en cualquier momento para comunicarse con la línea de crisis, o llame o envíe un mensaje de texto al 9 8 8.",
+        Menu: "Si llama por usted, oprima 1. Si llama por un ser querido, oprima 2. Para comunicarse ahora con la línea de crisis, oprima 9.",
+        NotUnderstood: "Disculpe, no le entendí.",
+        Connecting: "Gracias. Por favor, permanezca en la línea. Un consejero le atenderá lo antes posible.",
+        ConnectingCrisis: "Le estamos comunicando con la línea de crisis. Por favor, permanezca en la línea.",
+        ClosedNow: "Nuestros consejeros no están disponibles en este momento.",
+        OpensAgain: "Volvemos a abrir {0}.",
+        NoOpeningKnown: "Todavía no sabemos cuándo volveremos a abrir.",
+        VoicemailOffer: "Por favor, deje su nombre y un breve mensaje después del tono, y luego cuelgue. Al dejar un mensaje, acepta que le devolvamos la llamada a este número.",
+        VoicemailThanks: "Gracias. Le devolveremos la llamada a este número cuando estemos abiertos. Adiós.",
+        NoVoicemailLeft: "No recibimos ningún mensaje. Por favor, vuelva a llamar. Adiós.",
+        WithheldNoCallback: "Su número está oculto, así que no podemos devolverle la llamada. Por favor, llame de nuevo cuando estemos abiertos, u oprima 9 para la línea de crisis.",
+        PlaceInLine: "Usted es el número {0} en la fila. Por favor, permanezca en la línea.",
+        QueueUnavailable: "Lo sentimos, no podemos comunicarle en este momento.",
+        Goodbye: "Adiós.");
+
+    /// <summary>The menu's invitation to Spanish speakers, said in Spanish inside the English menu.</summary>
+    public const string SpanishOption = "Para español, oprima 3.";
+
+    public static Prompts For(CallerLanguage language) => language == CallerLanguage.Spanish ? Spanish : English;
+
+    /// <summary>"today at 8:00 AM", "tomorrow at 9:00 AM", "on Monday at 8:00 AM" (or the Spanish equivalents).</summary>
+    public string When(DateTime nowLocal, DateTime openingLocal)
+    {
+        var days = openingLocal.Date.Subtract(nowLocal.Date).Days;
+        if (Language == Say.LanguageEnum.EsMx)
+        {
+            var culture = System.Globalization.CultureInfo.GetCultureInfo("es-MX");
+            var time = openingLocal.ToString("H:mm", culture);
+            return days switch
+            {
+                0 => $"hoy a las {time}",
+                1 => $"mañana a las {time}",
+                _ => $"el {openingLocal.ToString("dddd", culture)} a las {time}",
+            };
+        }
+        var en = System.Globalization.CultureInfo.GetCultureInfo("en-US");
+        var at = openingLocal.ToString("h:mm tt", en);
+        return days switch
+        {
+            0 => $"today at {at}",
+            1 => $"tomorrow at {at}",
+            _ => $"on {openingLocal.ToString("dddd", en)} at {at}",
+        };
+    }
+}

@@ -1,0 +1,495 @@
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Disclosure;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Twilio.TwiML;
+using Twilio.TwiML.Voice;
+using HttpMethod = Twilio.Http.HttpMethod;
+using Task = System.Threading.Tasks.Task;
+
+namespace Helpline.Calls;
+
+/// <summary>
+/// Twilio's voice webhooks: the inbound call, its menu, after-hours voicemail, the wait loop and the
+/// status callbacks. Every route here is guarded by <see cref="Telephony.TwilioSignatureMiddleware"/>.
+/// </summary>
+public static class VoiceApi
+{
+    /// <summary>The one Twilio queue that holds waiting callers; the order that matters is ours, in the database.</summary>
+    internal const string TwilioQueueName = "helpline";
+
+    public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
+    {
+        // Twilio signs its requests instead of signing in; antiforgery has no place here.
+        var voice = app.MapGroup("/twilio/voice").AllowAnonymous().DisableAntiforgery();
+        voice.MapPost("/incoming", Incoming);
+        voice.MapPost("/menu", Menu);
+        voice.MapPost("/after-hours", AfterHoursKey);
+        voice.MapPost("/voicemail", Voicemail);
+        voice.MapPost("/wait", Wait);
+        voice.MapPost("/queue-result", QueueResult);
+        voice.MapPost("/status", Status);
+        return app;
+    }
+
+    internal sealed record Voice(
+        HttpRequest Request,
+        HelplineDb Db,
+        HelplineTime Time,
+        OpeningHours Hours,
+        IOptions<HelplineOptions> Helpline,
+        IOptions<DisclosureOptions> Disclosure,
+        ILogger<Voice> Log);
+
+    internal static async Task<IResult> Incoming([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+
+        var contact = await FindOrCreateContactAsync(v, call);
+        var now = v.Time.UtcNow;
+        if (!v.Hours.IsOpen(now))
+            return Twiml(AfterHours(v, Prompts.English, canCallBack: !contact.CallerIdWithheld, offerSpanish: true));
+        return Twiml(Greeting(v, Prompts.English, attempt: 1));
+    }
+
+    internal static async Task<IResult> Menu([AsParameters] Voice v, int attempt = 1)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is null)
+            return Twiml(new VoiceResponse().Redirect(Url("/twilio/voice/incoming"), method: HttpMethod.Post));
+
+        var prompts = Prompts.For(contact.Language);
+        switch (call.Digits)
+        {
+            case "9":
+                return Twiml(await TransferToCrisisLineAsync(v, contact, prompts));
+            case "3" when contact.Language == CallerLanguage.English:
+                await SwitchToSpanishAsync(v, contact);
+                return Twiml(Greeting(v, Prompts.Spanish, attempt: 1));
+            case "1":
+                return Twiml(await EnqueueAsync(v, contact, ContactFor.Self, prompts));
+            case "2":
+                return Twiml(await EnqueueAsync(v, contact, ContactFor.LovedOne, prompts));
+            default:
+                // No digit or a wrong one: say the menu once more, then take the caller as calling for themselves.
+                return attempt < 2
+                    ? Twiml(Greeting(v, prompts, attempt: 2))
+                    : Twiml(await EnqueueAsync(v, contact, ContactFor.Self, prompts));
+        }
+    }
+
+    internal static async Task<IResult> AfterHoursKey([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is null)
+            return Twiml(new VoiceResponse().Redirect(Url("/twilio/voice/incoming"), method: HttpMethod.Post));
+
+        var prompts = Prompts.For(contact.Language);
+        switch (call.Digits)
+        {
+            case "9":
+                return Twiml(await TransferToCrisisLineAsync(v, contact, prompts));
+            case "3" when contact.Language == CallerLanguage.English:
+                await SwitchToSpanishAsync(v, contact);
+                return Twiml(AfterHours(v, Prompts.Spanish, canCallBack: !contact.CallerIdWithheld, offerSpanish: false));
+            default:
+                return Twiml(AfterHours(v, prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, repeat: true));
+        }
+    }
+
+    internal static async Task<IResult> Voicemail([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.Include(c => c.Caller).SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is null)
+            return Twiml(new VoiceResponse().Hangup());
+
+        var prompts = Prompts.For(contact.Language);
+        if (call.RecordingUrl is null || call.RecordingDuration is not > 0 || contact.Caller is null)
+        {
+            // Nothing recorded (or nobody to call back): end the call and leave no promise behind.
+            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.EndedInMenu).SetProperty(c => c.EndedAt, v.Time.UtcNow));
+            return Twiml(Say(new VoiceResponse(), prompts, prompts.NoVoicemailLeft).Hangup());
+        }
+
+        if (contact.Status == ContactStatus.InMenu)
+        {
+            var now = v.Time.UtcNow;
+            var caller = contact.Caller;
+            await using var transaction = await v.Db.Database.BeginTransactionAsync();
+            contact.Channel = ContactChannel.Voicemail;
+            contact.Status = ContactStatus.AwaitingCallback;
+            contact.RecordingUrl = call.RecordingUrl;
+            contact.RecordingSid = call.RecordingSid;
+            contact.RecordingSeconds = call.RecordingDuration;
+            contact.EndedAt = now;
+            contact.UpdatedAt = now;
+            v.Db.Consents.Add(new Consent
+            {
+                CallerId = caller.Id,
+                ContactId = contact.Id,
+                Kind = ConsentKind.CallBack,
+                Granted = true,
+                TextVersion = Prompts.VoicemailConsentVersion,
+                Source = ConsentSource.Voicemail,
+                RecordedAt = now,
+            });
+            var due = CallbackWindow.FirstDueTime(now, caller.TimeZone, CallbackWindow.Earliest, CallbackWindow.Latest, v.Hours) ?? now;
+            v.Db.Callbacks.Add(new Callback
+            {
+                ContactId = contact.Id,
+                CallerId = caller.Id,
+                Status = CallbackStatus.Scheduled,
+                DueAt = due,
+                TimeZone = caller.TimeZone,
+                WindowStartLocal = CallbackWindow.Earliest,
+                WindowEndLocal = CallbackWindow.Latest,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactUpdated, ContactId = contact.Id });
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+            v.Log.LogInformation("Voicemail on call {CallSid} became contact {ContactId} with a callback due at {DueAt:o}", call.CallSid, contact.Id, due);
+        }
+        return Twiml(Say(new VoiceResponse(), prompts, prompts.VoicemailThanks).Hangup());
+    }
+
+    /// <summary>Twilio's wait loop while the caller is in its queue: the place in line as *our* queue orders it.</summary>
+    internal static async Task<IResult> Wait([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        var response = new VoiceResponse();
+        if (contact is { Status: ContactStatus.Waiting, QueuedAt: { } queuedAt })
+        {
+            var ahead = await v.Db.Contacts.CountAsync(c => c.Status == ContactStatus.Waiting && c.Id != contact.Id &&
+                (c.Priority > contact.Priority ||
+                 (c.Priority == contact.Priority && (c.QueuedAt < queuedAt || (c.QueuedAt == queuedAt && c.Id < contact.Id)))));
+            var prompts = Prompts.For(contact.Language);
+            Say(response, prompts, string.Format(prompts.PlaceInLine, ahead + 1));
+        }
+        return Twiml(response.Pause(length: 20));
+    }
+
+    /// <summary>The Enqueue action: how the caller's time in Twilio's queue ended.</summary>
+    internal static async Task<IResult> QueueResult([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is null)
+            return Twiml(new VoiceResponse());
+
+        switch (call.QueueResult)
+        {
+            case "hangup":
+                await AbandonAsync(v, contact, call.QueueTime);
+                return Twiml(new VoiceResponse());
+            case "error" or "system-error" or "queue-full":
+                // Never an endless loop: the caller is offered a voicemail (or told, if we cannot call back).
+                v.Log.LogWarning("Twilio could not hold call {CallSid} in the queue: {QueueResult}", call.CallSid, call.QueueResult);
+                await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.InMenu));
+                return Twiml(AfterHours(v, Prompts.For(contact.Language), canCallBack: !contact.CallerIdWithheld, offerSpanish: false, queueUnavailable: true));
+            default:
+                return Twiml(new VoiceResponse());
+        }
+    }
+
+    /// <summary>
+    /// The call status callback. A late or out-of-order callback (lower SequenceNumber) never moves a
+    /// contact backwards; a callback for a call we do not know is acknowledged and ignored.
+    /// </summary>
+    internal static async Task<IResult> Status([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is null)
+            return Results.NoContent();
+
+        var sequence = call.SequenceNumber ?? contact.LastCallSequence + 1;
+        var ended = call.CallStatus is "completed" or "busy" or "failed" or "no-answer" or "canceled";
+        if (ended && contact.Status == ContactStatus.Waiting)
+        {
+            await AbandonAsync(v, contact, queueSeconds: null, sequence);
+        }
+        else if (ended && contact.Status == ContactStatus.InMenu)
+        {
+            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu && c.LastCallSequence < sequence)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.EndedInMenu)
+                    .SetProperty(c => c.EndedAt, v.Time.UtcNow)
+                    .SetProperty(c => c.LastCallSequence, sequence));
+        }
+        else
+        {
+            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.LastCallSequence < sequence)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastCallSequence, sequence));
+        }
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// One contact per CallSid, however often and however concurrently Twilio retries: the unique
+    /// index on CallSid settles it, and the loser of a race reads the winner's row.
+    /// </summary>
+    private static async Task<Contact> FindOrCreateContactAsync(Voice v, VoiceWebhook call)
+    {
+        var existing = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (existing is not null)
+            return existing;
+
+        var now = v.Time.UtcNow;
+        var number = CallerNumbers.CallableE164(call.From);
+        var caller = number is null ? null : await FindOrCreateCallerAsync(v, number, call.CallerName, now);
+        var stamp = v.Time.Stamp(now);
+        var contact = new Contact
+        {
+            CallerId = caller?.Id,
+            CallerIdWithheld = caller is null,
+            Channel = ContactChannel.Phone,
+            Status = ContactStatus.InMenu,
+            Language = CallerLanguage.English,
+            Region = call.FromState,
+            CallSid = call.CallSid,
+            DisclosureVersion = v.Disclosure.Value.Version,
+            CreatedAt = now,
+            UpdatedAt = now,
+            LocalDate = stamp.Date,
+            LocalHour = stamp.Hour,
+            LocalDayOfWeek = stamp.DayOfWeek,
+        };
+
+        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        try
+        {
+            v.Db.Contacts.Add(contact);
+            await v.Db.SaveChangesAsync();
+            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactCreated, ContactId = contact.Id });
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        {
+            await transaction.RollbackAsync();
+            v.Db.ChangeTracker.Clear();
+            return await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid);
+        }
+        v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);
+        return contact;
+    }
+
+    private static async Task<Caller> FindOrCreateCallerAsync(Voice v, string e164, string? callerName, DateTime now)
+    {
+        var hash = v.Db.Protector.BlindIndex(e164);
+        var caller = await v.Db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
+        if (caller is not null)
+            return caller;
+
+        caller = new Caller
+        {
+            PhoneHash = hash,
+            PhoneNumber = e164,
+            Name = callerName,
+            TimeZone = CallerNumbers.TimeZoneOf(e164, v.Helpline.Value.TimeZone),
+            Language = CallerLanguage.English,
+            CreatedAt = now,
+        };
+        v.Db.Callers.Add(caller);
+        try
+        {
+            await v.Db.SaveChangesAsync();
+            return caller;
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        {
+            v.Db.ChangeTracker.Clear();
+            return await v.Db.Callers.SingleAsync(c => c.PhoneHash == hash);
+        }
+    }
+
+    private static async Task<VoiceResponse> EnqueueAsync(Voice v, Contact contact, ContactFor contactFor, Prompts prompts)
+    {
+        var now = v.Time.UtcNow;
+        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        var queued = await v.Db.Contacts
+            .Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ContactStatus.Waiting)
+                .SetProperty(c => c.For, contactFor)
+                .SetProperty(c => c.QueuedAt, c => c.QueuedAt ?? now)
+                .SetProperty(c => c.UpdatedAt, now));
+        if (queued == 1)
+        {
+            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactQueued, ContactId = contact.Id });
+            await v.Db.SaveChangesAsync();
+        }
+        await transaction.CommitAsync();
+
+        var response = Say(new VoiceResponse(), prompts, prompts.Connecting);
+        response.Enqueue(
+            name: TwilioQueueName,
+            action: Url("/twilio/voice/queue-result"),
+            method: HttpMethod.Post,
+            waitUrl: Url("/twilio/voice/wait"),
+            waitUrlMethod: HttpMethod.Post);
+        return response;
+    }
+
+    private static async Task<VoiceResponse> TransferToCrisisLineAsync(Voice v, Contact contact, Prompts prompts)
+    {
+        var now = v.Time.UtcNow;
+        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        var moved = await v.Db.Contacts
+            .Where(c => c.Id == contact.Id && (c.Status == ContactStatus.InMenu || c.Status == ContactStatus.Waiting))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ContactStatus.TransferredToCrisisLine)
+                .SetProperty(c => c.CrisisTransferredAt, now)
+                .SetProperty(c => c.EndedAt, now)
+                .SetProperty(c => c.UpdatedAt, now));
+        if (moved == 1)
+        {
+            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactUpdated, ContactId = contact.Id });
+            await v.Db.SaveChangesAsync();
+        }
+        await transaction.CommitAsync();
+        v.Log.LogInformation("Call {CallSid} (contact {ContactId}) transferred to the crisis line", contact.CallSid, contact.Id);
+
+        var response = Say(new VoiceResponse(), prompts, prompts.ConnectingCrisis);
+        response.Dial(number: v.Helpline.Value.CrisisLineNumber, timeout: 60);
+        return response;
+    }
+
+    private static async Task SwitchToSpanishAsync(Voice v, Contact contact)
+    {
+        contact.Language = CallerLanguage.Spanish;
+        contact.UpdatedAt = v.Time.UtcNow;
+        if (contact.CallerId is { } callerId)
+        {
+            await v.Db.Callers.Where(c => c.Id == callerId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Language, CallerLanguage.Spanish));
+        }
+        await v.Db.SaveChangesAsync();
+    }
+
+    private static async Task AbandonAsync(Voice v, Contact contact, int? queueSeconds, int? sequence = null)
+    {
+        var now = v.Time.UtcNow;
+        var waited = queueSeconds ?? (contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0);
+        var lastSequence = sequence ?? contact.LastCallSequence;
+        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        var abandoned = await v.Db.Contacts
+            .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.LastCallSequence <= lastSequence)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ContactStatus.Abandoned)
+                .SetProperty(c => c.WaitSeconds, waited)
+                .SetProperty(c => c.EndedAt, now)
+                .SetProperty(c => c.LastCallSequence, lastSequence)
+                .SetProperty(c => c.UpdatedAt, now));
+        if (abandoned == 1)
+        {
+            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactLeftQueue, ContactId = contact.Id });
+            await v.Db.SaveChangesAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    private static VoiceResponse Greeting(Voice v, Prompts prompts, int attempt)
+    {
+        var menuUrl = Url($"/twilio/voice/menu?attempt={attempt}");
+        var gather = Gather(menuUrl, timeoutSeconds: 6);
+        if (attempt == 1)
+        {
+            Say(gather, prompts, string.Format(prompts.Welcome, v.Helpline.Value.Name));
+            Say(gather, prompts, prompts == Prompts.Spanish ? v.Disclosure.Value.Spanish : v.Disclosure.Value.English);
+            Say(gather, prompts, prompts.CrisisNotice);
+        }
+        else
+        {
+            Say(gather, prompts, prompts.NotUnderstood);
+        }
+        Say(gather, prompts, prompts.Menu);
+        if (prompts == Prompts.English)
+            gather.Say(Prompts.SpanishOption, language: Twilio.TwiML.Voice.Say.LanguageEnum.EsMx);
+
+        var response = new VoiceResponse();
+        response.Append(gather);
+        // No key pressed: Twilio carries on here, and the menu handler repeats once, then defaults.
+        response.Redirect(menuUrl, method: HttpMethod.Post);
+        return response;
+    }
+
+    /// <summary>
+    /// Closed (or the queue is unavailable): the disclosure, when we open again, the crisis line on 9,
+    /// then a voicemail that becomes a callback, unless the caller ID is withheld.
+    /// </summary>
+    private static VoiceResponse AfterHours(Voice v, Prompts prompts, bool canCallBack, bool offerSpanish, bool repeat = false, bool queueUnavailable = false)
+    {
+        var gather = Gather(Url("/twilio/voice/after-hours"), timeoutSeconds: 2);
+        if (queueUnavailable)
+        {
+            Say(gather, prompts, prompts.QueueUnavailable);
+        }
+        else if (!repeat)
+        {
+            Say(gather, prompts, string.Format(prompts.Welcome, v.Helpline.Value.Name));
+            Say(gather, prompts, prompts == Prompts.Spanish ? v.Disclosure.Value.Spanish : v.Disclosure.Value.English);
+            Say(gather, prompts, prompts.ClosedNow);
+            var now = v.Time.UtcNow;
+            Say(gather, prompts, v.Hours.NextOpening(now) is { } opening
+                ? string.Format(prompts.OpensAgain, prompts.When(v.Time.ToLocal(now), v.Time.ToLocal(opening)))
+                : prompts.NoOpeningKnown);
+        }
+        Say(gather, prompts, prompts.CrisisNotice);
+        if (offerSpanish)
+            gather.Say(Prompts.SpanishOption, language: Twilio.TwiML.Voice.Say.LanguageEnum.EsMx);
+        if (!canCallBack)
+            Say(gather, prompts, prompts.WithheldNoCallback);
+
+        var response = new VoiceResponse();
+        response.Append(gather);
+        if (!canCallBack)
+            return Say(response, prompts, prompts.Goodbye).Hangup();
+
+        Say(response, prompts, prompts.VoicemailOffer);
+        response.Record(
+            action: Url("/twilio/voice/voicemail"),
+            method: HttpMethod.Post,
+            timeout: 5,
+            finishOnKey: "#",
+            maxLength: 180,
+            playBeep: true);
+        // Twilio goes on here when nothing was recorded.
+        return Say(response, prompts, prompts.NoVoicemailLeft).Hangup();
+    }
+
+    private static Gather Gather(Uri action, int timeoutSeconds) => new(
+        input: [Twilio.TwiML.Voice.Gather.InputEnum.Dtmf],
+        action: action,
+        method: HttpMethod.Post,
+        numDigits: 1,
+        timeout: timeoutSeconds,
+        actionOnEmptyResult: false);
+
+    private static VoiceResponse Say(VoiceResponse response, Prompts prompts, string text) => response.Say(text, language: prompts.Language);
+
+    private static Gather Say(Gather gather, Prompts prompts, string text) => gather.Say(text, language: prompts.Language);
+
+    private static Uri Url(string relative) => new(relative, UriKind.Relative);
+
+    private static IResult Twiml(VoiceResponse response) => Results.Content(response.ToString(), "application/xml");
+}

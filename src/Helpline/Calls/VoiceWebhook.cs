@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Helpline.Calls;
+
+/// <summary>
+/// The parameters Twilio posts to the voice webhooks, read defensively: a signed request can still
+/// be garbled, and garbled input must give a 4xx or harmless TwiML, never a 500.
+/// </summary>
+internal sealed partial record VoiceWebhook(
+    string CallSid,
+    string? From,
+    string? CallerName,
+    string? FromState,
+    string? Digits,
+    string? CallStatus,
+    int? SequenceNumber,
+    string? QueueResult,
+    int? QueueTime,
+    string? RecordingUrl,
+    string? RecordingSid,
+    int? RecordingDuration)
+{
+    public static bool TryRead(IFormCollection form, out VoiceWebhook call)
+    {
+        call = null!;
+        var sid = form["CallSid"].ToString();
+        if (!CallSidPattern().IsMatch(sid))
+            return false;
+        call = new VoiceWebhook(
+            sid,
+            Text(form, "From", 64),
+            Text(form, "CallerName", 64),
+            Text(form, "FromState", 64),
+            Text(form, "Digits", 32),
+            Text(form, "CallStatus", 32),
+            Number(form, "SequenceNumber"),
+            Text(form, "QueueResult", 32),
+            Number(form, "QueueTime"),
+            Url(form, "RecordingUrl"),
+            Text(form, "RecordingSid", 34),
+            Number(form, "RecordingDuration"));
+        return true;
+    }
+
+    public static IResult Garbled() => Results.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "Not a voice webhook",
+        detail: "CallSid is missing or is not a Twilio call SID.");
+
+    /// <summary>Trimmed text cut to a sane length; Twilio's values are short, a longer one is noise.</summary>
+    private static string? Text(IFormCollection form, string name, int maxLength)
+    {
+        var value = form[name].ToString().Trim();
+        if (value.Length == 0)
+            return null;
+        return value.Length <= maxLength ? value : value[..maxLength];
+    }
+
+    private static int? Number(IFormCollection form, string name) =>
+        int.TryParse(form[name].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static string? Url(IFormCollection form, string name)
+    {
+        var value = form[name].ToString();
+        return value.Length <= 1024 && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? uri.AbsoluteUri
+            : null;
+    }
+
+    [GeneratedRegex("^CA[0-9a-fA-F]{32}$")]
+    private static partial Regex CallSidPattern();
+}

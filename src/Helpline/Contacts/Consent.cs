@@ -1,0 +1,47 @@
+namespace Helpline.Contacts;
+
+/// <summary>
+/// A consent with its evidence: which text (version) the person agreed to, how, and when.
+/// Consents are appended; a withdrawal is a new row with <see cref="Granted"/> false.
+/// </summary>
+public sealed class Consent
+{
+    public long Id { get; set; }
+
+    public long CallerId { get; set; }
+    public Caller? Caller { get; set; }
+
+    /// <summary>The contact during which the consent was given, if any.</summary>
+    public long? ContactId { get; set; }
+
+    public ConsentKind Kind { get; set; }
+    public bool Granted { get; set; }
+
+    /// <summary>Version of the text the person saw or heard when agreeing.</summary>
+    public required string TextVersion { get; set; }
+
+    public ConsentSource Source { get; set; }
+    public DateTime RecordedAt { get; set; }
+}
+
+public enum ConsentKind
+{
+    /// <summary>May we call this number back.</summary>
+    CallBack = 1,
+    LeaveVoicemail = 2,
+    Text = 3,
+    SafeToCall = 4,
+    NeutralCallerId = 5,
+    NeutralVoicemail = 6,
+}
+
+public enum ConsentSource
+{
+    /// <summary>Given on the phone by leaving a voicemail after the callback prompt.</summary>
+    Voicemail = 1,
+    WebForm = 2,
+    /// <summary>Given on the phone by pressing a key in the menu or while waiting.</summary>
+    PhoneKeypad = 3,
+    /// <summary>Recorded by an advisor on the caller's spoken agreement.</summary>
+    Advisor = 4,
+}

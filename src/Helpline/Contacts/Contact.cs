@@ -1,0 +1,131 @@
+using Helpline.Accounts;
+
+namespace Helpline.Contacts;
+
+/// <summary>
+/// One attempt by a person to reach us: a call, a web-form request, a voicemail or a callback.
+/// Every contact sits in the one shared queue while it waits.
+/// </summary>
+public sealed class Contact
+{
+    public long Id { get; set; }
+
+    public long? CallerId { get; set; }
+    public Caller? Caller { get; set; }
+
+    /// <summary>True when the caller ID was withheld: such a contact is never offered a callback.</summary>
+    public bool CallerIdWithheld { get; set; }
+
+    public ContactChannel Channel { get; set; }
+    public ContactStatus Status { get; set; }
+    public ContactPriority Priority { get; set; }
+    public CallerLanguage Language { get; set; } = CallerLanguage.English;
+    public ContactFor For { get; set; }
+
+    /// <summary>US state (or region) the contact comes from, for referrals and reports.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Twilio's CallSid of the inbound call; unique, so retried webhooks make one contact.</summary>
+    public string? CallSid { get; set; }
+
+    /// <summary>The "who answers this line" disclosure version the person was given.</summary>
+    public string? DisclosureVersion { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>Helpline-local calendar date of <see cref="CreatedAt"/>; reports group by it.</summary>
+    public DateOnly LocalDate { get; set; }
+
+    /// <summary>Helpline-local hour (0-23) of <see cref="CreatedAt"/>.</summary>
+    public int LocalHour { get; set; }
+
+    public DayOfWeek LocalDayOfWeek { get; set; }
+
+    /// <summary>Place in line: when the person started waiting for us.</summary>
+    public DateTime? QueuedAt { get; set; }
+
+    public DateTime? AnsweredAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public DateTime? WrapUpEndedAt { get; set; }
+
+    public int? WaitSeconds { get; set; }
+    public int? TalkSeconds { get; set; }
+    public int? WrapUpSeconds { get; set; }
+
+    public string? AdvisorId { get; set; }
+    public StaffUser? Advisor { get; set; }
+
+    public Disposition? Disposition { get; set; }
+
+    /// <summary>Advisor's notes, encrypted at rest.</summary>
+    public string? Notes { get; set; }
+
+    /// <summary>Link to the voicemail recording, encrypted at rest.</summary>
+    public string? RecordingUrl { get; set; }
+    public string? RecordingSid { get; set; }
+    public int? RecordingSeconds { get; set; }
+
+    public DateTime? CrisisTransferredAt { get; set; }
+
+    /// <summary>Highest Twilio SequenceNumber applied, so late status callbacks never move a contact backwards.</summary>
+    public int LastCallSequence { get; set; } = -1;
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+public enum ContactChannel
+{
+    Phone = 1,
+    WebForm = 2,
+    Callback = 3,
+    Voicemail = 4,
+}
+
+public enum ContactStatus
+{
+    /// <summary>A phone caller hearing the disclosure and the menu.</summary>
+    InMenu = 1,
+    /// <summary>In the shared queue, waiting for an advisor.</summary>
+    Waiting = 2,
+    /// <summary>Taken by an advisor; the bridge is being set up.</summary>
+    Connecting = 3,
+    InProgress = 4,
+    WrapUp = 5,
+    Completed = 6,
+    /// <summary>Hung up while waiting in the queue.</summary>
+    Abandoned = 7,
+    /// <summary>Hung up before reaching the queue (during the disclosure or the menu).</summary>
+    EndedInMenu = 8,
+    TransferredToCrisisLine = 9,
+    /// <summary>Left a voicemail or asked for a callback that is scheduled.</summary>
+    AwaitingCallback = 10,
+    Missed = 11,
+    Cancelled = 12,
+}
+
+public enum ContactPriority
+{
+    Normal = 0,
+    Urgent = 1,
+}
+
+public enum ContactFor
+{
+    Unknown = 0,
+    Self = 1,
+    LovedOne = 2,
+}
+
+public enum Disposition
+{
+    InformationGiven = 1,
+    ReferredToTreatment = 2,
+    CrisisEscalated911 = 3,
+    CrisisEscalated988 = 4,
+    CallbackScheduled = 5,
+    Silent = 6,
+    HangUp = 7,
+    WrongNumber = 8,
+    Abusive = 9,
+    Other = 10,
+}

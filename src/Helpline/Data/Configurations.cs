@@ -1,0 +1,104 @@
+using Helpline.Accounts;
+using Helpline.Audit;
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Disclosure;
+using Helpline.Queue;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Helpline.Data;
+
+internal sealed class CallerConfiguration : IEntityTypeConfiguration<Caller>
+{
+    public void Configure(EntityTypeBuilder<Caller> caller)
+    {
+        caller.HasIndex(c => c.PhoneHash).IsUnique();
+        caller.Property(c => c.PhoneHash).HasMaxLength(64);
+        caller.Property(c => c.TimeZone).HasMaxLength(64);
+    }
+}
+
+internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
+{
+    public void Configure(EntityTypeBuilder<Contact> contact)
+    {
+        // One contact per inbound call however often Twilio retries: the database settles it.
+        contact.HasIndex(c => c.CallSid).IsUnique();
+        contact.Property(c => c.CallSid).HasMaxLength(34);
+        contact.Property(c => c.Region).HasMaxLength(64);
+        contact.Property(c => c.DisclosureVersion).HasMaxLength(64);
+        contact.Property(c => c.RecordingSid).HasMaxLength(34);
+        contact.HasIndex(c => new { c.Status, c.Priority, c.QueuedAt });
+        contact.HasIndex(c => new { c.LocalDate, c.Channel });
+        contact.HasIndex(c => c.CallerId);
+        contact.HasOne(c => c.Caller).WithMany().OnDelete(DeleteBehavior.Restrict);
+        contact.HasOne(c => c.Advisor).WithMany().HasForeignKey(c => c.AdvisorId).OnDelete(DeleteBehavior.Restrict);
+        contact.HasOne<DisclosureVersion>().WithMany().HasForeignKey(c => c.DisclosureVersion).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ConsentConfiguration : IEntityTypeConfiguration<Consent>
+{
+    public void Configure(EntityTypeBuilder<Consent> consent)
+    {
+        consent.HasOne(c => c.Caller).WithMany(c => c.Consents).OnDelete(DeleteBehavior.Cascade);
+        consent.HasOne<Contact>().WithMany().HasForeignKey(c => c.ContactId).OnDelete(DeleteBehavior.Restrict);
+        consent.Property(c => c.TextVersion).HasMaxLength(64);
+        consent.HasIndex(c => new { c.CallerId, c.Kind, c.RecordedAt });
+    }
+}
+
+internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
+{
+    public void Configure(EntityTypeBuilder<Callback> callback)
+    {
+        callback.HasOne(c => c.Contact).WithMany().OnDelete(DeleteBehavior.Restrict);
+        callback.HasOne(c => c.Caller).WithMany().OnDelete(DeleteBehavior.Restrict);
+        callback.Property(c => c.TimeZone).HasMaxLength(64);
+        callback.Property(c => c.JobId).HasMaxLength(64);
+        callback.HasIndex(c => new { c.Status, c.DueAt });
+        callback.HasIndex(c => c.CallerId);
+    }
+}
+
+internal sealed class StaffUserConfiguration : IEntityTypeConfiguration<StaffUser>
+{
+    public void Configure(EntityTypeBuilder<StaffUser> user)
+    {
+        user.Property(u => u.DisplayName).HasMaxLength(100);
+        user.Property(u => u.PresenceReason).HasMaxLength(100);
+        user.Property(u => u.DialNumber).HasMaxLength(32);
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> audit)
+    {
+        audit.Property(a => a.Action).HasMaxLength(64);
+        audit.Property(a => a.UserName).HasMaxLength(256);
+        audit.Property(a => a.Details).HasMaxLength(1000);
+        audit.HasIndex(a => a.At);
+        audit.HasIndex(a => new { a.ContactId, a.At });
+    }
+}
+
+internal sealed class QueueChangeConfiguration : IEntityTypeConfiguration<QueueChange>
+{
+    public void Configure(EntityTypeBuilder<QueueChange> change)
+    {
+        change.HasKey(c => c.Version);
+        change.Property(c => c.Version).ValueGeneratedOnAdd();
+        change.Property(c => c.Kind).HasMaxLength(32);
+    }
+}
+
+internal sealed class DisclosureVersionConfiguration : IEntityTypeConfiguration<DisclosureVersion>
+{
+    public void Configure(EntityTypeBuilder<DisclosureVersion> disclosure)
+    {
+        disclosure.HasKey(d => d.Version);
+        disclosure.Property(d => d.Version).HasMaxLength(64);
+    }
+}

@@ -1,0 +1,73 @@
+using Helpline.Data.Protection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Helpline.Data;
+
+public sealed class DatabaseOptions
+{
+    /// <summary>Apply pending migrations when the app starts (the single-machine default).</summary>
+    public bool ApplyMigrationsOnStart { get; set; } = true;
+}
+
+public static class DataExtensions
+{
+    public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database");
+        builder.Services.AddOptions<EncryptionOptions>().BindConfiguration("Encryption");
+
+        builder.Services.AddSingleton(sp => FieldKeyLoader.Load(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EncryptionOptions>>().Value,
+            builder.Environment.ContentRootPath,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
+        builder.Services.AddSingleton<FieldProtector>();
+
+        var connectionString = SqliteConnectionString(
+            builder.Configuration.GetConnectionString("Helpline") ?? "Data Source=App_Data/helpline.db",
+            builder.Environment.ContentRootPath);
+        builder.Services.AddDbContext<HelplineDb>(options => options
+            .UseSqlite(connectionString)
+            .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>());
+        return builder;
+    }
+
+    /// <summary>Resolves a relative SQLite file against the content root and makes sure its folder exists.</summary>
+    internal static string SqliteConnectionString(string connectionString, string contentRoot)
+    {
+        var csb = new SqliteConnectionStringBuilder(connectionString);
+        if (csb.DataSource is { Length: > 0 } file && file != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
+        {
+            csb.DataSource = Path.GetFullPath(file, contentRoot);
+            Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
+        }
+        // Writers wait for each other instead of failing at once with SQLITE_BUSY.
+        if (csb.DefaultTimeout < 30)
+            csb.DefaultTimeout = 30;
+        return csb.ToString();
+    }
+
+    /// <summary>Applies migrations (when configured) and puts the SQLite file in WAL mode.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
+        if (scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.ApplyMigrationsOnStart)
+            await db.Database.MigrateAsync();
+        if (db.Database.IsSqlite())
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the model without starting the app or reading any key.</summary>
+internal sealed class DesignTimeHelplineDbFactory : IDesignTimeDbContextFactory<HelplineDb>
+{
+    public HelplineDb CreateDbContext(string[] args) => new(
+        new DbContextOptionsBuilder<HelplineDb>()
+            .UseSqlite("Data Source=design-time.db")
+            .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>()
+            .Options,
+        new FieldProtector(FieldKeyRing.Generate()));
+}

@@ -1,0 +1,76 @@
+using Helpline.Accounts;
+using Helpline.Audit;
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Data.Protection;
+using Helpline.Disclosure;
+using Helpline.Queue;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Helpline.Data;
+
+/// <summary>
+/// The helpline's database: the source of truth for every contact and callback.
+/// Add a migration with:
+/// <c>dotnet ef migrations add NAME --project src/Helpline --output-dir Data/Migrations</c>
+/// </summary>
+public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtector protector)
+    : IdentityDbContext<StaffUser>(options)
+{
+    public FieldProtector Protector { get; } = protector;
+
+    public DbSet<Caller> Callers => Set<Caller>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<Consent> Consents => Set<Consent>();
+    public DbSet<Callback> Callbacks => Set<Callback>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<QueueChange> QueueChanges => Set<QueueChange>();
+    public DbSet<DisclosureVersion> DisclosureVersions => Set<DisclosureVersion>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(HelplineDb).Assembly);
+
+        builder.Entity<Caller>(caller =>
+        {
+            caller.Property(c => c.PhoneNumber).Encrypted(Protector, "Caller.PhoneNumber");
+            caller.Property(c => c.Name).Encrypted(Protector, "Caller.Name");
+        });
+        builder.Entity<Contact>(contact =>
+        {
+            contact.Property(c => c.Notes).Encrypted(Protector, "Contact.Notes");
+            contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
+        });
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RefuseAuditRewrites();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        RefuseAuditRewrites();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void RefuseAuditRewrites()
+    {
+        if (ChangeTracker.Entries<AuditEntry>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
+            throw new InvalidOperationException("The audit trail is append-only.");
+    }
+}
+
+/// <summary>
+/// The model holds value converters bound to this host's keys, so it is cached per key ring
+/// rather than once per process (tests run several hosts with different keys side by side).
+/// </summary>
+internal sealed class KeyRingModelCacheKeyFactory : IModelCacheKeyFactory
+{
+    public object Create(DbContext context, bool designTime) =>
+        context is HelplineDb db ? (context.GetType(), db.Protector.Keys, designTime) : (context.GetType(), designTime);
+}

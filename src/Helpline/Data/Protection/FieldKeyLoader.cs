@@ -1,0 +1,65 @@
+namespace Helpline.Data.Protection;
+
+public sealed class EncryptionOptions
+{
+    /// <summary>Path of the JSON key file (relative paths are under the content root).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Create the key file with fresh keys when it is missing. Development only by default.</summary>
+    public bool CreateKeyFileIfMissing { get; set; }
+
+    /// <summary>Keys given in configuration (e.g. <c>Encryption__Keys__k2026=base64</c>); merged with the file's.</summary>
+    public Dictionary<string, string> Keys { get; set; } = [];
+
+    public string? CurrentKeyId { get; set; }
+    public string? BlindIndexKey { get; set; }
+}
+
+/// <summary>Loads the field keys at start, refusing to run without them rather than inventing new ones.</summary>
+public static class FieldKeyLoader
+{
+    public static FieldKeyRing Load(EncryptionOptions options, string contentRoot, ILogger logger)
+    {
+        FieldKeyRing? fromFile = null;
+        string? path = null;
+        if (!string.IsNullOrWhiteSpace(options.KeyFile))
+        {
+            path = Path.GetFullPath(options.KeyFile, contentRoot);
+            if (File.Exists(path))
+            {
+                fromFile = FieldKeyRing.FromJson(File.ReadAllText(path), path);
+            }
+            else if (options.CreateKeyFileIfMissing && options.Keys.Count == 0)
+            {
+                fromFile = FieldKeyRing.Generate();
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, fromFile.ToJson());
+                if (!OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                logger.LogWarning("Created a new field-encryption key file at {KeyFile}. Back it up: without it the caller data in this database cannot be read.", path);
+            }
+        }
+
+        if (fromFile is null && options.Keys.Count == 0)
+        {
+            throw new InvalidOperationException(
+                "No field-encryption keys are configured, so caller data could not be protected. " +
+                "Set Encryption:KeyFile to an existing key file, or Encryption:Keys:<id>, Encryption:CurrentKeyId and Encryption:BlindIndexKey. " +
+                (path is null ? "" : $"The key file {path} does not exist. ") +
+                "See README, \"Keys\".");
+        }
+
+        var keys = fromFile is null
+            ? new Dictionary<string, byte[]>()
+            : fromFile.KeyIds.ToDictionary(id => id, id => { fromFile.TryGetKey(id, out var k); return k; });
+        foreach (var (id, value) in options.Keys)
+            keys[id] = Convert.FromBase64String(value);
+
+        var currentId = options.CurrentKeyId ?? fromFile?.CurrentKeyId
+            ?? throw new InvalidOperationException("Encryption:CurrentKeyId is required when keys come from configuration.");
+        var blindIndexKey = options.BlindIndexKey is { Length: > 0 } b ? Convert.FromBase64String(b)
+            : fromFile?.BlindIndexKey ?? throw new InvalidOperationException("Encryption:BlindIndexKey is required when keys come from configuration.");
+
+        return new FieldKeyRing(currentId, keys, blindIndexKey);
+    }
+}

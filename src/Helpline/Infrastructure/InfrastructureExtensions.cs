@@ -1,0 +1,67 @@
+using System.Net;
+using Helpline.Calls;
+using Helpline.Telephony;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Infrastructure;
+
+/// <summary>Wiring that belongs to no one feature: clock, options, proxies, pages, errors.</summary>
+public static class InfrastructureExtensions
+{
+    public static WebApplicationBuilder AddInfrastructure(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<HelplineOptions>().BindConfiguration("Helpline").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HelplineOptions>, HelplineOptionsValidator>();
+        builder.Services.AddSingleton<HelplineTime>();
+        builder.Services.AddSingleton<OpeningHours>();
+
+        builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRazorPages(options => options.RootDirectory = "/");
+
+        // Cookies and antiforgery tokens must outlive a restart.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Helpline")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(
+                builder.Configuration["DataProtection:KeysDirectory"] ?? "App_Data/dataprotection-keys",
+                builder.Environment.ContentRootPath)));
+
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var proxy in builder.Configuration.GetSection("ReverseProxy:KnownProxies").Get<string[]>() ?? [])
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            foreach (var network in builder.Configuration.GetSection("ReverseProxy:KnownNetworks").Get<string[]>() ?? [])
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        });
+
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+
+    public static WebApplication UseInfrastructure(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (!app.Environment.IsDevelopment())
+            app.UseHsts();
+        app.UseStaticFiles();
+        app.UseTwilioSignatures();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        return app;
+    }
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Helpline.Telephony;
+
+/// <summary>Section "Twilio".</summary>
+public sealed class TwilioOptions : IValidatableObject
+{
+    /// <summary>The account's SID (AC…); when set together with the token, the real REST API is used.</summary>
+    public string? AccountSid { get; set; }
+
+    /// <summary>
+    /// The account's auth token. Every request under /twilio/ must carry a signature made with it.
+    /// Development ships a development token; production sets <c>Twilio__AuthToken</c>.
+    /// </summary>
+    [Required(ErrorMessage = "Twilio:AuthToken is required: webhooks are checked with it (set Twilio__AuthToken).")]
+    public string AuthToken { get; set; } = "";
+
+    /// <summary>
+    /// The public URL Twilio calls, e.g. https://help.example.org. When set, signatures are checked
+    /// against it; otherwise against the request's own scheme and host (after trusted forwarded headers).
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(PublicBaseUrl) &&
+            !(Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.Query.Length == 0))
+        {
+            yield return new ValidationResult("Twilio:PublicBaseUrl must be an absolute http(s) URL without a query, e.g. https://help.example.org.", [nameof(PublicBaseUrl)]);
+        }
+    }
+}
