@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using Helpline.Accounts;
+using Helpline.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Helpline.Tests.Infrastructure;
+
+/// <summary>
+/// The app on a real SQLite file of its own, with test keys, a test Twilio token, a fake clock and
+/// every log line captured. Settings can be changed before the first request.
+/// </summary>
+public sealed class HelplineApp : WebApplicationFactory<Program>
+{
+    public const string AuthToken = "test-auth-token-0123456789";
+
+    /// <summary>Wednesday 25 November 2026, 10:00 in New York: the line is open.</summary>
+    public static readonly DateTimeOffset OpenTime = new(2026, 11, 25, 15, 0, 0, TimeSpan.Zero);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("helpline-tests-").FullName;
+
+    public HelplineApp()
+    {
+        Settings["ConnectionStrings:Helpline"] = $"Data Source={DatabasePath}";
+        Settings["DataProtection:KeysDirectory"] = Path.Combine(_directory, "dataprotection");
+        Settings["Encryption:KeyFile"] = "";
+        Settings["Encryption:CurrentKeyId"] = "test1";
+        Settings["Encryption:Keys:test1"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        Settings["Encryption:BlindIndexKey"] = Convert.ToBase64String(Enumerable.Range(101, 32).Select(i => (byte)i).ToArray());
+        Settings["Twilio:AuthToken"] = AuthToken;
+        Settings["Helpline:Name"] = "the Test Helpline";
+        Settings["Helpline:HotlineNumber"] = "+18005550100";
+        Settings["Helpline:CrisisLineNumber"] = "+18002738255";
+        Settings["Helpline:TimeZone"] = "America/New_York";
+        foreach (var day in Enum.GetNames<DayOfWeek>())
+            Settings[$"Helpline:OpeningHours:{day}"] = "08:00-22:00";
+        Settings["Disclosure:Version"] = "test-2026-11";
+        Settings["Disclosure:English"] = "This line is answered by trained advisors of a non-profit helpline. No treatment provider pays for your call.";
+        Settings["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro. Ningún proveedor de tratamiento paga por su llamada.";
+        Settings["Logging:LogLevel:Default"] = "Information";
+    }
+
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public string DatabasePath => Path.Combine(_directory, "helpline.db");
+
+    public FakeTimeProvider Clock { get; } = new(OpenTime);
+
+    public CapturedLogs Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // UseSetting, not ConfigureAppConfiguration: the app reads some settings while it is being built.
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<ILoggerProvider>(Logs);
+        });
+    }
+
+    /// <summary>A client that does not follow redirects, so tests see them.</summary>
+    public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public async Task<T> WithDbAsync<T>(Func<HelplineDb, Task<T>> read)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await read(scope.ServiceProvider.GetRequiredService<HelplineDb>());
+    }
+
+    public async Task CreateStaffAsync(string email, string password, string role, AdvisorLanguages languages = AdvisorLanguages.English)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+        var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = email, Languages = languages };
+        var created = await users.CreateAsync(user, password);
+        Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
+        await users.AddToRoleAsync(user, role);
+    }
+
+    /// <summary>POSTs form parameters to a /twilio/ route, signed as Twilio signs them.</summary>
+    public async Task<HttpResponseMessage> PostTwilioAsync(string pathAndQuery, IReadOnlyDictionary<string, string> form, HttpClient? client = null, string? signedUrl = null, string token = AuthToken)
+    {
+        client ??= CreateClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", TwilioSigning.Sign(token, signedUrl ?? "http://localhost" + pathAndQuery, form));
+        return await client.SendAsync(request);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open on this machine; the temp folder is cleaned by the OS.
+        }
+    }
+}
+
+/// <summary>Every log line the app writes, with the values of its structured state.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull
+        {
+            logs._lines.Enqueue($"{category} scope: {state}");
+            return null;
+        }
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            logs._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {values} | {exception}");
+        }
+    }
+}
