@@ -67,8 +67,16 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         });
     }
 
-    /// <summary>A client that does not follow redirects, so tests see them.</summary>
-    public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    /// <summary>
+    /// A browser on HTTPS (staff cookies are Secure outside Development) that does not follow
+    /// redirects, so tests see them.
+    /// </summary>
+    public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        BaseAddress = new Uri("https://localhost"),
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+    });
 
     public async Task<T> WithDbAsync<T>(Func<HelplineDb, Task<T>> read)
     {
