@@ -13,16 +13,19 @@ builder.AddDisclosure();
 
 var app = builder.Build();
 
-app.UseInfrastructure();
-
+app.ValidateSettings();
 await app.MigrateDatabaseAsync();
 await app.PublishDisclosureAsync();
 await app.SeedAccountsAsync();
+if (await app.RunCommandAsync(args) is { } exitCode)
+    return exitCode;
 
+app.UseInfrastructure();
 app.MapHealth();
 app.MapCalls();
 app.MapRazorPages();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -19,10 +19,13 @@ public static class CallbackWindow
         return local >= from && local < until;
     }
 
-    /// <summary>The first minute from <paramref name="fromUtc"/> when the line is open and the caller may be called.</summary>
-    public static DateTime? FirstDueTime(DateTime fromUtc, string callerTimeZone, TimeOnly start, TimeOnly end, OpeningHours hours)
+    /// <summary>
+    /// The first minute from <paramref name="fromUtc"/> when the caller may be called and, given
+    /// <paramref name="hours"/>, the line is open.
+    /// </summary>
+    public static DateTime? FirstDueTime(DateTime fromUtc, string callerTimeZone, TimeOnly start, TimeOnly end, OpeningHours? hours)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(callerTimeZone);
-        return OpeningHours.FirstMinute(fromUtc, t => Allows(t, zone, start, end) && hours.IsOpen(t));
+        return OpeningHours.FirstMinute(fromUtc, t => Allows(t, zone, start, end) && (hours is null || hours.IsOpen(t)));
     }
 }

@@ -145,7 +145,10 @@ public static class VoiceApi
                 Source = ConsentSource.Voicemail,
                 RecordedAt = now,
             });
-            var due = CallbackWindow.FirstDueTime(now, caller.TimeZone, CallbackWindow.Earliest, CallbackWindow.Latest, v.Hours) ?? now;
+            // If the line stays closed beyond the search horizon, the callback still waits for the caller's
+            // own hours; the callback job re-checks opening hours when it fires.
+            var due = CallbackWindow.FirstDueTime(now, caller.TimeZone, CallbackWindow.Earliest, CallbackWindow.Latest, v.Hours)
+                ?? CallbackWindow.FirstDueTime(now, caller.TimeZone, CallbackWindow.Earliest, CallbackWindow.Latest, hours: null)!.Value;
             v.Db.Callbacks.Add(new Callback
             {
                 ContactId = contact.Id,

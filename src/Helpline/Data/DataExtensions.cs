@@ -21,7 +21,7 @@ public static class DataExtensions
 
         builder.Services.AddSingleton(sp => FieldKeyLoader.Load(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EncryptionOptions>>().Value,
-            builder.Environment.ContentRootPath,
+            builder.Environment,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
         builder.Services.AddSingleton<FieldProtector>();
 
@@ -61,12 +61,17 @@ public static class DataExtensions
     }
 }
 
-/// <summary>Lets <c>dotnet ef</c> build the model without starting the app or reading any key.</summary>
+/// <summary>
+/// Lets <c>dotnet ef</c> build the model without starting the app or reading any key. It works on
+/// <c>ConnectionStrings__Helpline</c> from the environment, else the default file.
+/// </summary>
 internal sealed class DesignTimeHelplineDbFactory : IDesignTimeDbContextFactory<HelplineDb>
 {
     public HelplineDb CreateDbContext(string[] args) => new(
         new DbContextOptionsBuilder<HelplineDb>()
-            .UseSqlite("Data Source=design-time.db")
+            .UseSqlite(DataExtensions.SqliteConnectionString(
+                Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") ?? "Data Source=App_Data/helpline.db",
+                Directory.GetCurrentDirectory()))
             .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>()
             .Options,
         new FieldProtector(FieldKeyRing.Generate()));

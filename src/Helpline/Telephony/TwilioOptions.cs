@@ -5,7 +5,7 @@ namespace Helpline.Telephony;
 /// <summary>Section "Twilio".</summary>
 public sealed class TwilioOptions : IValidatableObject
 {
-    /// <summary>The account's SID (AC…); when set together with the token, the real REST API is used.</summary>
+    /// <summary>The account's SID (AC…), for calls the app makes through Twilio's REST API.</summary>
     public string? AccountSid { get; set; }
 
     /// <summary>
@@ -24,9 +24,9 @@ public sealed class TwilioOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!string.IsNullOrEmpty(PublicBaseUrl) &&
-            !(Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.Query.Length == 0))
+            !(Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.Query.Length == 0 && uri.AbsolutePath == "/"))
         {
-            yield return new ValidationResult("Twilio:PublicBaseUrl must be an absolute http(s) URL without a query, e.g. https://help.example.org.", [nameof(PublicBaseUrl)]);
+            yield return new ValidationResult("Twilio:PublicBaseUrl must be the scheme and host Twilio calls, without a path or query, e.g. https://help.example.org.", [nameof(PublicBaseUrl)]);
         }
     }
 }

@@ -5,7 +5,11 @@ public sealed class EncryptionOptions
     /// <summary>Path of the JSON key file (relative paths are under the content root).</summary>
     public string? KeyFile { get; set; }
 
-    /// <summary>Create the key file with fresh keys when it is missing. Development only by default.</summary>
+    /// <summary>
+    /// Create the key file with fresh keys when it is missing. Honoured in Development only: in
+    /// production a missing key file is far more likely a wrong path than a new installation, and
+    /// fresh keys would make the existing caller data unreadable.
+    /// </summary>
     public bool CreateKeyFileIfMissing { get; set; }
 
     /// <summary>Keys given in configuration (e.g. <c>Encryption__Keys__k2026=base64</c>); merged with the file's.</summary>
@@ -18,18 +22,19 @@ public sealed class EncryptionOptions
 /// <summary>Loads the field keys at start, refusing to run without them rather than inventing new ones.</summary>
 public static class FieldKeyLoader
 {
-    public static FieldKeyRing Load(EncryptionOptions options, string contentRoot, ILogger logger)
+    public static FieldKeyRing Load(EncryptionOptions options, IHostEnvironment environment, ILogger logger)
     {
+        var configured = options.Keys.Where(k => !string.IsNullOrWhiteSpace(k.Value)).ToDictionary();
         FieldKeyRing? fromFile = null;
         string? path = null;
         if (!string.IsNullOrWhiteSpace(options.KeyFile))
         {
-            path = Path.GetFullPath(options.KeyFile, contentRoot);
+            path = Path.GetFullPath(options.KeyFile, environment.ContentRootPath);
             if (File.Exists(path))
             {
                 fromFile = FieldKeyRing.FromJson(File.ReadAllText(path), path);
             }
-            else if (options.CreateKeyFileIfMissing && options.Keys.Count == 0)
+            else if (options.CreateKeyFileIfMissing && environment.IsDevelopment() && configured.Count == 0)
             {
                 fromFile = FieldKeyRing.Generate();
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -40,7 +45,7 @@ public static class FieldKeyLoader
             }
         }
 
-        if (fromFile is null && options.Keys.Count == 0)
+        if (fromFile is null && configured.Count == 0)
         {
             throw new InvalidOperationException(
                 "No field-encryption keys are configured, so caller data could not be protected. " +
@@ -52,7 +57,7 @@ public static class FieldKeyLoader
         var keys = fromFile is null
             ? new Dictionary<string, byte[]>()
             : fromFile.KeyIds.ToDictionary(id => id, id => { fromFile.TryGetKey(id, out var k); return k; });
-        foreach (var (id, value) in options.Keys)
+        foreach (var (id, value) in configured)
             keys[id] = Convert.FromBase64String(value);
 
         var currentId = options.CurrentKeyId ?? fromFile?.CurrentKeyId
