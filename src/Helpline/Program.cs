@@ -1,8 +1,11 @@
 using Helpline.Accounts;
 using Helpline.Calls;
+using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
+using Helpline.Queue;
+using Helpline.Telephony;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,6 +13,8 @@ builder.AddInfrastructure();
 builder.AddData();
 builder.AddAccounts();
 builder.AddDisclosure();
+builder.AddTelephony();
+builder.AddQueue();
 
 var app = builder.Build();
 
@@ -23,6 +28,9 @@ if (await app.RunCommandAsync(args) is { } exitCode)
 app.UseInfrastructure();
 app.MapHealth();
 app.MapCalls();
+app.MapBridge();
+app.MapQueue();
+app.MapContacts();
 app.MapRazorPages();
 
 await app.RunAsync();

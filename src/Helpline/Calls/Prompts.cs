@@ -20,6 +20,13 @@ public sealed record Prompts(
     string NoVoicemailLeft,
     string WithheldNoCallback,
     string PlaceInLine,
+    string ExpectedWait,
+    string ExpectedWaitOneMinute,
+    string CallbackOffer,
+    string CrisisWhileWaiting,
+    string CallbackThanks,
+    string AdvisorMissed,
+    string AdvisorWhisper,
     string QueueUnavailable,
     string Goodbye)
 {
@@ -28,6 +35,9 @@ public sealed record Prompts(
     /// Stored as the evidence of a voicemail caller's consent; change it whenever that wording changes.
     /// </summary>
     public const string VoicemailConsentVersion = "voicemail-callback-2026-11";
+
+    /// <summary>Version of the waiting caller's "press 1 to be called back" wording, stored as consent evidence.</summary>
+    public const string CallbackConsentVersion = "press1-callback-2026-11";
 
     public static readonly Prompts English = new(
         Say.LanguageEnum.EnUs,
@@ -44,7 +54,14 @@ public sealed record Prompts(
         VoicemailThanks: "Thank you. We will call you back at this number when we are open. Goodbye.",
         NoVoicemailLeft: "We did not get a message. Please call again. Goodbye.",
         WithheldNoCallback: "Your number is hidden, so we cannot call you back. Please call again when we are open, or press 9 for the crisis line.",
-        PlaceInLine: "You are number {0} in line. Please stay on the line.",
+        PlaceInLine: "You are number {0} in line.",
+        ExpectedWait: "The expected wait is about {0} minutes.",
+        ExpectedWaitOneMinute: "The expected wait is about one minute.",
+        CallbackOffer: "To hang up and be called back at this number, keeping your place in line, press 1.",
+        CrisisWhileWaiting: "For the crisis line, press 9. Otherwise, please stay on the line.",
+        CallbackThanks: "Thank you. You keep your place in line, and an advisor will call you back at this number. Goodbye.",
+        AdvisorMissed: "Sorry for the wait. You keep your place in line; the next advisor will be with you shortly.",
+        AdvisorWhisper: "Helpline call. Connecting you now.",
         QueueUnavailable: "We are sorry, we cannot put you through right now.",
         Goodbye: "Goodbye.");
 
@@ -63,7 +80,14 @@ public sealed record Prompts(
         VoicemailThanks: "Gracias. Le devolveremos la llamada a este número cuando estemos abiertos. Adiós.",
         NoVoicemailLeft: "No recibimos ningún mensaje. Por favor, vuelva a llamar. Adiós.",
         WithheldNoCallback: "Su número está oculto, así que no podemos devolverle la llamada. Por favor, llame de nuevo cuando estemos abiertos, u oprima 9 para la línea de crisis.",
-        PlaceInLine: "Usted es el número {0} en la fila. Por favor, permanezca en la línea.",
+        PlaceInLine: "Usted es el número {0} en la fila.",
+        ExpectedWait: "El tiempo de espera estimado es de unos {0} minutos.",
+        ExpectedWaitOneMinute: "El tiempo de espera estimado es de un minuto.",
+        CallbackOffer: "Para colgar y que le devolvamos la llamada a este número, sin perder su lugar en la fila, oprima 1.",
+        CrisisWhileWaiting: "Para la línea de crisis, oprima 9. Si no, por favor, permanezca en la línea.",
+        CallbackThanks: "Gracias. Conserva su lugar en la fila y un consejero le devolverá la llamada a este número. Adiós.",
+        AdvisorMissed: "Disculpe la espera. Conserva su lugar en la fila; el próximo consejero le atenderá en breve.",
+        AdvisorWhisper: "Llamada de Helpline. Le conectamos ahora.",
         QueueUnavailable: "Lo sentimos, no podemos comunicarle en este momento.",
         Goodbye: "Adiós.");
 

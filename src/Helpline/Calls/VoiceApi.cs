@@ -1,3 +1,4 @@
+using Helpline.Accounts;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data;
@@ -31,6 +32,7 @@ public static class VoiceApi
         voice.MapPost("/after-hours", AfterHoursKey);
         voice.MapPost("/voicemail", Voicemail);
         voice.MapPost("/wait", Wait);
+        voice.MapPost("/wait-key", WaitKey);
         voice.MapPost("/queue-result", QueueResult);
         voice.MapPost("/status", Status);
         return app;
@@ -43,6 +45,8 @@ public static class VoiceApi
         OpeningHours Hours,
         IOptions<HelplineOptions> Helpline,
         IOptions<DisclosureOptions> Disclosure,
+        IOptions<QueueOptions> Queue,
+        QueueEvents Events,
         ILogger<Voice> Log);
 
     internal static async Task<IResult> Incoming([AsParameters] Voice v)
@@ -161,30 +165,108 @@ public static class VoiceApi
                 CreatedAt = now,
                 UpdatedAt = now,
             });
-            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactUpdated, ContactId = contact.Id });
+            var change = v.Events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
             await v.Db.SaveChangesAsync();
             await transaction.CommitAsync();
+            await v.Events.PublishAsync(change);
             v.Log.LogInformation("Voicemail on call {CallSid} became contact {ContactId} with a callback due at {DueAt:o}", call.CallSid, contact.Id, due);
         }
         return Twiml(Say(new VoiceResponse(), prompts, prompts.VoicemailThanks).Hangup());
     }
 
-    /// <summary>Twilio's wait loop while the caller is in its queue: the place in line as *our* queue orders it.</summary>
+    /// <summary>
+    /// Twilio's wait loop while the caller is in its queue: the place in line as *our* queue orders
+    /// it and the expected wait, with 1 for a callback (keeping the place) and 9 for the crisis line,
+    /// listened for the whole interval. Past the longest wait, or with nobody signed in, the caller
+    /// is offered a voicemail instead: never an endless loop.
+    /// </summary>
     internal static async Task<IResult> Wait([AsParameters] Voice v)
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
         var contact = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
-        var response = new VoiceResponse();
-        if (contact is { Status: ContactStatus.Waiting, QueuedAt: { } queuedAt })
+        if (contact is not { Status: ContactStatus.Waiting, QueuedAt: { } queuedAt, QueueExit: QueueExit.None })
+            return Twiml(new VoiceResponse().Pause(length: 5));
+
+        var now = v.Time.UtcNow;
+        var prompts = Prompts.For(contact.Language);
+        var advisorsOn = await v.Db.Users.CountAsync(u => u.Presence != Presence.Offline);
+        if (advisorsOn == 0 || (now - queuedAt).TotalSeconds >= v.Queue.Value.LongestWaitSeconds)
         {
-            var ahead = await v.Db.Contacts.CountAsync(c => c.Status == ContactStatus.Waiting && c.Id != contact.Id &&
-                (c.Priority > contact.Priority ||
-                 (c.Priority == contact.Priority && (c.QueuedAt < queuedAt || (c.QueuedAt == queuedAt && c.Id < contact.Id)))));
-            var prompts = Prompts.For(contact.Language);
-            Say(response, prompts, string.Format(prompts.PlaceInLine, ahead + 1));
+            var marked = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.Voicemail).SetProperty(c => c.UpdatedAt, now));
+            var leave = Say(new VoiceResponse(), prompts, prompts.QueueUnavailable);
+            return Twiml(marked == 1 ? leave.Leave() : leave.Pause(length: 5));
         }
-        return Twiml(response.Pause(length: 20));
+
+        var ahead = await v.Db.Contacts.CountAsync(c => c.Status == ContactStatus.Waiting && c.Id != contact.Id &&
+            (c.Priority > contact.Priority ||
+             (c.Priority == contact.Priority && (c.QueuedAt < queuedAt || (c.QueuedAt == queuedAt && c.Id < contact.Id)))));
+        var minutes = await ExpectedWaitMinutesAsync(v, ahead + 1, advisorsOn, now);
+
+        var gather = Gather(Url("/twilio/voice/wait-key"), timeoutSeconds: 1);
+        Say(gather, prompts, string.Format(prompts.PlaceInLine, ahead + 1));
+        Say(gather, prompts, string.Format(minutes == 1 ? prompts.ExpectedWaitOneMinute : prompts.ExpectedWait, minutes));
+        if (!contact.CallerIdWithheld)
+            Say(gather, prompts, prompts.CallbackOffer);
+        Say(gather, prompts, prompts.CrisisWhileWaiting);
+        gather.Pause(length: v.Queue.Value.AnnouncementIntervalSeconds);
+        var response = new VoiceResponse();
+        response.Append(gather);
+        return Twiml(response);
+    }
+
+    /// <summary>A key pressed while waiting: 1 leaves Twilio's queue keeping the place in ours, 9 the crisis line.</summary>
+    internal static async Task<IResult> WaitKey([AsParameters] Voice v)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var contact = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (contact is not { Status: ContactStatus.Waiting })
+            return Twiml(new VoiceResponse().Pause(length: 1));
+
+        var now = v.Time.UtcNow;
+        var prompts = Prompts.For(contact.Language);
+        if (call.Digits == "1" && contact is { CallerIdWithheld: false, CallerId: { } callerId })
+        {
+            QueueChange change;
+            await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+            {
+                var kept = await v.Db.Contacts
+                    .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.Channel, ContactChannel.Callback)
+                        .SetProperty(c => c.QueueExit, QueueExit.Callback)
+                        .SetProperty(c => c.UpdatedAt, now));
+                if (kept == 0)
+                    return Twiml(new VoiceResponse().Pause(length: 1));
+                v.Db.Consents.Add(new Consent
+                {
+                    CallerId = callerId,
+                    ContactId = contact.Id,
+                    Kind = ConsentKind.CallBack,
+                    Granted = true,
+                    TextVersion = Prompts.CallbackConsentVersion,
+                    Source = ConsentSource.PhoneKeypad,
+                    RecordedAt = now,
+                });
+                change = v.Events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
+                await v.Db.SaveChangesAsync();
+                await transaction.CommitAsync();
+            }
+            await v.Events.PublishAsync(change);
+            v.Log.LogInformation("Caller on contact {ContactId} chose a callback, keeping their place", contact.Id);
+            return Twiml(new VoiceResponse().Leave());
+        }
+        if (call.Digits == "9")
+        {
+            await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.CrisisLine).SetProperty(c => c.UpdatedAt, now));
+            return Twiml(Say(new VoiceResponse(), prompts, prompts.ConnectingCrisis).Leave());
+        }
+        return Twiml(new VoiceResponse().Redirect(Url("/twilio/voice/wait"), method: HttpMethod.Post));
     }
 
     /// <summary>The Enqueue action: how the caller's time in Twilio's queue ended.</summary>
@@ -196,17 +278,28 @@ public static class VoiceApi
         if (contact is null)
             return Twiml(new VoiceResponse());
 
+        var prompts = Prompts.For(contact.Language);
         switch (call.QueueResult)
         {
             case "hangup":
                 await AbandonAsync(v, contact, call.QueueTime);
                 return Twiml(new VoiceResponse());
+            case "leave" when contact.QueueExit == QueueExit.Callback:
+                return Twiml(Say(new VoiceResponse(), prompts, prompts.CallbackThanks).Hangup());
+            case "leave" when contact.QueueExit == QueueExit.CrisisLine:
+                return Twiml(await TransferToCrisisLineAsync(v, contact, prompts, announce: false));
+            case "leave" when contact.QueueExit == QueueExit.Voicemail:
+                await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.InMenu));
+                await v.Events.PublishAsync(await RecordSavedAsync(v, QueueChangeKinds.ContactLeftQueue, contact.Id));
+                return Twiml(AfterHours(v, prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, queueUnavailable: true));
             case "error" or "system-error" or "queue-full":
                 // Never an endless loop: the caller is offered a voicemail (or told, if we cannot call back).
                 v.Log.LogWarning("Twilio could not hold call {CallSid} in the queue: {QueueResult}", call.CallSid, call.QueueResult);
                 await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.InMenu));
-                return Twiml(AfterHours(v, Prompts.For(contact.Language), canCallBack: !contact.CallerIdWithheld, offerSpanish: false, queueUnavailable: true));
+                await v.Events.PublishAsync(await RecordSavedAsync(v, QueueChangeKinds.ContactLeftQueue, contact.Id));
+                return Twiml(AfterHours(v, prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, queueUnavailable: true));
             default:
                 return Twiml(new VoiceResponse());
         }
@@ -226,9 +319,17 @@ public static class VoiceApi
 
         var sequence = call.SequenceNumber ?? contact.LastCallSequence + 1;
         var ended = call.CallStatus is "completed" or "busy" or "failed" or "no-answer" or "canceled";
-        if (ended && contact.Status == ContactStatus.Waiting)
+        if (ended && contact.Status == ContactStatus.Waiting && contact.QueueExit == QueueExit.None)
         {
             await AbandonAsync(v, contact, queueSeconds: null, sequence);
+        }
+        else if (ended && contact.Status == ContactStatus.Connecting && contact.CallSid == call.CallSid && contact.Channel == ContactChannel.Phone)
+        {
+            await CallerLeftWhileConnectingAsync(v, contact, sequence);
+        }
+        else if (ended && contact.Status == ContactStatus.InProgress)
+        {
+            await ConversationEndedAsync(v, contact.Id);
         }
         else if (ended && contact.Status == ContactStatus.InMenu)
         {
@@ -277,12 +378,13 @@ public static class VoiceApi
             LocalDayOfWeek = stamp.DayOfWeek,
         };
 
+        QueueChange created;
         await using var transaction = await v.Db.Database.BeginTransactionAsync();
         try
         {
             v.Db.Contacts.Add(contact);
             await v.Db.SaveChangesAsync();
-            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactCreated, ContactId = contact.Id });
+            created = v.Events.Record(QueueChangeKinds.ContactCreated, now, contact.Id);
             await v.Db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -292,6 +394,7 @@ public static class VoiceApi
             v.Db.ChangeTracker.Clear();
             return await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid);
         }
+        await v.Events.PublishAsync(created);
         v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);
         return contact;
     }
@@ -328,51 +431,69 @@ public static class VoiceApi
     private static async Task<VoiceResponse> EnqueueAsync(Voice v, Contact contact, ContactFor contactFor, Prompts prompts)
     {
         var now = v.Time.UtcNow;
-        await using var transaction = await v.Db.Database.BeginTransactionAsync();
-        var queued = await v.Db.Contacts
-            .Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ContactStatus.Waiting)
-                .SetProperty(c => c.For, contactFor)
-                .SetProperty(c => c.QueuedAt, c => c.QueuedAt ?? now)
-                .SetProperty(c => c.UpdatedAt, now));
-        if (queued == 1)
+        if (!await v.Db.Users.AnyAsync(u => u.Presence != Presence.Offline))
         {
-            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactQueued, ContactId = contact.Id });
-            await v.Db.SaveChangesAsync();
+            // Nobody is signed in to answer: no endless wait, a voicemail (or a goodbye) instead.
+            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.For, contactFor).SetProperty(c => c.UpdatedAt, now));
+            return AfterHours(v, prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, queueUnavailable: true);
         }
-        await transaction.CommitAsync();
 
-        var response = Say(new VoiceResponse(), prompts, prompts.Connecting);
-        response.Enqueue(
-            name: TwilioQueueName,
-            action: Url("/twilio/voice/queue-result"),
-            method: HttpMethod.Post,
-            waitUrl: Url("/twilio/voice/wait"),
-            waitUrlMethod: HttpMethod.Post);
-        return response;
+        QueueChange? queuedChange = null;
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        {
+            var queued = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Waiting)
+                    .SetProperty(c => c.For, contactFor)
+                    .SetProperty(c => c.QueuedAt, c => c.QueuedAt ?? now)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (queued == 1)
+            {
+                queuedChange = v.Events.Record(QueueChangeKinds.ContactQueued, now, contact.Id);
+                await v.Db.SaveChangesAsync();
+            }
+            await transaction.CommitAsync();
+        }
+        if (queuedChange is not null)
+            await v.Events.PublishAsync(queuedChange);
+
+        return EnqueueTwiml(Say(new VoiceResponse(), prompts, prompts.Connecting));
     }
 
-    private static async Task<VoiceResponse> TransferToCrisisLineAsync(Voice v, Contact contact, Prompts prompts)
+    internal static VoiceResponse EnqueueTwiml(VoiceResponse response) => response.Enqueue(
+        name: TwilioQueueName,
+        action: Url("/twilio/voice/queue-result"),
+        method: HttpMethod.Post,
+        waitUrl: Url("/twilio/voice/wait"),
+        waitUrlMethod: HttpMethod.Post);
+
+    private static async Task<VoiceResponse> TransferToCrisisLineAsync(Voice v, Contact contact, Prompts prompts, bool announce = true)
     {
         var now = v.Time.UtcNow;
-        await using var transaction = await v.Db.Database.BeginTransactionAsync();
-        var moved = await v.Db.Contacts
-            .Where(c => c.Id == contact.Id && (c.Status == ContactStatus.InMenu || c.Status == ContactStatus.Waiting))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ContactStatus.TransferredToCrisisLine)
-                .SetProperty(c => c.CrisisTransferredAt, now)
-                .SetProperty(c => c.EndedAt, now)
-                .SetProperty(c => c.UpdatedAt, now));
-        if (moved == 1)
+        QueueChange? change = null;
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
-            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactUpdated, ContactId = contact.Id });
-            await v.Db.SaveChangesAsync();
+            var moved = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && (c.Status == ContactStatus.InMenu || c.Status == ContactStatus.Waiting))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.TransferredToCrisisLine)
+                    .SetProperty(c => c.CrisisTransferredAt, now)
+                    .SetProperty(c => c.EndedAt, now)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (moved == 1)
+            {
+                change = v.Events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id);
+                await v.Db.SaveChangesAsync();
+            }
+            await transaction.CommitAsync();
         }
-        await transaction.CommitAsync();
+        if (change is not null)
+            await v.Events.PublishAsync(change);
         v.Log.LogInformation("Call {CallSid} (contact {ContactId}) transferred to the crisis line", contact.CallSid, contact.Id);
 
-        var response = Say(new VoiceResponse(), prompts, prompts.ConnectingCrisis);
+        var response = announce ? Say(new VoiceResponse(), prompts, prompts.ConnectingCrisis) : new VoiceResponse();
         response.Dial(number: v.Helpline.Value.CrisisLineNumber, timeout: 60);
         return response;
     }
@@ -394,21 +515,119 @@ public static class VoiceApi
         var now = v.Time.UtcNow;
         var waited = queueSeconds ?? (contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0);
         var lastSequence = sequence ?? contact.LastCallSequence;
-        await using var transaction = await v.Db.Database.BeginTransactionAsync();
-        var abandoned = await v.Db.Contacts
-            .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.LastCallSequence <= lastSequence)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, ContactStatus.Abandoned)
-                .SetProperty(c => c.WaitSeconds, waited)
-                .SetProperty(c => c.EndedAt, now)
-                .SetProperty(c => c.LastCallSequence, lastSequence)
-                .SetProperty(c => c.UpdatedAt, now));
-        if (abandoned == 1)
+        QueueChange? change = null;
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
-            v.Db.QueueChanges.Add(new QueueChange { At = now, Kind = QueueChangeKinds.ContactLeftQueue, ContactId = contact.Id });
-            await v.Db.SaveChangesAsync();
+            var abandoned = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.LastCallSequence <= lastSequence)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Abandoned)
+                    .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.EndedAt, now)
+                    .SetProperty(c => c.LastCallSequence, lastSequence)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (abandoned == 1)
+            {
+                change = v.Events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id);
+                await v.Db.SaveChangesAsync();
+            }
+            await transaction.CommitAsync();
         }
-        await transaction.CommitAsync();
+        if (change is not null)
+        {
+            await v.Events.PublishAsync(change);
+            v.Log.LogInformation("Contact {ContactId} abandoned after {Seconds} s waiting", contact.Id, waited);
+        }
+    }
+
+    /// <summary>The caller hung up while the advisor's phone was ringing: abandoned; the advisor is free again.</summary>
+    private static async Task CallerLeftWhileConnectingAsync(Voice v, Contact contact, int sequence)
+    {
+        var now = v.Time.UtcNow;
+        var waited = contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0;
+        var changes = new List<QueueChange>();
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        {
+            var abandoned = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Abandoned)
+                    .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.EndedAt, now)
+                    .SetProperty(c => c.LastCallSequence, sequence)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (abandoned == 0)
+                return;
+            changes.Add(v.Events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id));
+            if (contact.AdvisorId is { } advisorId)
+            {
+                await QueueTaking.SetPresenceAsync(v.Db, advisorId, Presence.Available, reason: null, now);
+                changes.Add(v.Events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+            }
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await v.Events.PublishAsync([.. changes]);
+        if (contact.AdvisorCallSid is { } advisorCall)
+        {
+            try
+            {
+                await v.Request.HttpContext.RequestServices.GetRequiredService<Telephony.ITelephonyGateway>().HangUpAsync(advisorCall);
+            }
+            catch (Telephony.TelephonyException)
+            {
+                // The advisor's phone stops ringing on its own; nothing else depends on it.
+            }
+        }
+    }
+
+    /// <summary>Either side hung up a connected call: talk time is recorded and the advisor goes to wrap-up.</summary>
+    internal static async Task ConversationEndedAsync(Voice v, long contactId)
+    {
+        var now = v.Time.UtcNow;
+        var contact = await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contactId);
+        var talk = contact.AnsweredAt is { } answered ? (int)Math.Max(0, (now - answered).TotalSeconds) : 0;
+        var changes = new List<QueueChange>();
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        {
+            var ended = await v.Db.Contacts
+                .Where(c => c.Id == contactId && c.Status == ContactStatus.InProgress)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.WrapUp)
+                    .SetProperty(c => c.EndedAt, now)
+                    .SetProperty(c => c.TalkSeconds, talk)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (ended == 0)
+                return;
+            changes.Add(v.Events.Record(QueueChangeKinds.ContactWrapUp, now, contactId));
+            if (contact.AdvisorId is { } advisorId)
+            {
+                await QueueTaking.SetPresenceAsync(v.Db, advisorId, Presence.WrapUp, reason: null, now);
+                changes.Add(v.Events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+            }
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await v.Events.PublishAsync([.. changes]);
+    }
+
+    private static async Task<QueueChange> RecordSavedAsync(Voice v, string kind, long contactId)
+    {
+        var change = v.Events.Record(kind, v.Time.UtcNow, contactId);
+        await v.Db.SaveChangesAsync();
+        return change;
+    }
+
+    /// <summary>About how many minutes until an advisor answers: rounds of the signed-in advisors, times the recent handle time.</summary>
+    private static async Task<int> ExpectedWaitMinutesAsync(Voice v, int position, int advisorsOn, DateTime now)
+    {
+        var since = now.AddDays(-7);
+        var handle = await v.Db.Contacts
+            .Where(c => c.Status == ContactStatus.Completed && c.EndedAt >= since && c.TalkSeconds != null)
+            .AverageAsync(c => (double?)(c.TalkSeconds!.Value + (c.WrapUpSeconds ?? 0)))
+            ?? v.Queue.Value.DefaultHandleSeconds;
+        var rounds = (position + advisorsOn - 1) / advisorsOn;
+        return Math.Max(1, (int)Math.Round(rounds * handle / 60));
     }
 
     private static VoiceResponse Greeting(Voice v, Prompts prompts, int attempt)

@@ -55,6 +55,12 @@ public sealed class Contact
     public string? AdvisorId { get; set; }
     public StaffUser? Advisor { get; set; }
 
+    /// <summary>The call the app placed to the advisor's phone to bridge them in.</summary>
+    public string? AdvisorCallSid { get; set; }
+
+    /// <summary>Why the caller left Twilio's queue while keeping (or leaving) their place in ours.</summary>
+    public QueueExit QueueExit { get; set; }
+
     public Disposition? Disposition { get; set; }
 
     /// <summary>Advisor's notes, encrypted at rest.</summary>
@@ -101,6 +107,17 @@ public enum ContactStatus
     AwaitingCallback = 10,
     Missed = 11,
     Cancelled = 12,
+}
+
+public enum QueueExit
+{
+    None = 0,
+    /// <summary>Pressed 1: hung up to be called back, keeping their place in line.</summary>
+    Callback = 1,
+    /// <summary>Pressed 9: put through to the crisis line.</summary>
+    CrisisLine = 2,
+    /// <summary>Waited past the longest wait, or nobody was signed in: offered a voicemail.</summary>
+    Voicemail = 3,
 }
 
 public enum ContactPriority

@@ -21,6 +21,7 @@ public static class InfrastructureExtensions
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddRazorPages(options => options.RootDirectory = "/");
 
         // Cookies and antiforgery tokens must outlive a restart.

@@ -20,5 +20,10 @@ public static class QueueChangeKinds
     public const string ContactQueued = "contact.queued";
     public const string ContactUpdated = "contact.updated";
     public const string ContactLeftQueue = "contact.left-queue";
+    public const string ContactTaken = "contact.taken";
+    public const string ContactReturned = "contact.returned";
+    public const string ContactAnswered = "contact.answered";
+    public const string ContactWrapUp = "contact.wrap-up";
+    public const string ContactCompleted = "contact.completed";
     public const string PresenceChanged = "presence.changed";
 }

@@ -74,7 +74,7 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
     [Fact]
     public async Task AdvisorSignsInAndSeesWhoIsWaitingWithMaskedNumbers()
     {
-        await _app.CreateStaffAsync("advisor@test.example", Password, Roles.Advisor);
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available, password: Password);
         var sid = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid));
         await _app.PostTwilioAsync("/twilio/voice/menu?attempt=1", Inbound(sid).With(("Digits", "1")));
@@ -97,7 +97,7 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
     [Fact]
     public async Task WrongPasswordIsRefusedWithAMessage()
     {
-        await _app.CreateStaffAsync("advisor@test.example", Password, Roles.Advisor);
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, password: Password);
         var browser = _app.CreateBrowser();
 
         var response = await SignInAsync(browser, "advisor@test.example", "not-the-password-1");
@@ -110,7 +110,7 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
     [Fact]
     public async Task SignInWithoutTheAntiforgeryTokenIsRefused()
     {
-        await _app.CreateStaffAsync("advisor@test.example", Password, Roles.Advisor);
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, password: Password);
 
         var response = await _app.CreateBrowser().PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
         {

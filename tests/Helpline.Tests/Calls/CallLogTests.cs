@@ -22,6 +22,7 @@ public sealed class CallLogTests : IAsyncLifetime
     public async Task NoLogLineOfACallContainsTheCallersNumberNameOrRecording()
     {
         const string recording = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE5555aaaa5555aaaa5555aaaa5555aaaa";
+        await _app.AdvisorOnDutyAsync();
         var answered = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(answered));
         await _app.PostTwilioAsync("/twilio/voice/menu?attempt=1", Inbound(answered).With(("Digits", "2")));

@@ -59,6 +59,7 @@ public sealed class InboundCallTests : IAsyncLifetime
     [InlineData("2", ContactFor.LovedOne)]
     public async Task ChoosingWhoTheCallIsForPutsTheCallerInTheQueue(string digit, ContactFor expected)
     {
+        await _app.AdvisorOnDutyAsync();
         var sid = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid));
 
@@ -77,6 +78,7 @@ public sealed class InboundCallTests : IAsyncLifetime
     [Fact]
     public async Task PressingThreeSpeaksSpanishFromThenOn()
     {
+        await _app.AdvisorOnDutyAsync();
         var sid = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid));
 
@@ -122,6 +124,7 @@ public sealed class InboundCallTests : IAsyncLifetime
     [InlineData("abc")]
     public async Task NoDigitOrAWrongOneRepeatsTheMenuOnceThenTakesTheCallerAsCallingForThemselves(string? digits)
     {
+        await _app.AdvisorOnDutyAsync();
         var sid = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid));
         var form = digits is null ? Inbound(sid) : Inbound(sid).With(("Digits", digits));
@@ -262,6 +265,7 @@ public sealed class InboundCallTests : IAsyncLifetime
     [Fact]
     public async Task WaitAnnouncesThePlaceInLineAsOurQueueOrdersIt()
     {
+        await _app.AdvisorOnDutyAsync();
         var first = NewCallSid();
         var second = NewCallSid();
         await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(first, from: "+12125550101"));

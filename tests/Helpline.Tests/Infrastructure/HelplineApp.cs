@@ -34,6 +34,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Encryption:Keys:test1"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
         Settings["Encryption:BlindIndexKey"] = Convert.ToBase64String(Enumerable.Range(101, 32).Select(i => (byte)i).ToArray());
         Settings["Twilio:AuthToken"] = AuthToken;
+        Settings["Twilio:AccountSid"] = FakeTwilioApi.AccountSid;
         Settings["Helpline:Name"] = "the Test Helpline";
         Settings["Helpline:HotlineNumber"] = "+18005550100";
         Settings["Helpline:CrisisLineNumber"] = "+18002738255";
@@ -54,6 +55,9 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Twilio's REST API as the app's Twilio SDK sees it: every request recorded.</summary>
+    public FakeTwilioApi Twilio { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -64,6 +68,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
+            services.AddHttpClient(Helpline.Telephony.TelephonyExtensions.TwilioHttpClient).ConfigurePrimaryHttpMessageHandler(() => Twilio);
         });
     }
 
@@ -84,14 +89,43 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         return await read(scope.ServiceProvider.GetRequiredService<HelplineDb>());
     }
 
-    public async Task CreateStaffAsync(string email, string password, string role, AdvisorLanguages languages = AdvisorLanguages.English)
+    public const string StaffPassword = "Correct-horse-battery-9";
+
+    public async Task<string> CreateStaffAsync(string email, string role, AdvisorLanguages languages = AdvisorLanguages.English,
+        Presence presence = Presence.Offline, string? dialNumber = "+15005550199", string password = StaffPassword)
     {
         await using var scope = Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
-        var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = email, Languages = languages };
+        var user = new StaffUser
+        {
+            UserName = email, Email = email, EmailConfirmed = true, DisplayName = email, Languages = languages,
+            Presence = presence, DialNumber = dialNumber, PresenceChangedAt = Clock.GetUtcNow().UtcDateTime,
+        };
         var created = await users.CreateAsync(user, password);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
         await users.AddToRoleAsync(user, role);
+        return user.Id;
+    }
+
+    /// <summary>An advisor signed in and available, so calls are queued rather than sent to voicemail.</summary>
+    public Task<string> AdvisorOnDutyAsync(string email = "on-duty@test.example", AdvisorLanguages languages = AdvisorLanguages.English | AdvisorLanguages.Spanish) =>
+        CreateStaffAsync(email, Roles.Advisor, languages, Presence.Available);
+
+    /// <summary>Signs in through the sign-in page and returns the signed-in browser and its cookie.</summary>
+    public async Task<StaffSession> SignInAsync(string email, string password = StaffPassword)
+    {
+        var browser = CreateBrowser();
+        var form = await browser.GetStringAsync("/sign-in");
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        var response = await browser.PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Email"] = email,
+            ["Password"] = password,
+            ["__RequestVerificationToken"] = token,
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        var cookie = response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("helpline.staff="));
+        return new StaffSession(this, browser, cookie);
     }
 
     /// <summary>POSTs form parameters to a /twilio/ route, signed as Twilio signs them.</summary>

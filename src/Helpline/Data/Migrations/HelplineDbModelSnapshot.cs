@@ -278,6 +278,10 @@ namespace Helpline.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AdvisorCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AdvisorId")
                         .HasColumnType("TEXT");
 
@@ -337,6 +341,9 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Priority")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("QueueExit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("QueuedAt")
                         .HasColumnType("TEXT");
 
@@ -373,6 +380,8 @@ namespace Helpline.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("AdvisorCallSid");
 
                     b.HasIndex("AdvisorId");
 

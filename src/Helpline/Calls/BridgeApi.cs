@@ -1,0 +1,139 @@
+using Helpline.Accounts;
+using Helpline.Contacts;
+using Helpline.Queue;
+using Helpline.Telephony;
+using Microsoft.EntityFrameworkCore;
+using Twilio.TwiML;
+using Twilio.TwiML.Voice;
+using HttpMethod = Twilio.Http.HttpMethod;
+using Task = System.Threading.Tasks.Task;
+
+namespace Helpline.Calls;
+
+/// <summary>
+/// The conference that joins a caller and an advisor. The caller's live call is redirected into
+/// it, the advisor's phone is called into it; a missed advisor call puts the caller back at their
+/// place in line. The conference (not a direct dial) lets a transfer or a listener join later.
+/// </summary>
+public static class BridgeApi
+{
+    public static IEndpointRouteBuilder MapBridge(this IEndpointRouteBuilder app)
+    {
+        var bridge = app.MapGroup("/twilio/voice/bridge").AllowAnonymous().DisableAntiforgery();
+        bridge.MapPost("/caller", Caller);
+        bridge.MapPost("/advisor", Advisor);
+        bridge.MapPost("/advisor-status", AdvisorStatus);
+        bridge.MapPost("/requeue", Requeue);
+        return app;
+    }
+
+    /// <summary>TwiML for the caller's call, redirected here when an advisor takes it.</summary>
+    internal static async Task<IResult> Caller([AsParameters] VoiceApi.Voice v, long contact)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CallSid == call.CallSid);
+        if (row is null)
+            return Twiml(new VoiceResponse().Hangup());
+        return Twiml(Conference(contact, startOnEnter: false));
+    }
+
+    /// <summary>TwiML for the advisor's phone once answered: a whisper, then the caller's conference.</summary>
+    internal static async Task<IResult> Advisor([AsParameters] VoiceApi.Voice v, long contact)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid);
+        if (row is not { Status: ContactStatus.Connecting or ContactStatus.InProgress })
+            return Twiml(new VoiceResponse().Say("This call has ended.", language: Say.LanguageEnum.EnUs).Hangup());
+        var response = new VoiceResponse().Say(Prompts.English.AdvisorWhisper, language: Say.LanguageEnum.EnUs);
+        return Twiml(Conference(contact, startOnEnter: true, response));
+    }
+
+    /// <summary>
+    /// Progress of the advisor's leg: answered connects the contact; no answer, busy or failed puts
+    /// the caller back at their place and the advisor on break with "missed a call"; a hang-up ends it.
+    /// </summary>
+    internal static async Task<IResult> AdvisorStatus([AsParameters] VoiceApi.Voice v, long contact, QueueTaking taking, ITelephonyGateway gateway, PublicUrls urls)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid);
+        if (row is null)
+            return Results.NoContent();
+
+        switch (call.CallStatus)
+        {
+            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting:
+                await AnsweredAsync(v, row);
+                break;
+            case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting && row.AdvisorId is { } advisorId:
+                if (await taking.ReleaseAsync(row.Id, advisorId, Presence.Break, "missed a call") && row.Channel == ContactChannel.Phone && row.CallSid is { } callerCall)
+                {
+                    v.Log.LogInformation("Advisor {AdvisorId} missed contact {ContactId}; back at its place in line", advisorId, row.Id);
+                    try
+                    {
+                        await gateway.RedirectCallAsync(callerCall, urls.For($"/twilio/voice/bridge/requeue?contact={row.Id}"));
+                    }
+                    catch (TelephonyException)
+                    {
+                        // The caller stays in the conference's hold music until they hang up; their place is kept.
+                    }
+                }
+                break;
+            case "completed" when row.Status == ContactStatus.InProgress:
+                await VoiceApi.ConversationEndedAsync(v, row.Id);
+                break;
+        }
+        return Results.NoContent();
+    }
+
+    /// <summary>The caller goes back into Twilio's queue; in ours they never left their place.</summary>
+    internal static async Task<IResult> Requeue([AsParameters] VoiceApi.Voice v, long contact)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CallSid == call.CallSid);
+        if (row is not { Status: ContactStatus.Waiting })
+            return Twiml(new VoiceResponse().Hangup());
+        var prompts = Prompts.For(row.Language);
+        return Twiml(VoiceApi.EnqueueTwiml(new VoiceResponse().Say(prompts.AdvisorMissed, language: prompts.Language)));
+    }
+
+    private static async Task AnsweredAsync(VoiceApi.Voice v, Contact contact)
+    {
+        var now = v.Time.UtcNow;
+        var waited = contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0;
+        QueueChange change;
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        {
+            var answered = await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.InProgress)
+                    .SetProperty(c => c.AnsweredAt, now)
+                    .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (answered == 0)
+                return;
+            change = v.Events.Record(QueueChangeKinds.ContactAnswered, now, contact.Id);
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await v.Events.PublishAsync(change);
+    }
+
+    private static VoiceResponse Conference(long contactId, bool startOnEnter, VoiceResponse? response = null)
+    {
+        var dial = new Dial();
+        dial.Conference(
+            QueueTaking.ConferenceName(contactId),
+            startConferenceOnEnter: startOnEnter,
+            endConferenceOnExit: true,
+            beep: Twilio.TwiML.Voice.Conference.BeepEnum.False);
+        response ??= new VoiceResponse();
+        response.Append(dial);
+        return response;
+    }
+
+    private static IResult Twiml(VoiceResponse response) => Results.Content(response.ToString(), "application/xml");
+}

@@ -1,0 +1,172 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Helpline.Accounts;
+using Helpline.Audit;
+using Helpline.Callbacks;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Contacts;
+
+/// <summary>A contact's details (every read leaves an audit entry), completing it, and raising it.</summary>
+public static class ContactApi
+{
+    public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder app)
+    {
+        var contacts = app.MapGroup("/api/contacts").RequireAuthorization();
+        contacts.MapGet("/{id:long}", Details);
+        contacts.MapPost("/{id:long}/complete", Complete);
+        contacts.MapPost("/{id:long}/priority", Raise).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+        return app;
+    }
+
+    public sealed record ConsentDetails(ConsentKind Kind, bool Granted, string TextVersion, ConsentSource Source, DateTime RecordedAt);
+
+    public sealed record EarlierContact(long Id, DateTime CreatedAt, ContactChannel Channel, ContactStatus Status, Disposition? Disposition);
+
+    public sealed record CallbackDetails(long Id, CallbackStatus Status, DateTime DueAt, string TimeZone, TimeOnly WindowStartLocal, TimeOnly WindowEndLocal, int Attempts, int MaxAttempts);
+
+    public sealed record ContactDetails(
+        long Id,
+        ContactChannel Channel,
+        ContactStatus Status,
+        ContactPriority Priority,
+        CallerLanguage Language,
+        ContactFor For,
+        string? Region,
+        DateTime CreatedAt,
+        DateTime? QueuedAt,
+        string? CallerNumber,
+        string? CallerName,
+        string? CallerTimeZone,
+        bool CallerIdWithheld,
+        string? DisclosureVersion,
+        bool HasRecording,
+        Disposition? Disposition,
+        string? Notes,
+        IReadOnlyList<ConsentDetails> Consents,
+        IReadOnlyList<EarlierContact> EarlierContacts,
+        IReadOnlyList<CallbackDetails> Callbacks);
+
+    public sealed record CompleteRequest(Disposition Disposition, [property: MaxLength(4000)] string? Notes);
+
+    public sealed record PriorityRequest(ContactPriority Priority);
+
+    internal static async Task<Results<Ok<ContactDetails>, NotFound>> Details(long id, ClaimsPrincipal user, HelplineDb db, HelplineTime time)
+    {
+        var contact = await db.Contacts.AsNoTracking().Include(c => c.Caller).SingleOrDefaultAsync(c => c.Id == id);
+        if (contact is null)
+            return TypedResults.NotFound();
+
+        var consents = contact.CallerId is { } callerId
+            ? await db.Consents.AsNoTracking().Where(c => c.CallerId == callerId).OrderBy(c => c.RecordedAt)
+                .Select(c => new ConsentDetails(c.Kind, c.Granted, c.TextVersion, c.Source, c.RecordedAt)).ToListAsync()
+            : [];
+        var earlier = contact.CallerId is { } sameCaller
+            ? await db.Contacts.AsNoTracking().Where(c => c.CallerId == sameCaller && c.Id != id).OrderByDescending(c => c.CreatedAt).Take(20)
+                .Select(c => new EarlierContact(c.Id, c.CreatedAt, c.Channel, c.Status, c.Disposition)).ToListAsync()
+            : [];
+        var callbacks = await db.Callbacks.AsNoTracking().Where(c => c.ContactId == id).OrderBy(c => c.DueAt)
+            .Select(c => new CallbackDetails(c.Id, c.Status, c.DueAt, c.TimeZone, c.WindowStartLocal, c.WindowEndLocal, c.Attempts, c.MaxAttempts)).ToListAsync();
+
+        db.AuditEntries.Add(Audit(user, time, "contact.viewed", id));
+        await db.SaveChangesAsync();
+
+        return TypedResults.Ok(new ContactDetails(
+            contact.Id, contact.Channel, contact.Status, contact.Priority, contact.Language, contact.For, contact.Region,
+            contact.CreatedAt, contact.QueuedAt, contact.Caller?.PhoneNumber, contact.Caller?.Name, contact.Caller?.TimeZone,
+            contact.CallerIdWithheld, contact.DisclosureVersion, contact.RecordingUrl is not null, contact.Disposition, contact.Notes,
+            consents, earlier, callbacks));
+    }
+
+    /// <summary>Wrap-up: disposition and notes; the contact is completed and the advisor available again.</summary>
+    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time)
+    {
+        if (!Enum.IsDefined(request.Disposition))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
+        if (request.Notes is { Length: > 4000 })
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Notes are limited to 4,000 characters.");
+
+        var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id);
+        if (contact is null)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
+        var me = users.GetUserId(user);
+        var supervisor = user.IsInRole(Roles.Supervisor) || user.IsInRole(Roles.Admin);
+        if (contact.AdvisorId != me && !supervisor)
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This contact is another advisor's.");
+        if (contact.Status != ContactStatus.WrapUp)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, contact.Status == ContactStatus.InProgress
+                ? "The call is still going on; wrap-up starts when it ends."
+                : "This contact is not in wrap-up.");
+
+        var now = time.UtcNow;
+        var wrapUp = contact.EndedAt is { } ended ? (int)Math.Max(0, (now - ended).TotalSeconds) : 0;
+        var changes = new List<QueueChange>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var completed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.WrapUp)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Completed)
+                    .SetProperty(c => c.Disposition, request.Disposition)
+                    .SetProperty(c => c.WrapUpEndedAt, now)
+                    .SetProperty(c => c.WrapUpSeconds, wrapUp)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (completed == 0)
+                return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact was completed already.");
+            if (!string.IsNullOrWhiteSpace(request.Notes))
+            {
+                // Notes go through the tracked entity so the value converter encrypts them.
+                var tracked = await db.Contacts.SingleAsync(c => c.Id == id);
+                tracked.Notes = request.Notes.Trim();
+            }
+            changes.Add(events.Record(QueueChangeKinds.ContactCompleted, now, id));
+            if (contact.AdvisorId is { } advisorId)
+            {
+                await db.Users.Where(u => u.Id == advisorId && u.Presence == Presence.WrapUp)
+                    .ExecuteUpdateAsync(s => s.SetProperty(u => u.Presence, Presence.Available).SetProperty(u => u.PresenceReason, (string?)null).SetProperty(u => u.PresenceChangedAt, now));
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+            }
+            db.AuditEntries.Add(Audit(user, time, "contact.completed", id, $"disposition {request.Disposition}"));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync([.. changes]);
+        return TypedResults.Ok();
+    }
+
+    /// <summary>A supervisor raises (or lowers) a waiting contact's priority.</summary>
+    internal static async Task<Results<Ok, ProblemHttpResult>> Raise(long id, PriorityRequest request, ClaimsPrincipal user, HelplineDb db, QueueEvents events, HelplineTime time)
+    {
+        if (!Enum.IsDefined(request.Priority))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown priority.");
+        var now = time.UtcNow;
+        QueueChange change;
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var changed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.Waiting)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Priority, request.Priority).SetProperty(c => c.UpdatedAt, now));
+            if (changed == 0)
+                return QueueApi.Problem(StatusCodes.Status409Conflict, "Only a waiting contact's priority can change.");
+            change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
+            db.AuditEntries.Add(Audit(user, time, "contact.priority-changed", id, $"priority {request.Priority}"));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync(change);
+        return TypedResults.Ok();
+    }
+
+    private static AuditEntry Audit(ClaimsPrincipal user, HelplineTime time, string action, long contactId, string? details = null) => new()
+    {
+        At = time.UtcNow,
+        UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),
+        UserName = user.Identity?.Name,
+        Action = action,
+        ContactId = contactId,
+        Details = details,
+    };
+}

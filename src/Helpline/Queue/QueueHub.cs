@@ -1,0 +1,46 @@
+using Helpline.Data;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Queue;
+
+/// <summary>What the server pushes to dashboards.</summary>
+public interface IQueueClient
+{
+    /// <summary>A change to the queue or to presence, with its version.</summary>
+    Task QueueChanged(QueueDelta delta);
+
+    /// <summary>The current version, periodically: a client behind it missed something and takes a snapshot.</summary>
+    Task Heartbeat(long version);
+}
+
+/// <summary>
+/// Live updates for signed-in staff at /hubs/queue. A client calls <see cref="GetSnapshot"/> on
+/// connecting (and reconnecting), then applies only deltas newer than the snapshot's version.
+/// </summary>
+public sealed class QueueHub(QueueEvents events) : Hub<IQueueClient>
+{
+    public Task<QueueSnapshot> GetSnapshot() => events.SnapshotAsync(Context.ConnectionAborted);
+}
+
+/// <summary>Sends the current version to every dashboard every few seconds.</summary>
+public sealed class QueueHeartbeat(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, IOptions<QueueOptions> options, TimeProvider clock, ILogger<QueueHeartbeat> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var version = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), stoppingToken);
+                await hub.Clients.All.Heartbeat(version);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Queue heartbeat failed");
+            }
+        }
+    }
+}

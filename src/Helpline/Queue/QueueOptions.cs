@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Helpline.Queue;
+
+/// <summary>Section "Queue": how waiting works.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>How often a waiting caller hears their place in line and the expected wait.</summary>
+    [Range(5, 300)]
+    public int AnnouncementIntervalSeconds { get; set; } = 30;
+
+    /// <summary>After this long in line, a caller is offered a voicemail or a callback instead of waiting on.</summary>
+    [Range(60, 7200)]
+    public int LongestWaitSeconds { get; set; } = 900;
+
+    /// <summary>How long the advisor's phone rings before the caller goes back to their place.</summary>
+    [Range(5, 120)]
+    public int AdvisorRingSeconds { get; set; } = 20;
+
+    /// <summary>How often dashboards get the current version, so they notice a missed update.</summary>
+    [Range(1, 300)]
+    public int HeartbeatSeconds { get; set; } = 5;
+
+    /// <summary>Handle time assumed for the expected wait until there is history to average.</summary>
+    [Range(30, 3600)]
+    public int DefaultHandleSeconds { get; set; } = 300;
+}

@@ -1,0 +1,172 @@
+using Helpline.Accounts;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Telephony;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Queue;
+
+public enum TakeOutcome
+{
+    Taken,
+    /// <summary>Someone else took it first (or it left the queue).</summary>
+    Lost,
+    NotFound,
+    NotYourLanguage,
+    AdvisorBusy,
+    NoDialNumber,
+    NothingWaiting,
+    TelephonyFailed,
+}
+
+public sealed record TakeResult(TakeOutcome Outcome, QueueRow? Contact = null);
+
+/// <summary>
+/// Taking a contact from the shared queue, and bridging the caller and the advisor through a
+/// conference. Exactly one advisor wins a contact: the database decides, with one conditional
+/// update and its row count.
+/// </summary>
+public sealed class QueueTaking(
+    HelplineDb db,
+    QueueEvents events,
+    ITelephonyGateway gateway,
+    PublicUrls urls,
+    HelplineTime time,
+    IOptions<QueueOptions> queue,
+    IOptions<HelplineOptions> helpline,
+    ILogger<QueueTaking> logger)
+{
+    public static string ConferenceName(long contactId) => $"contact-{contactId}";
+
+    /// <summary>Takes the first waiting contact, in queue order, in a language the advisor speaks.</summary>
+    public async Task<TakeResult> TakeNextAsync(StaffUser advisor)
+    {
+        var languages = LanguagesOf(advisor.Languages);
+        // A few tries: between reading the head of the line and claiming it, another advisor may win it.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var next = await db.Contacts.AsNoTracking()
+                .Where(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language))
+                .InQueueOrder()
+                .Select(c => (long?)c.Id)
+                .FirstOrDefaultAsync();
+            if (next is null)
+                return new TakeResult(TakeOutcome.NothingWaiting);
+            var result = await TakeAsync(advisor, next.Value, anyLanguage: false);
+            if (result.Outcome != TakeOutcome.Lost)
+                return result;
+        }
+        return new TakeResult(TakeOutcome.Lost);
+    }
+
+    public async Task<TakeResult> TakeAsync(StaffUser advisor, long contactId, bool anyLanguage)
+    {
+        if (advisor.Presence is Presence.Busy)
+            return new TakeResult(TakeOutcome.AdvisorBusy);
+        if (string.IsNullOrEmpty(advisor.DialNumber))
+            return new TakeResult(TakeOutcome.NoDialNumber);
+
+        var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
+        var now = time.UtcNow;
+        QueueChange taken, busy;
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var claimed = await db.Contacts
+                .Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Connecting)
+                    .SetProperty(c => c.AdvisorId, advisor.Id)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (claimed == 0)
+            {
+                await transaction.RollbackAsync();
+                return await WhyNotAsync(contactId, languages);
+            }
+            await SetPresenceAsync(db, advisor.Id, Presence.Busy, reason: null, now);
+            taken = events.Record(QueueChangeKinds.ContactTaken, now, contactId);
+            busy = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisor.Id);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync(taken, busy);
+        logger.LogInformation("Contact {ContactId} taken by advisor {AdvisorId}", contactId, advisor.Id);
+
+        var contact = await db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contactId);
+        try
+        {
+            await BridgeAsync(contact, advisor);
+        }
+        catch (TelephonyException)
+        {
+            await ReleaseAsync(contactId, advisor.Id, Presence.Available, reason: null);
+            return new TakeResult(TakeOutcome.TelephonyFailed);
+        }
+        return new TakeResult(TakeOutcome.Taken, (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).Single());
+    }
+
+    /// <summary>
+    /// Puts a contact being connected back at its place in line (its place is unchanged) and sets
+    /// the advisor's presence, e.g. on break with "missed a call".
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long contactId, string advisorId, Presence presence, string? reason)
+    {
+        var now = time.UtcNow;
+        QueueChange back, presenceChange;
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var released = await db.Contacts
+                .Where(c => c.Id == contactId && c.Status == ContactStatus.Connecting && c.AdvisorId == advisorId)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Waiting)
+                    .SetProperty(c => c.AdvisorId, (string?)null)
+                    .SetProperty(c => c.AdvisorCallSid, (string?)null)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (released == 0)
+                return false;
+            await SetPresenceAsync(db, advisorId, presence, reason, now);
+            back = events.Record(QueueChangeKinds.ContactReturned, now, contactId);
+            presenceChange = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync(back, presenceChange);
+        return true;
+    }
+
+    public static Task<int> SetPresenceAsync(HelplineDb db, string advisorId, Presence presence, string? reason, DateTime now) =>
+        db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s
+            .SetProperty(u => u.Presence, presence)
+            .SetProperty(u => u.PresenceReason, reason)
+            .SetProperty(u => u.PresenceChangedAt, now));
+
+    private async Task BridgeAsync(Contact contact, StaffUser advisor)
+    {
+        if (contact.Channel == ContactChannel.Phone && contact.CallSid is { } callerCall)
+        {
+            // The live call leaves Twilio's queue for the contact's conference, where it waits for the advisor.
+            await gateway.RedirectCallAsync(callerCall, urls.For($"/twilio/voice/bridge/caller?contact={contact.Id}"));
+        }
+        var advisorCall = await gateway.PlaceCallAsync(new OutboundCall(
+            To: advisor.DialNumber!,
+            From: helpline.Value.HotlineNumber,
+            TwimlUrl: urls.For($"/twilio/voice/bridge/advisor?contact={contact.Id}"),
+            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/advisor-status?contact={contact.Id}"),
+            RingSeconds: queue.Value.AdvisorRingSeconds));
+        await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.AdvisorCallSid, advisorCall));
+    }
+
+    private async Task<TakeResult> WhyNotAsync(long contactId, CallerLanguage[] languages)
+    {
+        var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).Select(c => new { c.Status, c.Language }).SingleOrDefaultAsync();
+        if (contact is null)
+            return new TakeResult(TakeOutcome.NotFound);
+        if (contact.Status == ContactStatus.Waiting && !languages.Contains(contact.Language))
+            return new TakeResult(TakeOutcome.NotYourLanguage);
+        return new TakeResult(TakeOutcome.Lost);
+    }
+
+    private static CallerLanguage[] LanguagesOf(AdvisorLanguages languages) =>
+        [.. new[] { CallerLanguage.English, CallerLanguage.Spanish }.Where(l => languages.HasFlag(l.ToAdvisorLanguage()))];
+}

@@ -1,0 +1,26 @@
+namespace Helpline.Telephony;
+
+/// <summary>
+/// What the app asks of the phone network: move a live call, place a call, hang up, send a text.
+/// Twilio's REST API in production; the built-in simulator where no Twilio account is configured.
+/// </summary>
+public interface ITelephonyGateway
+{
+    /// <summary>Points a live call at new TwiML (Twilio: update the call's Url).</summary>
+    Task RedirectCallAsync(string callSid, Uri twimlUrl, CancellationToken cancellationToken = default);
+
+    /// <summary>Places an outbound call; returns its CallSid.</summary>
+    Task<string> PlaceCallAsync(OutboundCall call, CancellationToken cancellationToken = default);
+
+    Task HangUpAsync(string callSid, CancellationToken cancellationToken = default);
+
+    Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default);
+}
+
+/// <param name="TwimlUrl">What Twilio fetches when the call is answered.</param>
+/// <param name="StatusCallbackUrl">Where Twilio reports the call's progress (ringing, answered, completed, no-answer…).</param>
+/// <param name="RingSeconds">How long to let it ring before giving up.</param>
+public sealed record OutboundCall(string To, string From, Uri TwimlUrl, Uri StatusCallbackUrl, int RingSeconds);
+
+/// <summary>The gateway failed to do what was asked (Twilio refused, or could not be reached).</summary>
+public sealed class TelephonyException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Options;
+using Twilio.Clients;
+using Twilio.Http;
+
+namespace Helpline.Telephony;
+
+public static class TelephonyExtensions
+{
+    /// <summary>The named HttpClient under Twilio's SDK; tests replace its handler with a fake Twilio API.</summary>
+    public const string TwilioHttpClient = "twilio";
+
+    public static WebApplicationBuilder AddTelephony(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddHttpClient(TwilioHttpClient);
+        builder.Services.AddSingleton(sp =>
+        {
+            var twilio = sp.GetRequiredService<IOptions<TwilioOptions>>().Value;
+            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(TwilioHttpClient);
+            return new TwilioRestClient(twilio.AccountSid ?? "", twilio.AuthToken, httpClient: new SystemNetHttpClient(http));
+        });
+        builder.Services.AddSingleton<ITelephonyGateway, TwilioGateway>();
+        return builder;
+    }
+}

@@ -1,0 +1,58 @@
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+using HttpMethod = Twilio.Http.HttpMethod;
+
+namespace Helpline.Telephony;
+
+/// <summary>
+/// Twilio's REST API through the official SDK, on a <see cref="TwilioRestClient"/> built over the
+/// app's own HttpClient (never the static TwilioClient), so tests can put a fake API under it.
+/// </summary>
+public sealed class TwilioGateway(TwilioRestClient client, ILogger<TwilioGateway> logger) : ITelephonyGateway
+{
+    public async Task RedirectCallAsync(string callSid, Uri twimlUrl, CancellationToken cancellationToken = default)
+    {
+        await Call(() => CallResource.UpdateAsync(pathSid: callSid, url: twimlUrl, method: HttpMethod.Post, client: client), "redirect call " + callSid);
+    }
+
+    public async Task<string> PlaceCallAsync(OutboundCall call, CancellationToken cancellationToken = default)
+    {
+        var created = await Call(() => CallResource.CreateAsync(
+            to: new PhoneNumber(call.To),
+            from: new PhoneNumber(call.From),
+            url: call.TwimlUrl,
+            method: HttpMethod.Post,
+            statusCallback: call.StatusCallbackUrl,
+            statusCallbackMethod: HttpMethod.Post,
+            statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+            timeout: call.RingSeconds,
+            client: client), "place a call");
+        return created.Sid;
+    }
+
+    public async Task HangUpAsync(string callSid, CancellationToken cancellationToken = default)
+    {
+        await Call(() => CallResource.UpdateAsync(pathSid: callSid, status: CallResource.UpdateStatusEnum.Completed, client: client), "hang up call " + callSid);
+    }
+
+    public async Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default)
+    {
+        await Call(() => MessageResource.CreateAsync(to: new PhoneNumber(to), from: new PhoneNumber(from), body: body, client: client), "send a text");
+    }
+
+    private async Task<T> Call<T>(Func<Task<T>> request, string what)
+    {
+        try
+        {
+            return await request();
+        }
+        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException)
+        {
+            // The exception text can hold the numbers of the request; log only what failed.
+            logger.LogError("Twilio could not {What}: {Error}", what, e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
+            throw new TelephonyException($"Twilio could not {what}.", e);
+        }
+    }
+}
