@@ -317,15 +317,21 @@ public static class VoiceApi
         if (contact is null)
             return Results.NoContent();
 
+        // A callback older than one already applied (or the same one again) changes nothing.
         var sequence = call.SequenceNumber ?? contact.LastCallSequence + 1;
+        var fresh = await v.Db.Contacts.Where(c => c.Id == contact.Id && c.LastCallSequence < sequence)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastCallSequence, sequence));
+        if (fresh == 0)
+            return Results.NoContent();
+
         var ended = call.CallStatus is "completed" or "busy" or "failed" or "no-answer" or "canceled";
         if (ended && contact.Status == ContactStatus.Waiting && contact.QueueExit == QueueExit.None)
         {
-            await AbandonAsync(v, contact, queueSeconds: null, sequence);
+            await AbandonAsync(v, contact, queueSeconds: null);
         }
         else if (ended && contact.Status == ContactStatus.Connecting && contact.CallSid == call.CallSid && contact.Channel == ContactChannel.Phone)
         {
-            await CallerLeftWhileConnectingAsync(v, contact, sequence);
+            await CallerLeftWhileConnectingAsync(v, contact);
         }
         else if (ended && contact.Status == ContactStatus.InProgress)
         {
@@ -333,16 +339,10 @@ public static class VoiceApi
         }
         else if (ended && contact.Status == ContactStatus.InMenu)
         {
-            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu && c.LastCallSequence < sequence)
+            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.EndedInMenu)
-                    .SetProperty(c => c.EndedAt, v.Time.UtcNow)
-                    .SetProperty(c => c.LastCallSequence, sequence));
-        }
-        else
-        {
-            await v.Db.Contacts.Where(c => c.Id == contact.Id && c.LastCallSequence < sequence)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastCallSequence, sequence));
+                    .SetProperty(c => c.EndedAt, v.Time.UtcNow));
         }
         return Results.NoContent();
     }
@@ -510,21 +510,19 @@ public static class VoiceApi
         await v.Db.SaveChangesAsync();
     }
 
-    private static async Task AbandonAsync(Voice v, Contact contact, int? queueSeconds, int? sequence = null)
+    private static async Task AbandonAsync(Voice v, Contact contact, int? queueSeconds)
     {
         var now = v.Time.UtcNow;
         var waited = queueSeconds ?? (contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0);
-        var lastSequence = sequence ?? contact.LastCallSequence;
         QueueChange? change = null;
         await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
             var abandoned = await v.Db.Contacts
-                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.LastCallSequence <= lastSequence)
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.Abandoned)
                     .SetProperty(c => c.WaitSeconds, waited)
                     .SetProperty(c => c.EndedAt, now)
-                    .SetProperty(c => c.LastCallSequence, lastSequence)
                     .SetProperty(c => c.UpdatedAt, now));
             if (abandoned == 1)
             {
@@ -541,7 +539,7 @@ public static class VoiceApi
     }
 
     /// <summary>The caller hung up while the advisor's phone was ringing: abandoned; the advisor is free again.</summary>
-    private static async Task CallerLeftWhileConnectingAsync(Voice v, Contact contact, int sequence)
+    private static async Task CallerLeftWhileConnectingAsync(Voice v, Contact contact)
     {
         var now = v.Time.UtcNow;
         var waited = contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0;
@@ -554,7 +552,6 @@ public static class VoiceApi
                     .SetProperty(c => c.Status, ContactStatus.Abandoned)
                     .SetProperty(c => c.WaitSeconds, waited)
                     .SetProperty(c => c.EndedAt, now)
-                    .SetProperty(c => c.LastCallSequence, sequence)
                     .SetProperty(c => c.UpdatedAt, now));
             if (abandoned == 0)
                 return;
