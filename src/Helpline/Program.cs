@@ -6,6 +6,7 @@ using Helpline.Disclosure;
 using Helpline.Infrastructure;
 using Helpline.Queue;
 using Helpline.Telephony;
+using Helpline.Telephony.Simulator;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -31,6 +32,7 @@ app.MapCalls();
 app.MapBridge();
 app.MapQueue();
 app.MapContacts();
+app.MapSimulator();
 app.MapRazorPages();
 
 await app.RunAsync();

@@ -1,3 +1,4 @@
+using Helpline.Telephony.Simulator;
 using Microsoft.Extensions.Options;
 using Twilio.Clients;
 using Twilio.Http;
@@ -20,7 +21,23 @@ public static class TelephonyExtensions
             var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(TwilioHttpClient);
             return new TwilioRestClient(twilio.AccountSid ?? "", twilio.AuthToken, httpClient: new SystemNetHttpClient(http));
         });
-        builder.Services.AddSingleton<ITelephonyGateway, TwilioGateway>();
+        builder.Services.AddOptions<SimulatorOptions>().BindConfiguration("Simulator");
+
+        if (SimulatorEnabled(builder))
+        {
+            builder.Services.AddHttpClient(TwilioSimulator.HttpClientName);
+            builder.Services.AddSingleton<TwilioSimulator>();
+            builder.Services.AddSingleton<ITelephonyGateway>(sp => sp.GetRequiredService<TwilioSimulator>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<ITelephonyGateway, TwilioGateway>();
+        }
         return builder;
     }
+
+    /// <summary>On by default in Development without a Twilio account; otherwise only when Simulator:Enabled says so.</summary>
+    private static bool SimulatorEnabled(WebApplicationBuilder builder) =>
+        builder.Configuration.GetValue<bool?>("Simulator:Enabled")
+        ?? (builder.Environment.IsDevelopment() && string.IsNullOrEmpty(builder.Configuration["Twilio:AccountSid"]));
 }

@@ -45,6 +45,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Disclosure:English"] = "This line is answered by trained advisors of a non-profit helpline. No treatment provider pays for your call.";
         Settings["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro. Ningún proveedor de tratamiento paga por su llamada.";
         Settings["Logging:LogLevel:Default"] = "Information";
+        Settings["Simulator:Enabled"] = "false";
+        Settings["Simulator:AppBaseUrl"] = "http://localhost";
     }
 
     public Dictionary<string, string?> Settings { get; } = [];
@@ -69,6 +71,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
             services.AddHttpClient(Helpline.Telephony.TelephonyExtensions.TwilioHttpClient).ConfigurePrimaryHttpMessageHandler(() => Twilio);
+            // Where the simulator is on, its webhooks reach this in-process server.
+            services.AddHttpClient(Helpline.Telephony.Simulator.TwilioSimulator.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler());
         });
     }
 
