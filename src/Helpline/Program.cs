@@ -1,6 +1,7 @@
 using Helpline.Accounts;
 using Helpline.Calls;
 using Helpline.Contacts;
+using Helpline.Dashboard;
 using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
@@ -33,6 +34,7 @@ app.MapBridge();
 app.MapQueue();
 app.MapContacts();
 app.MapSimulator();
+app.MapWallboard();
 app.MapRazorPages();
 
 await app.RunAsync();

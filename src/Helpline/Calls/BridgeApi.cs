@@ -24,6 +24,8 @@ public static class BridgeApi
         bridge.MapPost("/advisor", Advisor);
         bridge.MapPost("/advisor-status", AdvisorStatus);
         bridge.MapPost("/requeue", Requeue);
+        bridge.MapPost("/transfer", Transfer);
+        bridge.MapPost("/transfer-status", TransferStatus);
         return app;
     }
 
@@ -35,7 +37,7 @@ public static class BridgeApi
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CallSid == call.CallSid);
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
-        return Twiml(Conference(contact, startOnEnter: false));
+        return Twiml(Conference(contact, startOnEnter: false, endOnExit: true));
     }
 
     /// <summary>TwiML for the advisor's phone once answered: a whisper, then the caller's conference.</summary>
@@ -47,7 +49,8 @@ public static class BridgeApi
         if (row is not { Status: ContactStatus.Connecting or ContactStatus.InProgress })
             return Twiml(new VoiceResponse().Say("This call has ended.", language: Say.LanguageEnum.EnUs).Hangup());
         var response = new VoiceResponse().Say(Prompts.English.AdvisorWhisper, language: Say.LanguageEnum.EnUs);
-        return Twiml(Conference(contact, startOnEnter: true, response));
+        // The advisor may leave a warm transfer without ending the caller's call.
+        return Twiml(Conference(contact, startOnEnter: true, endOnExit: false, response));
     }
 
     /// <summary>
@@ -83,6 +86,18 @@ public static class BridgeApi
                 break;
             case "completed" when row.Status == ContactStatus.InProgress:
                 await VoiceApi.ConversationEndedAsync(v, row.Id);
+                // Without a transfer in the conference, the caller would be left alone with hold music.
+                if (row.TransferCallSid is null && row.Channel == ContactChannel.Phone && row.CallSid is { } caller)
+                {
+                    try
+                    {
+                        await gateway.HangUpAsync(caller);
+                    }
+                    catch (TelephonyException)
+                    {
+                        // The caller has most likely hung up already.
+                    }
+                }
                 break;
         }
         return Results.NoContent();
@@ -98,6 +113,27 @@ public static class BridgeApi
             return Twiml(new VoiceResponse().Hangup());
         var prompts = Prompts.For(row.Language);
         return Twiml(VoiceApi.EnqueueTwiml(new VoiceResponse().Say(prompts.AdvisorMissed, language: prompts.Language)));
+    }
+
+    /// <summary>TwiML for the crisis line's leg of a warm transfer: into the caller's conference.</summary>
+    internal static async Task<IResult> Transfer([AsParameters] VoiceApi.Voice v, long contact)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.TransferCallSid == call.CallSid);
+        if (row is null)
+            return Twiml(new VoiceResponse().Hangup());
+        return Twiml(Conference(contact, startOnEnter: true, endOnExit: false));
+    }
+
+    /// <summary>Progress of the transfer leg; a transfer nobody answered is logged for the advisor still on the call.</summary>
+    internal static IResult TransferStatus([AsParameters] VoiceApi.Voice v, long contact)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        if (call.CallStatus is "no-answer" or "busy" or "failed")
+            v.Log.LogWarning("The crisis line did not answer the transfer of contact {ContactId}: {Status}", contact, call.CallStatus);
+        return Results.NoContent();
     }
 
     private static async Task AnsweredAsync(VoiceApi.Voice v, Contact contact)
@@ -122,13 +158,13 @@ public static class BridgeApi
         await v.Events.PublishAsync(change);
     }
 
-    private static VoiceResponse Conference(long contactId, bool startOnEnter, VoiceResponse? response = null)
+    private static VoiceResponse Conference(long contactId, bool startOnEnter, bool endOnExit, VoiceResponse? response = null)
     {
         var dial = new Dial();
         dial.Conference(
             QueueTaking.ConferenceName(contactId),
             startConferenceOnEnter: startOnEnter,
-            endConferenceOnExit: true,
+            endConferenceOnExit: endOnExit,
             beep: Twilio.TwiML.Voice.Conference.BeepEnum.False);
         response ??= new VoiceResponse();
         response.Append(dial);

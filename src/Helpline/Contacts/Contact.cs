@@ -73,6 +73,9 @@ public sealed class Contact
 
     public DateTime? CrisisTransferredAt { get; set; }
 
+    /// <summary>The call the app placed to bring a third party (the crisis line) into the conference.</summary>
+    public string? TransferCallSid { get; set; }
+
     /// <summary>Highest Twilio SequenceNumber applied, so late status callbacks never move a contact backwards.</summary>
     public int LastCallSequence { get; set; } = -1;
 

@@ -6,6 +6,8 @@ using Helpline.Callbacks;
 using Helpline.Data;
 using Helpline.Infrastructure;
 using Helpline.Queue;
+using Helpline.Telephony;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +23,8 @@ public static class ContactApi
         contacts.MapGet("/{id:long}", Details);
         contacts.MapPost("/{id:long}/complete", Complete);
         contacts.MapPost("/{id:long}/priority", Raise).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+        contacts.MapPost("/{id:long}/crisis-transfer", CrisisTransfer);
+        contacts.MapGet("/{id:long}/recording", Recording);
         return app;
     }
 
@@ -158,6 +162,74 @@ public static class ContactApi
         }
         await events.PublishAsync(change);
         return TypedResults.Ok();
+    }
+
+    /// <summary>
+    /// One click: the crisis line is called into the caller's conference (a warm transfer); the advisor
+    /// stays until they hang up. Logged on the contact and in the audit trail.
+    /// </summary>
+    internal static async Task<Results<Ok, ProblemHttpResult>> CrisisTransfer(long id, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db,
+        QueueEvents events, HelplineTime time, ITelephonyGateway gateway, PublicUrls urls, IOptions<HelplineOptions> helpline)
+    {
+        var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id);
+        if (contact is null)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
+        if (contact.AdvisorId != users.GetUserId(user) && !(user.IsInRole(Roles.Supervisor) || user.IsInRole(Roles.Admin)))
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This contact is another advisor's.");
+        if (contact.Status != ContactStatus.InProgress)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "A warm transfer needs the caller on the line.");
+        if (contact.TransferCallSid is not null)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "The crisis line has been called into this call already.");
+
+        string transferCall;
+        try
+        {
+            transferCall = await gateway.PlaceCallAsync(new OutboundCall(
+                To: helpline.Value.CrisisLineNumber,
+                From: helpline.Value.HotlineNumber,
+                TwimlUrl: urls.For($"/twilio/voice/bridge/transfer?contact={id}"),
+                StatusCallbackUrl: urls.For($"/twilio/voice/bridge/transfer-status?contact={id}"),
+                RingSeconds: 60));
+        }
+        catch (TelephonyException)
+        {
+            return QueueApi.Problem(StatusCodes.Status502BadGateway, "The phone network could not call the crisis line; stay with the caller and give them 988.");
+        }
+
+        var now = time.UtcNow;
+        QueueChange change;
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            await db.Contacts.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.TransferCallSid, transferCall)
+                .SetProperty(c => c.CrisisTransferredAt, now)
+                .SetProperty(c => c.UpdatedAt, now));
+            change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
+            db.AuditEntries.Add(Audit(user, time, "contact.crisis-transfer", id, "crisis line called into the conference"));
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync(change);
+        return TypedResults.Ok();
+    }
+
+    /// <summary>The voicemail, played through the app to signed-in staff (never a raw Twilio link); audited.</summary>
+    internal static async Task<Results<FileContentHttpResult, NotFound, ProblemHttpResult>> Recording(long id, ClaimsPrincipal user, HelplineDb db, HelplineTime time, ITelephonyGateway gateway)
+    {
+        var recording = await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.RecordingUrl).SingleOrDefaultAsync();
+        if (recording is null)
+            return TypedResults.NotFound();
+        db.AuditEntries.Add(Audit(user, time, "contact.recording-played", id));
+        await db.SaveChangesAsync();
+        try
+        {
+            var audio = await gateway.FetchRecordingAsync(recording);
+            return TypedResults.File(audio.Content, audio.ContentType);
+        }
+        catch (TelephonyException)
+        {
+            return QueueApi.Problem(StatusCodes.Status502BadGateway, "The recording could not be fetched from the phone network.");
+        }
     }
 
     private static AuditEntry Audit(ClaimsPrincipal user, HelplineTime time, string action, long contactId, string? details = null) => new()

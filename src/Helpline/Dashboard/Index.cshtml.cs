@@ -1,24 +1,46 @@
+using Helpline.Accounts;
 using Helpline.Contacts;
 using Helpline.Data;
+using Helpline.Queue;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Helpline.Dashboard;
 
-/// <summary>Staff home: who is waiting right now, in queue order (priority, then place in line).</summary>
-public sealed class IndexModel(HelplineDb db) : PageModel
+/// <summary>
+/// The advisor's dashboard. The first paint is rendered here (who is waiting, in queue order); the
+/// page's script then keeps it live from /hubs/queue.
+/// </summary>
+public sealed class IndexModel(HelplineDb db, UserManager<StaffUser> users) : PageModel
 {
-    public IReadOnlyList<WaitingRow> Waiting { get; private set; } = [];
+    public IReadOnlyList<QueueRow> Waiting { get; private set; } = [];
+    public string UserId { get; private set; } = "";
+    public bool MayTakeAnyLanguage { get; private set; }
+
+    public static readonly Disposition[] Dispositions = Enum.GetValues<Disposition>();
 
     public async Task OnGetAsync()
     {
-        var rows = await db.Contacts.AsNoTracking()
+        UserId = users.GetUserId(User) ?? "";
+        MayTakeAnyLanguage = User.IsInRole(Roles.Supervisor) || User.IsInRole(Roles.Admin);
+        Waiting = await db.Contacts.AsNoTracking()
             .Where(c => c.Status == ContactStatus.Waiting)
-            .OrderByDescending(c => c.Priority).ThenBy(c => c.QueuedAt).ThenBy(c => c.Id)
-            .Select(c => new { c.Id, c.Channel, c.Priority, c.Language, c.For, c.Region, c.QueuedAt, Phone = c.Caller != null ? c.Caller.PhoneNumber : null })
-            .ToListAsync();
-        Waiting = [.. rows.Select((r, i) => new WaitingRow(i + 1, r.Id, r.Channel, r.Priority, r.Language, r.For, r.Region, r.QueuedAt, CallerNumbers.Mask(r.Phone)))];
+            .InQueueOrder()
+            .ToQueueRowsAsync();
     }
 
-    public sealed record WaitingRow(int Position, long ContactId, ContactChannel Channel, ContactPriority Priority, CallerLanguage Language, ContactFor For, string? Region, DateTime? QueuedAt, string MaskedNumber);
+    public static string Label(Disposition disposition) => disposition switch
+    {
+        Disposition.InformationGiven => "Information given",
+        Disposition.ReferredToTreatment => "Referred to treatment",
+        Disposition.CrisisEscalated911 => "Crisis escalated: 911",
+        Disposition.CrisisEscalated988 => "Crisis escalated: 988 / crisis line",
+        Disposition.CallbackScheduled => "Callback scheduled",
+        Disposition.Silent => "Silent call",
+        Disposition.HangUp => "Hang-up",
+        Disposition.WrongNumber => "Wrong number",
+        Disposition.Abusive => "Abusive",
+        _ => "Other",
+    };
 }

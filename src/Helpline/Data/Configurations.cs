@@ -30,6 +30,7 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         contact.Property(c => c.DisclosureVersion).HasMaxLength(64);
         contact.Property(c => c.RecordingSid).HasMaxLength(34);
         contact.Property(c => c.AdvisorCallSid).HasMaxLength(34);
+        contact.Property(c => c.TransferCallSid).HasMaxLength(34);
         contact.HasIndex(c => c.AdvisorCallSid);
         contact.HasIndex(c => new { c.Status, c.Priority, c.QueuedAt });
         contact.HasIndex(c => new { c.LocalDate, c.Channel });

@@ -15,7 +15,12 @@ public interface ITelephonyGateway
     Task HangUpAsync(string callSid, CancellationToken cancellationToken = default);
 
     Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default);
+
+    /// <summary>The audio of a recording (for playing a voicemail through the app, never from Twilio directly).</summary>
+    Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default);
 }
+
+public sealed record RecordingAudio(byte[] Content, string ContentType);
 
 /// <param name="TwimlUrl">What Twilio fetches when the call is answered.</param>
 /// <param name="StatusCallbackUrl">Where Twilio reports the call's progress (ringing, answered, completed, no-answer…).</param>

@@ -10,7 +10,7 @@ namespace Helpline.Telephony;
 /// Twilio's REST API through the official SDK, on a <see cref="TwilioRestClient"/> built over the
 /// app's own HttpClient (never the static TwilioClient), so tests can put a fake API under it.
 /// </summary>
-public sealed class TwilioGateway(TwilioRestClient client, ILogger<TwilioGateway> logger) : ITelephonyGateway
+public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<TwilioOptions> options, ILogger<TwilioGateway> logger) : ITelephonyGateway
 {
     public async Task RedirectCallAsync(string callSid, Uri twimlUrl, CancellationToken cancellationToken = default)
     {
@@ -40,6 +40,21 @@ public sealed class TwilioGateway(TwilioRestClient client, ILogger<TwilioGateway
     public async Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default)
     {
         await Call(() => MessageResource.CreateAsync(to: new PhoneNumber(to), from: new PhoneNumber(from), body: body, client: client), "send a text");
+    }
+
+    public async Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default)
+    {
+        // Twilio serves a recording's audio at its URL plus .mp3, to the account's credentials.
+        var request = new HttpRequestMessage(System.Net.Http.HttpMethod.Get, recordingUrl + ".mp3");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{options.Value.AccountSid}:{options.Value.AuthToken}")));
+        using var response = await httpClients.CreateClient(TelephonyExtensions.TwilioHttpClient).SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            logger.LogError("Twilio could not serve a recording: {Status}", (int)response.StatusCode);
+            throw new TelephonyException("Twilio could not serve the recording.");
+        }
+        return new RecordingAudio(await response.Content.ReadAsByteArrayAsync(cancellationToken), "audio/mpeg");
     }
 
     private async Task<T> Call<T>(Func<Task<T>> request, string what)

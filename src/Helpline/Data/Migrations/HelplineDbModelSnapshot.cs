@@ -367,6 +367,10 @@ namespace Helpline.Data.Migrations
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TransferCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 

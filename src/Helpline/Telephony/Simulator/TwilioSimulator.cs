@@ -259,6 +259,25 @@ public sealed class TwilioSimulator(
         return Task.CompletedTask;
     }
 
+    /// <summary>A recording made in the simulator: a second of a soft tone (no real voice was recorded).</summary>
+    public Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default)
+    {
+        if (!recordingUrl.Contains("/Recordings/RE", StringComparison.Ordinal))
+            throw new TelephonyException("Twilio (simulated) has no such recording.");
+        const int rate = 8000;
+        using var wav = new MemoryStream();
+        using (var writer = new BinaryWriter(wav, Encoding.ASCII, leaveOpen: true))
+        {
+            writer.Write("RIFF"u8); writer.Write(36 + rate * 2); writer.Write("WAVE"u8);
+            writer.Write("fmt "u8); writer.Write(16); writer.Write((short)1); writer.Write((short)1);
+            writer.Write(rate); writer.Write(rate * 2); writer.Write((short)2); writer.Write((short)16);
+            writer.Write("data"u8); writer.Write(rate * 2);
+            for (var i = 0; i < rate; i++)
+                writer.Write((short)(Math.Sin(2 * Math.PI * 440 * i / rate) * 2000));
+        }
+        return Task.FromResult(new RecordingAudio(wav.ToArray(), "audio/wav"));
+    }
+
     /// <summary>Waits until every REST request has been acted out (for tests and scripts).</summary>
     public async Task IdleAsync(TimeSpan timeout)
     {

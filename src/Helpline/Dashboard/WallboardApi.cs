@@ -1,0 +1,74 @@
+using Helpline.Accounts;
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Dashboard;
+
+/// <summary>The supervisor's wallboard figures: the line right now and today so far (helpline-local day).</summary>
+public static class WallboardApi
+{
+    /// <summary>Answered within this many seconds counts toward the service level.</summary>
+    public const int ServiceLevelSeconds = 30;
+
+    /// <summary>Callers who hang up within this many seconds are short abandons, left out of the service level.</summary>
+    public const int ShortAbandonSeconds = 5;
+
+    public static IEndpointRouteBuilder MapWallboard(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/wallboard", Figures).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+        return app;
+    }
+
+    public sealed record PresenceCount(Presence Presence, int Advisors);
+
+    public sealed record WallboardFigures(
+        DateTime At,
+        int WaitingNow,
+        DateTime? LongestWaitingSince,
+        int InProgress,
+        IReadOnlyList<PresenceCount> AdvisorsByPresence,
+        DateOnly Today,
+        int AnsweredToday,
+        int AnsweredWithinServiceLevelToday,
+        int AbandonedToday,
+        int ShortAbandonedToday,
+        double? ServiceLevelToday,
+        int CallbacksDueNextHour,
+        int CallbacksMissedToday);
+
+    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time)
+    {
+        var now = time.UtcNow;
+        var today = time.Stamp(now).Date;
+        var waiting = db.Contacts.Where(c => c.Status == ContactStatus.Waiting);
+        var todays = db.Contacts.Where(c => c.LocalDate == today);
+
+        var answered = await todays.CountAsync(c => c.AnsweredAt != null);
+        var withinLevel = await todays.CountAsync(c => c.AnsweredAt != null && c.WaitSeconds <= ServiceLevelSeconds);
+        var abandoned = await todays.CountAsync(c => c.Status == ContactStatus.Abandoned);
+        var shortAbandoned = await todays.CountAsync(c => c.Status == ContactStatus.Abandoned && c.WaitSeconds <= ShortAbandonSeconds);
+        var counted = answered + abandoned - shortAbandoned;
+        var presence = await db.Users.GroupBy(u => u.Presence).Select(g => new PresenceCount(g.Key, g.Count())).ToListAsync();
+        var hourAhead = now.AddHours(1);
+        var dayStart = TimeZoneInfo.ConvertTimeToUtc(today.ToDateTime(TimeOnly.MinValue), time.Zone);
+
+        return TypedResults.Ok(new WallboardFigures(
+            now,
+            await waiting.CountAsync(),
+            await waiting.MinAsync(c => c.QueuedAt),
+            await db.Contacts.CountAsync(c => c.Status == ContactStatus.Connecting || c.Status == ContactStatus.InProgress),
+            [.. Enum.GetValues<Presence>().Select(p => presence.FirstOrDefault(c => c.Presence == p) ?? new PresenceCount(p, 0))],
+            today,
+            answered,
+            withinLevel,
+            abandoned,
+            shortAbandoned,
+            counted == 0 ? null : (double)withinLevel / counted,
+            await db.Callbacks.CountAsync(c => (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due) && c.DueAt <= hourAhead),
+            await db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Missed && c.UpdatedAt >= dayStart)));
+    }
+}

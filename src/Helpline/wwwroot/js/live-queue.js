@@ -1,0 +1,147 @@
+// The live queue on a staff page: a snapshot with its version on (re)connect, then only the next
+// deltas; a gap (a version not seen, or a heartbeat ahead) means a new snapshot.
+/* global signalR */
+
+export function connectQueue({ onChange, onStatus }) {
+  const state = { version: 0, contacts: new Map(), advisors: new Map() };
+  const connection = new signalR.HubConnectionBuilder()
+    .withUrl("/hubs/queue")
+    .withAutomaticReconnect([0, 1000, 2000, 5000, 10000, 10000, 30000])
+    .build();
+  let resyncing = null;
+
+  async function resync() {
+    if (resyncing) return resyncing;
+    resyncing = (async () => {
+      try {
+        const snapshot = await connection.invoke("GetSnapshot");
+        if (snapshot.version < state.version) return;
+        state.contacts = new Map(snapshot.contacts.map((c) => [c.contactId, c]));
+        state.advisors = new Map(snapshot.advisors.map((a) => [a.id, a]));
+        state.version = snapshot.version;
+        onChange(state, null);
+      } finally {
+        resyncing = null;
+      }
+    })();
+    return resyncing;
+  }
+
+  connection.on("QueueChanged", (delta) => {
+    if (delta.version <= state.version) return;
+    if (delta.version !== state.version + 1) {
+      resync();
+      return;
+    }
+    if (delta.contact) state.contacts.set(delta.contact.contactId, delta.contact);
+    if (delta.removedContactId != null) state.contacts.delete(delta.removedContactId);
+    if (delta.advisor) state.advisors.set(delta.advisor.id, delta.advisor);
+    state.version = delta.version;
+    onChange(state, delta);
+  });
+  connection.on("Heartbeat", (version) => {
+    if (version > state.version) resync();
+  });
+  connection.onreconnecting(() => onStatus("reconnecting"));
+  connection.onreconnected(async () => {
+    onStatus("live");
+    await resync();
+  });
+  connection.onclose(() => {
+    onStatus("offline");
+    setTimeout(start, 5000);
+  });
+
+  async function start() {
+    try {
+      onStatus("connecting");
+      await connection.start();
+      onStatus("live");
+      await resync();
+    } catch {
+      onStatus("offline");
+      setTimeout(start, 5000);
+    }
+  }
+
+  start();
+  return { state, connection, resync };
+}
+
+export const activeStatuses = ["Waiting", "Connecting", "InProgress", "WrapUp"];
+
+/** Queue order: priority (urgent first), then place in line, then id. */
+export function inQueueOrder(a, b) {
+  const priority = (p) => (p === "Urgent" ? 1 : 0);
+  return priority(b.priority) - priority(a.priority)
+    || (a.queuedAt ?? "").localeCompare(b.queuedAt ?? "")
+    || a.contactId - b.contactId;
+}
+
+export function waitedSince(iso, now = Date.now()) {
+  if (!iso) return "";
+  const seconds = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+export const words = {
+  Phone: "Phone", WebForm: "Web form", Callback: "Callback", Voicemail: "Voicemail",
+  Waiting: "Waiting", Connecting: "Connecting", InProgress: "On a call", WrapUp: "Wrap-up",
+  Self: "Themselves", LovedOne: "Someone they love", Unknown: "—",
+  English: "English", Spanish: "Spanish",
+  Available: "Available", Busy: "Busy", Break: "On break", Offline: "Offline",
+  Normal: "Normal", Urgent: "Urgent",
+};
+
+export function word(value) {
+  return words[value] ?? value ?? "—";
+}
+
+/** Sends JSON with the staff cookie; returns the parsed body or throws the problem's detail. */
+export async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error(data?.detail ?? data?.title ?? `The server answered ${response.status}.`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value == null) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child == null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function showConnection(status) {
+  const banner = document.getElementById("connection");
+  if (!banner) return;
+  const texts = {
+    connecting: "Connecting…",
+    live: "Live",
+    reconnecting: "Connection lost. Reconnecting…",
+    offline: "Offline. Trying again in a few seconds…",
+  };
+  banner.textContent = texts[status] ?? status;
+  banner.dataset.status = status;
+}

@@ -1,0 +1,54 @@
+// The supervisor's wallboard: the line now (live from the hub) and today's figures.
+import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection } from "./live-queue.js";
+
+let figuresTimer = null;
+let longestSince = null;
+
+const live = connectQueue({
+  onChange: (state) => {
+    render(state);
+    clearTimeout(figuresTimer);
+    figuresTimer = setTimeout(refreshFigures, 300);
+  },
+  onStatus: showConnection,
+});
+
+function set(id, value) {
+  document.getElementById(id).textContent = value;
+}
+
+function render(state) {
+  const contacts = [...state.contacts.values()];
+  const waiting = contacts.filter((c) => c.status === "Waiting").sort(inQueueOrder);
+  set("waiting-now", waiting.length);
+  longestSince = waiting.map((c) => c.queuedAt).filter(Boolean).sort()[0] ?? null;
+  set("longest-wait", longestSince ? waitedSince(longestSince) : "—");
+  set("in-progress", contacts.filter((c) => c.status === "Connecting" || c.status === "InProgress").length);
+  set("wrap-up", contacts.filter((c) => c.status === "WrapUp").length);
+  const advisors = [...state.advisors.values()];
+  for (const presence of ["Available", "Busy", "WrapUp", "Break", "Offline"]) {
+    set(`presence-${presence}`, advisors.filter((a) => a.presence === presence).length);
+  }
+  document.getElementById("on-break").replaceChildren(...advisors.filter((a) => a.presence === "Break").map((a) =>
+    element("li", {}, `${a.displayName}${a.presenceReason ? `: ${a.presenceReason}` : ""}`)));
+}
+
+async function refreshFigures() {
+  try {
+    const f = await api("GET", "/api/wallboard");
+    set("service-level", f.serviceLevelToday == null ? "no calls yet" : `${Math.round(f.serviceLevelToday * 100)}%`);
+    set("answered-today", f.answeredToday);
+    set("abandoned-today", f.abandonedToday);
+    set("short-abandoned-today", f.shortAbandonedToday);
+    set("callbacks-due", f.callbacksDueNextHour);
+    set("callbacks-missed", f.callbacksMissedToday);
+    set("figures-at", new Date(f.at).toLocaleTimeString());
+  } catch (error) {
+    set("figures-at", error.message);
+  }
+}
+
+refreshFigures();
+setInterval(refreshFigures, 30000);
+setInterval(() => set("longest-wait", longestSince ? waitedSince(longestSince) : "—"), 1000);
+window.helplineQueue = live;
