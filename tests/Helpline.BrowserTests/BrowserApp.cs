@@ -1,0 +1,173 @@
+using System.Net;
+using Helpline.Accounts;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Helpline.BrowserTests;
+
+/// <summary>
+/// The app on real Kestrel (a loopback port, a real SQLite file, the simulator playing Twilio) and
+/// Debian's chromium under Playwright. Without chromium the tests skip with how to install it, except
+/// under CI=true, where they fail: a broken install step must never pass.
+/// </summary>
+public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string Password = "Browser-tests-2026!";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("helpline-browser-").FullName;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public Uri BaseUri { get; private set; } = null!;
+    public string? Unavailable { get; private set; }
+
+    public static string OutputDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public BrowserApp()
+    {
+        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Helpline"] = $"Data Source={Path.Combine(_directory, "helpline.db")}",
+            ["DataProtection:KeysDirectory"] = Path.Combine(_directory, "dataprotection"),
+            ["Encryption:KeyFile"] = "",
+            ["Encryption:CurrentKeyId"] = "browser",
+            ["Encryption:Keys:browser"] = Convert.ToBase64String(Enumerable.Range(7, 32).Select(i => (byte)i).ToArray()),
+            ["Encryption:BlindIndexKey"] = Convert.ToBase64String(Enumerable.Range(70, 32).Select(i => (byte)i).ToArray()),
+            ["Twilio:AuthToken"] = "browser-tests-token",
+            ["Simulator:Enabled"] = "true",
+            ["Helpline:Name"] = "Helpline",
+            ["Helpline:HotlineNumber"] = "+18005550100",
+            ["Helpline:CrisisLineNumber"] = "+18002738255",
+            ["Helpline:TimeZone"] = "America/New_York",
+            ["Disclosure:Version"] = "browser-2026-11",
+            ["Disclosure:English"] = "This line is answered by trained advisors of a non-profit helpline.",
+            ["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro.",
+            ["Queue:HeartbeatSeconds"] = "2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var day in Enum.GetNames<DayOfWeek>())
+            settings[$"Helpline:OpeningHours:{day}"] = "00:00-24:00";
+        foreach (var (key, value) in settings)
+            builder.UseSetting(key, value);
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            Unavailable = $"Chromium is not installed at {ChromiumPath}: apt-get install chromium";
+            if (Environment.GetEnvironmentVariable("CI") == "true")
+                throw new InvalidOperationException(Unavailable + " (CI must install it; see .ci/run).");
+            return;
+        }
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUri = new Uri(address.Replace("://[::1]", "://localhost").Replace("://127.0.0.1", "://localhost"));
+        Directory.CreateDirectory(OutputDirectory);
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>Skips the test on a machine without chromium (never under CI, where InitializeAsync has failed already).</summary>
+    public void RequireBrowser() => Assert.SkipWhen(Unavailable is not null, Unavailable ?? "");
+
+    public async Task<string> CreateStaffAsync(string email, string role, AdvisorLanguages languages = AdvisorLanguages.English | AdvisorLanguages.Spanish)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+        var user = new StaffUser
+        {
+            UserName = email, Email = email, EmailConfirmed = true, DisplayName = email.Split('@')[0],
+            Languages = languages, DialNumber = "+13125550188", PresenceChangedAt = DateTime.UtcNow,
+        };
+        var created = await users.CreateAsync(user, Password);
+        Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
+        await users.AddToRoleAsync(user, role);
+        return user.Id;
+    }
+
+    /// <summary>A new browser context (its own cookies) with a page that fails the test on any uncaught error or console error.</summary>
+    public async Task<WatchedPage> NewPageAsync(ViewportSize? viewport = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUri.ToString(), ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        return new WatchedPage(context, page);
+    }
+
+    public new async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+            await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A page whose uncaught errors and console errors are collected; tests assert there were none they did not provoke.</summary>
+public sealed class WatchedPage
+{
+    private readonly List<string> _errors = [];
+
+    public WatchedPage(IBrowserContext context, IPage page)
+    {
+        Context = context;
+        Page = page;
+        page.PageError += (_, error) => _errors.Add("page error: " + error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+                _errors.Add($"console error: {message.Text} ({message.Location})");
+        };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+                _errors.Add($"HTTP {response.Status} for {response.Request.Method} {response.Url}");
+        };
+    }
+
+    public IBrowserContext Context { get; }
+    public IPage Page { get; }
+    public IReadOnlyList<string> Errors => _errors;
+
+    /// <summary>Errors other than those the test provoked on purpose (e.g. a network drop).</summary>
+    public void AssertNoErrors(params string[] provoked)
+    {
+        var unexpected = _errors.Where(e => !provoked.Any(p => e.Contains(p, StringComparison.OrdinalIgnoreCase))).ToList();
+        Assert.True(unexpected.Count == 0, "The page reported errors:\n" + string.Join("\n", unexpected));
+    }
+
+    public async Task SignInAsync(string email, string password = BrowserApp.Password)
+    {
+        await Page.GotoAsync("/sign-in");
+        await Page.GetByLabel("Email").FillAsync(email);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Page.WaitForURLAsync("**/staff");
+    }
+}

@@ -1,0 +1,222 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Helpline.Accounts;
+using Helpline.Telephony.Simulator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Helpline.BrowserTests;
+
+public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
+{
+    private static readonly LocatorAssertionsToBeVisibleOptions Generously = new() { Timeout = 15_000 };
+
+    private TwilioSimulator Simulator => app.Services.GetRequiredService<TwilioSimulator>();
+
+    [Fact]
+    public async Task TwoAdvisorsSeeACallArriveAndItLeavesTheOtherWhenOneTakesIt()
+    {
+        app.RequireBrowser();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        await app.CreateStaffAsync($"ana-{suffix}@test.example", Roles.Advisor);
+        await app.CreateStaffAsync($"ben-{suffix}@test.example", Roles.Advisor);
+        var ana = await app.NewPageAsync();
+        var ben = await app.NewPageAsync();
+        await ana.SignInAsync($"ana-{suffix}@test.example");
+        await ben.SignInAsync($"ben-{suffix}@test.example");
+        foreach (var advisor in new[] { ana, ben })
+        {
+            await Expect(advisor.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+            await advisor.Page.GetByLabel("Available").CheckAsync();
+            await Expect(advisor.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+        }
+
+        var caller = await Simulator.CallInAsync("+12125550147", fromState: "NY");
+        await Simulator.PressAsync(caller.Sid, "2");
+        var contactRowOnAna = ana.Page.Locator("#queue-rows tr", new() { HasText = "0147" });
+        var contactRowOnBen = ben.Page.Locator("#queue-rows tr", new() { HasText = "0147" });
+        await Expect(contactRowOnAna).ToBeVisibleAsync(Generously);
+        await Expect(contactRowOnBen).ToBeVisibleAsync(Generously);
+        await Expect(contactRowOnBen).ToContainTextAsync("Someone they love");
+
+        await contactRowOnAna.GetByRole(AriaRole.Button, new() { Name = "Take" }).ClickAsync();
+
+        await Expect(contactRowOnBen).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        await Expect(ana.Page.Locator("#current")).ToBeVisibleAsync(Generously);
+        await Expect(ana.Page.Locator("#current-details")).ToContainTextAsync("+12125550147", new() { Timeout = 15_000 });
+        await Expect(ben.Page.Locator("#in-progress")).ToContainTextAsync("0147");
+        await ana.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "dashboard.png"), FullPage = true });
+        ana.AssertNoErrors();
+        ben.AssertNoErrors();
+        await ana.Context.CloseAsync();
+        await ben.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AdvisorTakesNextWithTheKeyboardTalksAndCompletesTheWrapUp()
+    {
+        app.RequireBrowser();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        await app.CreateStaffAsync($"cleo-{suffix}@test.example", Roles.Advisor);
+        var cleo = await app.NewPageAsync();
+        await cleo.SignInAsync($"cleo-{suffix}@test.example");
+        await Expect(cleo.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        await cleo.Page.GetByLabel("Available").CheckAsync();
+        await Expect(cleo.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+        var caller = await Simulator.CallInAsync("+13105550123");
+        await Simulator.PressAsync(caller.Sid, "1");
+        await Expect(cleo.Page.Locator("#queue-rows tr", new() { HasText = "0123" })).ToBeVisibleAsync(Generously);
+
+        await cleo.Page.Locator("h1").ClickAsync();
+        await cleo.Page.Keyboard.PressAsync("n");
+        await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("Connecting", new() { Timeout = 15_000 });
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        var phone = Simulator.Calls.First(c => c.Direction == "outbound-api" && c.Awaiting == "answer");
+        await Simulator.AnswerAsync(phone.Sid);
+        await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("On a call", new() { Timeout = 15_000 });
+        await Simulator.PersonHangsUpAsync(caller.Sid);
+        await Expect(cleo.Page.Locator("#wrap-up")).ToBeVisibleAsync(Generously);
+
+        await cleo.Page.GetByLabel("Disposition").SelectOptionAsync("ReferredToTreatment");
+        await cleo.Page.GetByLabel("Notes").FillAsync("Talked about detox options.");
+        await cleo.Page.Locator("h1").ClickAsync();
+        await cleo.Page.Keyboard.PressAsync("c");
+
+        await Expect(cleo.Page.Locator("#current")).ToBeHiddenAsync(new() { Timeout = 15_000 });
+        await Expect(cleo.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+        cleo.AssertNoErrors();
+        await cleo.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AfterANetworkDropTheDashboardSaysSoThenResyncsWithTheServer()
+    {
+        app.RequireBrowser();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        await app.CreateStaffAsync($"dee-{suffix}@test.example", Roles.Advisor);
+        var dee = await app.NewPageAsync();
+        // The hub's WebSocket passes through the test, so it can cut it as a network drop would.
+        IWebSocketRoute? socket = null;
+        await dee.Page.RouteWebSocketAsync(new Regex("/hubs/queue"), route =>
+        {
+            socket = route;
+            route.ConnectToServer();
+        });
+        await dee.SignInAsync($"dee-{suffix}@test.example");
+        await Expect(dee.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        await dee.Page.GetByLabel("Available").CheckAsync();
+        await Expect(dee.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+
+        await dee.Context.SetOfflineAsync(true);
+        await socket!.CloseAsync(new() { Code = 4000, Reason = "network drop" });
+        await Expect(dee.Page.Locator("#connection")).ToHaveTextAsync(new Regex("Reconnecting|Offline"), new() { Timeout = 15_000 });
+        // While the dashboard is cut off, a caller arrives.
+        var caller = await Simulator.CallInAsync("+16175550199");
+        await Simulator.PressAsync(caller.Sid, "1");
+        await dee.Context.SetOfflineAsync(false);
+
+        await Expect(dee.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 45_000 });
+        await Expect(dee.Page.Locator("#queue-rows tr", new() { HasText = "0199" })).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        // The page shows what the server has: the same waiting contacts, in the same order.
+        var server = await dee.Page.EvaluateAsync<JsonElement>("fetch('/api/queue').then(r => r.json())");
+        var waiting = server.GetProperty("contacts").EnumerateArray().Where(c => c.GetProperty("status").GetString() == "Waiting").Select(c => c.GetProperty("maskedNumber").GetString()!).ToList();
+        var shown = await dee.Page.Locator("#queue-rows tr td:nth-child(8)").AllTextContentsAsync();
+        Assert.Equal(waiting, shown);
+        // Errors from the dropped connection were provoked on purpose; nothing else may fail.
+        dee.AssertNoErrors("WebSocket", "ERR_INTERNET_DISCONNECTED", "Failed to fetch", "Connection disconnected", "negotiation", "Failed to start", "ERR_NETWORK", "network drop");
+        await dee.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task WallboardFollowsCallsComingAndGoing()
+    {
+        app.RequireBrowser();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        await app.CreateStaffAsync($"sup-{suffix}@test.example", Roles.Supervisor);
+        var advisorId = await app.CreateStaffAsync($"eve-{suffix}@test.example", Roles.Advisor);
+        var eve = await app.NewPageAsync();
+        await eve.SignInAsync($"eve-{suffix}@test.example");
+        await eve.Page.GetByLabel("Available").CheckAsync();
+        await Expect(eve.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+        var board = await app.NewPageAsync();
+        await board.SignInAsync($"sup-{suffix}@test.example");
+        await board.Page.GotoAsync("/wallboard");
+        await Expect(board.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        var waitingBefore = int.Parse(await board.Page.Locator("#waiting-now").TextContentAsync() ?? "0");
+        var abandonedBefore = await FigureAsync(board.Page, "#abandoned-today");
+
+        var caller = await Simulator.CallInAsync("+14155550111");
+        await Simulator.PressAsync(caller.Sid, "1");
+        await Expect(board.Page.Locator("#waiting-now")).ToHaveTextAsync((waitingBefore + 1).ToString(), new() { Timeout = 15_000 });
+        await Simulator.PersonHangsUpAsync(caller.Sid);
+
+        await Expect(board.Page.Locator("#waiting-now")).ToHaveTextAsync(waitingBefore.ToString(), new() { Timeout = 15_000 });
+        await Expect(board.Page.Locator("#abandoned-today")).ToHaveTextAsync((abandonedBefore + 1).ToString(), new() { Timeout = 15_000 });
+        await board.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "wallboard.png"), FullPage = true });
+        board.AssertNoErrors();
+        eve.AssertNoErrors();
+        await board.Context.CloseAsync();
+        await eve.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("/", false)]
+    [InlineData("/who-answers", false)]
+    [InlineData("/sign-in", false)]
+    [InlineData("/staff", true)]
+    [InlineData("/wallboard", true)]
+    [InlineData("/simulator", true)]
+    public async Task PagesHaveNoSeriousOrCriticalAccessibilityViolations(string path, bool staff)
+    {
+        app.RequireBrowser();
+        var watched = await app.NewPageAsync();
+        if (staff)
+        {
+            var email = $"axe-{Guid.NewGuid():N}@test.example";
+            await app.CreateStaffAsync(email, Roles.Supervisor);
+            await watched.SignInAsync(email);
+        }
+        await watched.Page.GotoAsync(path);
+        if (staff && path != "/simulator")
+            await Expect(watched.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+
+        var results = await watched.Page.RunAxe();
+
+        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
+        watched.AssertNoErrors();
+        await watched.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("/staff")]
+    [InlineData("/wallboard")]
+    public async Task StaffPagesFitAPhoneScreen(string path)
+    {
+        app.RequireBrowser();
+        var email = $"phone-{Guid.NewGuid():N}@test.example";
+        await app.CreateStaffAsync(email, Roles.Supervisor);
+        var phone = await app.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
+        await phone.SignInAsync(email);
+        await phone.Page.GotoAsync(path);
+        await Expect(phone.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+
+        var overflow = await phone.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+
+        Assert.True(overflow <= 0, $"{path} is {overflow}px wider than a phone screen");
+        await phone.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, $"phone{path.Replace('/', '-')}.png"), FullPage = true });
+        phone.AssertNoErrors();
+        await phone.Context.CloseAsync();
+    }
+
+    private static async Task<int> FigureAsync(IPage page, string selector)
+    {
+        var locator = page.Locator(selector);
+        await Expect(locator).Not.ToHaveTextAsync("…", new() { Timeout = 15_000 });
+        return int.Parse(await locator.TextContentAsync() ?? "0");
+    }
+}
