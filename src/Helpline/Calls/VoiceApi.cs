@@ -349,7 +349,9 @@ public static class VoiceApi
 
     /// <summary>
     /// One contact per CallSid, however often and however concurrently Twilio retries: the unique
-    /// index on CallSid settles it, and the loser of a race reads the winner's row.
+    /// index on CallSid settles it, and the loser of a race reads the winner's row. The caller (found
+    /// by the blind index of their number, or created) and the contact are written in one transaction.
+    /// A contact in the menu is not in the queue yet, so nothing is broadcast until it is.
     /// </summary>
     private static async Task<Contact> FindOrCreateContactAsync(Voice v, VoiceWebhook call)
     {
@@ -359,12 +361,10 @@ public static class VoiceApi
 
         var now = v.Time.UtcNow;
         var number = CallerNumbers.CallableE164(call.From);
-        var caller = number is null ? null : await FindOrCreateCallerAsync(v, number, call.CallerName, now);
         var stamp = v.Time.Stamp(now);
         var contact = new Contact
         {
-            CallerId = caller?.Id,
-            CallerIdWithheld = caller is null,
+            CallerIdWithheld = number is null,
             Channel = ContactChannel.Phone,
             Status = ContactStatus.InMenu,
             Language = CallerLanguage.English,
@@ -378,13 +378,12 @@ public static class VoiceApi
             LocalDayOfWeek = stamp.DayOfWeek,
         };
 
-        QueueChange created;
         await using var transaction = await v.Db.Database.BeginTransactionAsync();
         try
         {
+            if (number is not null)
+                contact.CallerId = (await FindOrCreateCallerAsync(v, number, call.CallerName, now)).Id;
             v.Db.Contacts.Add(contact);
-            await v.Db.SaveChangesAsync();
-            created = v.Events.Record(QueueChangeKinds.ContactCreated, now, contact.Id);
             await v.Db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -394,11 +393,11 @@ public static class VoiceApi
             v.Db.ChangeTracker.Clear();
             return await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid);
         }
-        await v.Events.PublishAsync(created);
         v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);
         return contact;
     }
 
+    /// <summary>Inside the caller's transaction: a unique-index refusal rolls back to EF's savepoint and the existing caller is read.</summary>
     private static async Task<Caller> FindOrCreateCallerAsync(Voice v, string e164, string? callerName, DateTime now)
     {
         var hash = v.Db.Protector.BlindIndex(e164);
@@ -421,9 +420,9 @@ public static class VoiceApi
             await v.Db.SaveChangesAsync();
             return caller;
         }
-        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        catch (DbUpdateException e) when (e.IsUniqueViolation() && e.Entries.All(entry => entry.Entity is Caller))
         {
-            v.Db.ChangeTracker.Clear();
+            v.Db.Entry(caller).State = EntityState.Detached;
             return await v.Db.Callers.SingleAsync(c => c.PhoneHash == hash);
         }
     }

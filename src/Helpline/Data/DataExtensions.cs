@@ -30,6 +30,7 @@ public static class DataExtensions
             builder.Environment.ContentRootPath);
         builder.Services.AddDbContext<HelplineDb>(options => options
             .UseSqlite(connectionString)
+            .AddInterceptors(new SqliteBusyTimeout())
             .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>());
         return builder;
     }

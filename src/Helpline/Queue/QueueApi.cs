@@ -16,6 +16,8 @@ public static class QueueApi
         builder.Services.AddOptions<QueueOptions>().BindConfiguration("Queue").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddScoped<QueueEvents>();
+        builder.Services.AddSingleton<QueueBroadcaster>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());
         builder.Services.AddScoped<QueueTaking>();
         builder.Services.AddHostedService<QueueHeartbeat>();
         return builder;

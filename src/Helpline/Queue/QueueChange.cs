@@ -16,7 +16,6 @@ public sealed class QueueChange
 
 public static class QueueChangeKinds
 {
-    public const string ContactCreated = "contact.created";
     public const string ContactQueued = "contact.queued";
     public const string ContactUpdated = "contact.updated";
     public const string ContactLeftQueue = "contact.left-queue";

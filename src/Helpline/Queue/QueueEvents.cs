@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Helpline.Data;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -5,10 +6,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Helpline.Queue;
 
 /// <summary>
-/// Records changes to the queue and to presence with a database-allocated version, and pushes
-/// each committed change to every dashboard as a delta.
+/// Records changes to the queue and to presence with a database-allocated version, and hands each
+/// committed change to the <see cref="QueueBroadcaster"/>, which pushes it to every dashboard.
 /// </summary>
-public sealed class QueueEvents(HelplineDb db, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueEvents> logger)
+public sealed class QueueEvents(HelplineDb db, QueueBroadcaster broadcaster)
 {
     /// <summary>Adds a change to the unit of work; its version is allocated when it is saved.</summary>
     public QueueChange Record(string kind, DateTime at, long? contactId = null, string? staffUserId = null)
@@ -18,24 +19,20 @@ public sealed class QueueEvents(HelplineDb db, IHubContext<QueueHub, IQueueClien
         return change;
     }
 
-    /// <summary>Pushes saved changes to dashboards. Call after the transaction that saved them commits.</summary>
-    public async Task PublishAsync(params QueueChange[] changes)
+    /// <summary>
+    /// Queues saved changes for dashboards. Call after the transaction that saved them commits. It
+    /// does not wait for the broadcast, so a webhook's answer to Twilio never waits on dashboards.
+    /// </summary>
+    public Task PublishAsync(params QueueChange[] changes)
     {
         foreach (var change in changes.Where(c => c.Version > 0).OrderBy(c => c.Version))
-        {
-            try
-            {
-                await hub.Clients.All.QueueChanged(await DeltaAsync(change));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The change is saved; dashboards catch up from the heartbeat and a snapshot.
-                logger.LogWarning(e, "Could not push queue change {Version}", change.Version);
-            }
-        }
+            broadcaster.Enqueue(change);
+        return Task.CompletedTask;
     }
 
-    public async Task<QueueSnapshot> SnapshotAsync(CancellationToken cancellationToken = default)
+    public Task<QueueSnapshot> SnapshotAsync(CancellationToken cancellationToken = default) => SnapshotAsync(db, cancellationToken);
+
+    public static async Task<QueueSnapshot> SnapshotAsync(HelplineDb db, CancellationToken cancellationToken = default)
     {
         // The version is read first: the rows that follow are at least that new, and deltas
         // after it carry full rows, so applying them again is harmless.
@@ -50,14 +47,43 @@ public sealed class QueueEvents(HelplineDb db, IHubContext<QueueHub, IQueueClien
 
     public static async Task<long> CurrentVersionAsync(HelplineDb db, CancellationToken cancellationToken = default) =>
         await db.QueueChanges.MaxAsync(c => (long?)c.Version, cancellationToken) ?? 0;
+}
 
-    private async Task<QueueDelta> DeltaAsync(QueueChange change)
+/// <summary>
+/// Pushes committed changes to dashboards, one at a time in the order they were handed over, each
+/// as a delta with the row as it is now. A delta that cannot be sent is logged; dashboards catch up
+/// from the heartbeat and a snapshot.
+/// </summary>
+public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueBroadcaster> logger) : BackgroundService
+{
+    private readonly Channel<QueueChange> _changes = Channel.CreateUnbounded<QueueChange>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void Enqueue(QueueChange change) => _changes.Writer.TryWrite(change);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
+                await hub.Clients.All.QueueChanged(await DeltaAsync(db, change, stoppingToken));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not push queue change {Version}", change.Version);
+            }
+        }
+    }
+
+    private static async Task<QueueDelta> DeltaAsync(HelplineDb db, QueueChange change, CancellationToken cancellationToken)
     {
         QueueRow? row = null;
         long? removed = null;
         if (change.ContactId is { } contactId)
         {
-            row = (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).SingleOrDefault();
+            row = (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync(cancellationToken)).SingleOrDefault();
             if (row is null || !QueueRowQueries.IsActive(row.Status))
             {
                 removed = contactId;
@@ -65,7 +91,7 @@ public sealed class QueueEvents(HelplineDb db, IHubContext<QueueHub, IQueueClien
             }
         }
         var advisor = change.StaffUserId is { } userId
-            ? await db.Users.AsNoTracking().Where(u => u.Id == userId).ToAdvisorRows().SingleOrDefaultAsync()
+            ? await db.Users.AsNoTracking().Where(u => u.Id == userId).ToAdvisorRows().SingleOrDefaultAsync(cancellationToken)
             : null;
         return new QueueDelta(change.Version, change.Kind, row, removed, advisor);
     }
