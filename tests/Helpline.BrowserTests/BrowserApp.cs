@@ -104,6 +104,18 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
         return user.Id;
     }
 
+    /// <summary>Every simulated caller hangs up, then every phone still ringing, so a test starts from an empty line.</summary>
+    public async Task HangUpEveryCallAsync()
+    {
+        var simulator = Services.GetRequiredService<Helpline.Telephony.Simulator.TwilioSimulator>();
+        foreach (var call in simulator.Calls.Where(c => !c.Ended).OrderBy(c => c.Direction == "inbound" ? 0 : 1))
+        {
+            if (!call.Ended)
+                await simulator.PersonHangsUpAsync(call.Sid);
+            await simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
     /// <summary>A new browser context (its own cookies) with a page that fails the test on any uncaught error or console error.</summary>
     public async Task<WatchedPage> NewPageAsync(ViewportSize? viewport = null)
     {

@@ -60,6 +60,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task AdvisorTakesNextWithTheKeyboardTalksAndCompletesTheWrapUp()
     {
         app.RequireBrowser();
+        // Take next takes the head of the line: start from an empty one.
+        await app.HangUpEveryCallAsync();
         var suffix = Guid.NewGuid().ToString("N")[..6];
         await app.CreateStaffAsync($"cleo-{suffix}@test.example", Roles.Advisor);
         var cleo = await app.NewPageAsync();
@@ -207,7 +209,11 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
 
         var overflow = await phone.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
 
-        Assert.True(overflow <= 0, $"{path} is {overflow}px wider than a phone screen");
+        var widest = overflow <= 0 ? "" : await phone.Page.EvaluateAsync<string>(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)" +
+            ".filter(e => { for (let p = e.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return false; } return true; })" +
+            ".slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')");
+        Assert.True(overflow <= 0, $"{path} is {overflow}px wider than a phone screen: {widest}");
         await phone.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, $"phone{path.Replace('/', '-')}.png"), FullPage = true });
         phone.AssertNoErrors();
         await phone.Context.CloseAsync();
