@@ -56,7 +56,13 @@ public static class ContactApi
         IReadOnlyList<EarlierContact> EarlierContacts,
         IReadOnlyList<CallbackDetails> Callbacks);
 
-    public sealed record CompleteRequest(Disposition Disposition, [property: MaxLength(4000)] string? Notes);
+    public sealed record CompleteRequest(Disposition Disposition, [property: MaxLength(4000)] string? Notes, FollowUpRequest? FollowUp = null);
+
+    /// <summary>A follow-up call the caller agreed to on the phone: a day and a window in their own time.</summary>
+    public sealed record FollowUpRequest(DateOnly Date, TimeOnly WindowStart, TimeOnly WindowEnd, bool CallerAgreed);
+
+    /// <summary>Version of the advisor's follow-up question, stored as the evidence of the caller's spoken consent.</summary>
+    public const string FollowUpConsentVersion = "advisor-follow-up-2026-11";
 
     public sealed record PriorityRequest(ContactPriority Priority);
 
@@ -88,16 +94,18 @@ public static class ContactApi
     }
 
     /// <summary>Wrap-up: disposition and notes; the contact is completed and the advisor available again.</summary>
-    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time)
+    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time, OpeningHours hours)
     {
         if (!Enum.IsDefined(request.Disposition))
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
         if (request.Notes is { Length: > 4000 })
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Notes are limited to 4,000 characters.");
 
-        var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id);
+        var contact = await db.Contacts.AsNoTracking().Include(c => c.Caller).SingleOrDefaultAsync(c => c.Id == id);
         if (contact is null)
             return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
+        if (request.FollowUp is { } asked && FollowUpProblem(asked, contact, time) is { } problem)
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, problem);
         var me = users.GetUserId(user);
         var supervisor = user.IsInRole(Roles.Supervisor) || user.IsInRole(Roles.Admin);
         if (contact.AdvisorId != me && !supervisor)
@@ -135,11 +143,84 @@ public static class ContactApi
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
             db.AuditEntries.Add(Audit(user, time, "contact.completed", id, $"disposition {request.Disposition}"));
+            if (request.FollowUp is { } followUp)
+                ScheduleFollowUp(db, contact, followUp, now, hours);
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
         await events.PublishAsync([.. changes]);
         return TypedResults.Ok();
+    }
+
+    private static string? FollowUpProblem(FollowUpRequest followUp, Contact contact, HelplineTime time)
+    {
+        if (contact.Caller is null)
+            return "The caller's number is withheld, so no follow-up call can be scheduled.";
+        if (!followUp.CallerAgreed)
+            return "A follow-up is scheduled only when the caller agreed to be called back.";
+        if (followUp.WindowEnd <= followUp.WindowStart)
+            return "The follow-up window must end after it starts.";
+        if (followUp.WindowEnd <= CallbackWindow.Earliest || followUp.WindowStart >= CallbackWindow.Latest)
+            return "The follow-up window must fall between 8:00 and 21:00 in the caller's time zone.";
+        var callerToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(time.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(contact.Caller.TimeZone)));
+        if (followUp.Date < callerToday || followUp.Date > callerToday.AddDays(60))
+            return "The follow-up date must be between today and 60 days from now (the caller's date).";
+        return null;
+    }
+
+    /// <summary>
+    /// A new contact for the follow-up, waiting for its callback, with the caller's spoken consent as
+    /// evidence. The callback is due at the first moment of the window when the line is open.
+    /// </summary>
+    private static void ScheduleFollowUp(HelplineDb db, Contact contact, FollowUpRequest followUp, DateTime now, OpeningHours hours)
+    {
+        var caller = contact.Caller!;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(caller.TimeZone);
+        var start = followUp.WindowStart < CallbackWindow.Earliest ? CallbackWindow.Earliest : followUp.WindowStart;
+        var end = followUp.WindowEnd > CallbackWindow.Latest ? CallbackWindow.Latest : followUp.WindowEnd;
+        var from = TimeZoneInfo.ConvertTimeToUtc(followUp.Date.ToDateTime(start), zone);
+        if (from < now)
+            from = now;
+        var due = CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours)
+            ?? CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours: null)!.Value;
+        var followUpContact = new Contact
+        {
+            CallerId = caller.Id,
+            Channel = ContactChannel.Callback,
+            Status = ContactStatus.AwaitingCallback,
+            Language = contact.Language,
+            For = contact.For,
+            Region = contact.Region,
+            DisclosureVersion = contact.DisclosureVersion,
+            CreatedAt = now,
+            UpdatedAt = now,
+            LocalDate = contact.LocalDate,
+            LocalHour = contact.LocalHour,
+            LocalDayOfWeek = contact.LocalDayOfWeek,
+        };
+        db.Contacts.Add(followUpContact);
+        db.Consents.Add(new Consent
+        {
+            CallerId = caller.Id,
+            ContactId = contact.Id,
+            Kind = ConsentKind.CallBack,
+            Granted = true,
+            TextVersion = FollowUpConsentVersion,
+            Source = ConsentSource.Advisor,
+            RecordedAt = now,
+        });
+        db.Callbacks.Add(new Callback
+        {
+            Contact = followUpContact,
+            CallerId = caller.Id,
+            Status = CallbackStatus.Scheduled,
+            DueAt = due,
+            TimeZone = caller.TimeZone,
+            WindowStartLocal = start,
+            WindowEndLocal = end,
+            CreatedAt = now,
+            UpdatedAt = now,
+        });
     }
 
     /// <summary>A supervisor raises (or lowers) a waiting contact's priority.</summary>

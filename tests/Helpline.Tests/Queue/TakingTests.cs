@@ -117,6 +117,48 @@ public sealed class TakingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WrapUpCanScheduleAFollowUpTheCallerAgreedToInsideTheirHours()
+    {
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available);
+        var advisor = await _app.SignInAsync("advisor@test.example");
+        var (contact, callSid) = await _app.CallerWaitsAsync("+13105550147");
+        await advisor.PostAsync($"/api/contacts/{contact}/take");
+        var advisorCall = (await _app.ContactAsync(contact)).AdvisorCallSid!;
+        await _app.AdvisorLegAsync(contact, advisorCall, "in-progress", 1);
+        await _app.CallerStatusAsync(callSid, "completed", 2);
+
+        var refused = await advisor.PostAsync($"/api/contacts/{contact}/complete", new
+        {
+            disposition = "CallbackScheduled",
+            followUp = new { date = "2026-11-27", windowStart = "07:00", windowEnd = "07:45", callerAgreed = true },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("8:00 and 21:00", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, (await advisor.PostAsync($"/api/contacts/{contact}/complete", new
+        {
+            disposition = "CallbackScheduled",
+            followUp = new { date = "2026-11-27", windowStart = "10:00", windowEnd = "12:00", callerAgreed = false },
+        })).StatusCode);
+
+        var done = await advisor.PostAsync($"/api/contacts/{contact}/complete", new
+        {
+            disposition = "CallbackScheduled",
+            followUp = new { date = "2026-11-27", windowStart = "10:00", windowEnd = "12:00", callerAgreed = true },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        var callback = await _app.WithDbAsync(db => db.Callbacks.Include(c => c.Contact).SingleAsync());
+        // 10:00 in Los Angeles (the caller's zone, from the number) on the 27th is 18:00 UTC.
+        Assert.Equal(new DateTime(2026, 11, 27, 18, 0, 0, DateTimeKind.Utc), callback.DueAt);
+        Assert.Equal("America/Los_Angeles", callback.TimeZone);
+        Assert.Equal(ContactStatus.AwaitingCallback, callback.Contact!.Status);
+        Assert.Equal(ContactChannel.Callback, callback.Contact.Channel);
+        var consent = await _app.WithDbAsync(db => db.Consents.SingleAsync());
+        Assert.Equal(ConsentSource.Advisor, consent.Source);
+        Assert.Equal(Helpline.Contacts.ContactApi.FollowUpConsentVersion, consent.TextVersion);
+    }
+
+    [Fact]
     public async Task LateAndOutOfOrderStatusCallbacksNeverMoveAContactBackwards()
     {
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available);

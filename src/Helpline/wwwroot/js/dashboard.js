@@ -110,6 +110,7 @@ function showDetails(d) {
     ["Callback window", callback ? `${callback.windowStartLocal}–${callback.windowEndLocal} ${callback.timeZone}, due ${new Date(callback.dueAt).toLocaleString()}` : "—"],
     ["Disclosure given", d.disclosureVersion ?? "—"],
   ];
+  document.getElementById("follow-up").disabled = !d.callerNumber;
   document.getElementById("current-details").replaceChildren(...rows.flatMap(([k, v]) => [element("dt", {}, k), element("dd", {}, v)]));
   document.getElementById("earlier").replaceChildren(...(d.earlierContacts.length === 0
     ? [element("li", {}, "None")]
@@ -166,8 +167,11 @@ document.getElementById("wrap-up").addEventListener("submit", async (event) => {
   const form = event.target;
   const referral = form.referral.value.trim();
   const notes = [form.notes.value.trim(), referral ? `Referral: ${referral}` : ""].filter(Boolean).join("\n");
+  const followUp = form.followUp.checked
+    ? { date: form.followUpDate.value, windowStart: form.followUpFrom.value, windowEnd: form.followUpUntil.value, callerAgreed: form.followUpAgreed.checked }
+    : null;
   try {
-    await api("POST", `/api/contacts/${details.id}/complete`, { disposition: form.disposition.value, notes });
+    await api("POST", `/api/contacts/${details.id}/complete`, { disposition: form.disposition.value, notes, followUp });
     form.reset();
     say("Completed. You are available again.");
   } catch (error) {
