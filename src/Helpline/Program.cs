@@ -1,4 +1,5 @@
 using Helpline.Accounts;
+using Helpline.Callbacks;
 using Helpline.Calls;
 using Helpline.Contacts;
 using Helpline.Dashboard;
@@ -17,6 +18,7 @@ builder.AddAccounts();
 builder.AddDisclosure();
 builder.AddTelephony();
 builder.AddQueue();
+builder.AddCallbacks();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.MapQueue();
 app.MapContacts();
 app.MapSimulator();
 app.MapWallboard();
+app.MapCallbacks();
 app.MapRazorPages();
 
 await app.RunAsync();

@@ -47,6 +47,7 @@ public static class VoiceApi
         IOptions<DisclosureOptions> Disclosure,
         IOptions<QueueOptions> Queue,
         QueueEvents Events,
+        CallbackDispatcher Callbacks,
         ILogger<Voice> Log);
 
     internal static async Task<IResult> Incoming([AsParameters] Voice v)
@@ -169,6 +170,7 @@ public static class VoiceApi
             await v.Db.SaveChangesAsync();
             await transaction.CommitAsync();
             await v.Events.PublishAsync(change);
+            v.Callbacks.Wake();
             v.Log.LogInformation("Voicemail on call {CallSid} became contact {ContactId} with a callback due at {DueAt:o}", call.CallSid, contact.Id, due);
         }
         return Twiml(Say(new VoiceResponse(), prompts, prompts.VoicemailThanks).Hangup());

@@ -94,7 +94,7 @@ public static class ContactApi
     }
 
     /// <summary>Wrap-up: disposition and notes; the contact is completed and the advisor available again.</summary>
-    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time, OpeningHours hours)
+    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time, OpeningHours hours, CallbackDispatcher callbacks)
     {
         if (!Enum.IsDefined(request.Disposition))
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
@@ -149,6 +149,8 @@ public static class ContactApi
             await transaction.CommitAsync();
         }
         await events.PublishAsync([.. changes]);
+        if (request.FollowUp is not null)
+            callbacks.Wake();
         return TypedResults.Ok();
     }
 

@@ -25,8 +25,9 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
 
     private readonly string _directory = Directory.CreateTempSubdirectory("helpline-tests-").FullName;
 
-    public HelplineApp()
+    public HelplineApp(DateTimeOffset? start = null)
     {
+        Clock = new FakeTimeProvider(start ?? OpenTime);
         Settings["ConnectionStrings:Helpline"] = $"Data Source={DatabasePath}";
         Settings["DataProtection:KeysDirectory"] = Path.Combine(_directory, "dataprotection");
         Settings["Encryption:KeyFile"] = "";
@@ -46,6 +47,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro. Ningún proveedor de tratamiento paga por su llamada.";
         Settings["Logging:LogLevel:Default"] = "Information";
         Settings["Simulator:Enabled"] = "false";
+        Settings["Hangfire:StorageFile"] = Path.Combine(_directory, "hangfire.db");
+        Settings["Hangfire:ServerEnabled"] = "false";
         Settings["Simulator:AppBaseUrl"] = "http://localhost";
     }
 
@@ -53,7 +56,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
 
     public string DatabasePath => Path.Combine(_directory, "helpline.db");
 
-    public FakeTimeProvider Clock { get; } = new(OpenTime);
+    public FakeTimeProvider Clock { get; }
 
     public CapturedLogs Logs { get; } = new();
 

@@ -1,0 +1,82 @@
+using Hangfire;
+using Hangfire.States;
+using Hangfire.Storage;
+using Helpline.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Callbacks;
+
+/// <summary>
+/// Makes sure every scheduled callback in the database has a live Hangfire job. The database is the
+/// truth: a callback saved without a job (written by a webhook, a form, a wrap-up, or a job that
+/// moved it) gets one; at start, callbacks whose job was lost or left half-run by a crash get a new
+/// one. A duplicate job is harmless: the job lets only one run put the callback in the queue.
+/// </summary>
+public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<CallbackDispatcher> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>Call after saving a callback (or changing its due time): its job is scheduled at once.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+            _wake.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await RunOnceAsync(recoverAfterCrash: true, stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash.
+            await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
+            await RunOnceAsync(recoverAfterCrash: false, stoppingToken);
+        }
+    }
+
+    public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
+            var jobs = scope.ServiceProvider.GetRequiredService<IBackgroundJobClient>();
+            var storage = scope.ServiceProvider.GetRequiredService<JobStorage>();
+
+            var pending = await db.Callbacks.AsNoTracking()
+                .Where(c => c.Status == CallbackStatus.Scheduled)
+                .Select(c => new { c.Id, c.DueAt, c.JobId })
+                .ToListAsync(cancellationToken);
+            var scheduled = 0;
+            using var connection = storage.GetConnection();
+            foreach (var callback in pending)
+            {
+                if (callback.JobId is not null && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
+                    continue;
+                var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), RoundUp(callback.DueAt));
+                await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
+                scheduled++;
+            }
+            if (scheduled > 0)
+                logger.LogInformation("Scheduled {Count} callback job(s){After}", scheduled, recoverAfterCrash ? " at start" : "");
+            return scheduled;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Could not schedule callback jobs; trying again shortly");
+            return 0;
+        }
+    }
+
+    /// <summary>A job that will still run by itself: scheduled or enqueued. Anything else (gone, failed, half-run before a crash) is not.</summary>
+    private static bool IsLive(IStorageConnection connection, string jobId) =>
+        connection.GetStateData(jobId)?.Name is { } state && (state == ScheduledState.StateName || state == EnqueuedState.StateName);
+
+    /// <summary>Hangfire keeps schedule times in whole seconds and may fire up to a second early; the job waits out the rest.</summary>
+    private static DateTimeOffset RoundUp(DateTime dueUtc)
+    {
+        var ticks = dueUtc.Ticks % TimeSpan.TicksPerSecond;
+        return new DateTimeOffset(DateTime.SpecifyKind(ticks == 0 ? dueUtc : dueUtc.AddTicks(TimeSpan.TicksPerSecond - ticks), DateTimeKind.Utc));
+    }
+}

@@ -1,0 +1,124 @@
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Callbacks;
+
+/// <summary>
+/// The background job behind a callback. It takes the callback's id, is safe to run twice, and
+/// re-checks the world when it runs: still wanted, consent, quiet hours, opening hours. Then the
+/// contact enters the shared queue at its place in line (its due time), marked as a callback.
+/// </summary>
+public sealed class CallbackJob(
+    HelplineDb db,
+    QueueEvents events,
+    HelplineTime time,
+    OpeningHours hours,
+    TimeProvider clock,
+    CallbackDispatcher dispatcher,
+    ILogger<CallbackJob> logger)
+{
+    /// <summary>Hangfire may run a job up to a second early; a callback never starts before its due time.</summary>
+    private static readonly TimeSpan WaitOutAtMost = TimeSpan.FromSeconds(5);
+
+    public async Task RunAsync(long callbackId, CancellationToken cancellationToken)
+    {
+        var callback = await db.Callbacks.AsNoTracking().SingleOrDefaultAsync(c => c.Id == callbackId, cancellationToken);
+        if (callback is not { Status: CallbackStatus.Scheduled })
+            return;
+
+        var early = callback.DueAt - time.UtcNow;
+        if (early > TimeSpan.Zero)
+        {
+            if (early > WaitOutAtMost)
+            {
+                // Fired far too early (the due time moved, or a stale job): let the dispatcher schedule it again.
+                await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
+                dispatcher.Wake();
+                return;
+            }
+            await Task.Delay(early, clock, cancellationToken);
+        }
+
+        var now = time.UtcNow;
+        if (!await CallbackRules.HasConsentAsync(db, callback.CallerId, cancellationToken))
+        {
+            await CloseAsync(callback, CallbackStatus.Cancelled, ContactStatus.Cancelled, now, cancellationToken);
+            logger.LogInformation("Callback {CallbackId} cancelled: the caller's consent to be called back is withdrawn", callbackId);
+            return;
+        }
+
+        if (!CallbackRules.MayCallNow(callback, now, hours))
+        {
+            var next = CallbackWindow.FirstDueTime(now, callback.TimeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours);
+            if (next is null)
+            {
+                await CloseAsync(callback, CallbackStatus.Missed, ContactStatus.Missed, now, cancellationToken);
+                logger.LogWarning("Callback {CallbackId} missed: no moment in the caller's window while the line is open in the next two weeks", callbackId);
+                return;
+            }
+            await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.DueAt, next.Value).SetProperty(c => c.JobId, (string?)null).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            dispatcher.Wake();
+            logger.LogInformation("Callback {CallbackId} moved to {DueAt:o}: outside the caller's hours or the line's", callbackId, next.Value);
+            return;
+        }
+
+        var lastAttempt = callback.Attempts + 1 >= callback.MaxAttempts;
+        QueueChange queued;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // The single winner between two runs of this job (or two nodes): Scheduled becomes Due once.
+            var due = await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Due).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            if (due == 0)
+                return;
+            await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.Waiting)
+                    .SetProperty(c => c.Channel, c => c.Channel == ContactChannel.Phone ? ContactChannel.Callback : c.Channel)
+                    .SetProperty(c => c.QueuedAt, callback.DueAt)
+                    .SetProperty(c => c.QueueExit, QueueExit.None)
+                    .SetProperty(c => c.Priority, c => lastAttempt ? ContactPriority.Urgent : c.Priority)
+                    .SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            queued = events.Record(QueueChangeKinds.ContactQueued, now, callback.ContactId);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await events.PublishAsync(queued);
+        logger.LogInformation("Callback {CallbackId} is in the queue as contact {ContactId}, {Late} ms after its due time",
+            callbackId, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
+    }
+
+    private async Task CloseAsync(Callback callback, CallbackStatus status, ContactStatus contactStatus, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var closed = await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, status).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        if (closed == 1)
+        {
+            await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, contactStatus).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+}
+
+/// <summary>The checks that run when a callback's job fires and again when an advisor dials.</summary>
+public static class CallbackRules
+{
+    /// <summary>The caller's latest answer to "may we call you back" is yes.</summary>
+    public static async Task<bool> HasConsentAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
+        await db.Consents.Where(c => c.CallerId == callerId && c.Kind == ConsentKind.CallBack)
+            .OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id)
+            .Select(c => (bool?)c.Granted)
+            .FirstOrDefaultAsync(cancellationToken) == true;
+
+    /// <summary>Inside the caller's window (never before 8:00 or after 21:00 their time) and while the line is open.</summary>
+    public static bool MayCallNow(Callback callback, DateTime utc, OpeningHours hours) =>
+        CallbackWindow.Allows(utc, TimeZoneInfo.FindSystemTimeZoneById(callback.TimeZone), callback.WindowStartLocal, callback.WindowEndLocal)
+        && hours.IsOpen(utc);
+}

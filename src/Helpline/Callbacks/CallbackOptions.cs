@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Helpline.Callbacks;
+
+/// <summary>Section "Callbacks".</summary>
+public sealed class CallbackOptions
+{
+    /// <summary>Attempts before a callback is given up as missed.</summary>
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>After an unanswered attempt, the next one is this much later (inside the caller's window).</summary>
+    [Range(1, 1440)]
+    public int RetryDelayMinutes { get; set; } = 30;
+
+    /// <summary>How long the caller's phone rings on a callback.</summary>
+    [Range(10, 120)]
+    public int RingSeconds { get; set; } = 30;
+
+    /// <summary>A neutral number shown instead of the hotline when the caller asked for discretion (E.164); empty: the hotline.</summary>
+    [RegularExpression(@"^(\+[1-9]\d{6,14})?$")]
+    public string? NeutralCallerId { get; set; }
+}
+
+/// <summary>Section "Hangfire": the background-job server that makes callbacks happen on time.</summary>
+public sealed class HangfireOptions
+{
+    /// <summary>Hangfire's own SQLite file, kept apart from the app's database.</summary>
+    public string StorageFile { get; set; } = "App_Data/hangfire.db";
+
+    /// <summary>Run the job server in this process (the single-machine default).</summary>
+    public bool ServerEnabled { get; set; } = true;
+
+    [Range(1, 50)]
+    public int WorkerCount { get; set; } = 4;
+}

@@ -1,0 +1,49 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using Helpline.Accounts;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Callbacks;
+
+public static class CallbacksExtensions
+{
+    public static WebApplicationBuilder AddCallbacks(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CallbackOptions>().BindConfiguration("Callbacks").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HangfireOptions>().BindConfiguration("Hangfire").ValidateDataAnnotations().ValidateOnStart();
+        var hangfire = builder.Configuration.GetSection("Hangfire").Get<HangfireOptions>() ?? new HangfireOptions();
+        var storageFile = Path.GetFullPath(hangfire.StorageFile, builder.Environment.ContentRootPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(storageFile)!);
+
+        builder.Services.AddHangfire(configuration => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseSQLiteStorage(storageFile, new SQLiteStorageOptions
+            {
+                // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls).
+                QueuePollInterval = TimeSpan.FromMilliseconds(100),
+            }));
+        if (hangfire.ServerEnabled)
+        {
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.SchedulePollingInterval = TimeSpan.FromMilliseconds(200);
+                server.WorkerCount = hangfire.WorkerCount;
+            });
+        }
+
+        builder.Services.AddScoped<CallbackJob>();
+        builder.Services.AddSingleton<CallbackDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
+        return builder;
+    }
+
+    /// <summary>Hangfire's dashboard, for supervisors (the app's sign-in, not Hangfire's local-only default).</summary>
+    public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AppPath = "/wallboard", DashboardTitle = "Helpline jobs" })
+            .RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+        return app;
+    }
+}
