@@ -44,4 +44,6 @@ public enum ConsentSource
     PhoneKeypad = 3,
     /// <summary>Recorded by an advisor on the caller's spoken agreement.</summary>
     Advisor = 4,
+    /// <summary>A text message from the caller, e.g. STOP.</summary>
+    TextMessage = 5,
 }

@@ -134,6 +134,14 @@ public sealed class TwilioSignatureTests : IAsyncLifetime
     [InlineData("/twilio/voice/wait")]
     [InlineData("/twilio/voice/queue-result")]
     [InlineData("/twilio/voice/status")]
+    [InlineData("/twilio/voice/wait-key")]
+    [InlineData("/twilio/voice/bridge/caller?contact=1")]
+    [InlineData("/twilio/voice/bridge/advisor?contact=1")]
+    [InlineData("/twilio/voice/bridge/advisor-status?contact=1")]
+    [InlineData("/twilio/voice/bridge/requeue?contact=1")]
+    [InlineData("/twilio/voice/bridge/transfer?contact=1")]
+    [InlineData("/twilio/voice/bridge/transfer-status?contact=1")]
+    [InlineData("/twilio/sms/incoming")]
     [InlineData("/twilio/no-such-route")]
     public async Task EveryTwilioRouteRefusesAForgedSignature(string path)
     {

@@ -156,6 +156,32 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallerWhoRepliesStopIsNeverTextedAgainUntilTheyReplyStart()
+    {
+        await _app.AdvisorOnDutyAsync();
+        var caller = await Simulator.CallInAsync("+12125550147");
+        await Simulator.PressAsync(caller.Sid, "1");
+        var callerId = await _app.WithDbAsync(db => db.Callers.Select(c => c.Id).SingleAsync());
+        var trainer = await _app.SignInAsync("on-duty@test.example");
+
+        Assert.Equal(HttpStatusCode.OK, (await trainer.PostAsync("/api/simulator/messages", new { from = "+12125550147", body = " stop " })).StatusCode);
+        Assert.False(await MayTextAsync(callerId));
+        var stop = await _app.WithDbAsync(db => db.Consents.SingleAsync(c => c.Kind == ConsentKind.Text));
+        Assert.False(stop.Granted);
+        Assert.Equal(ConsentSource.TextMessage, stop.Source);
+
+        _app.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Simulator.ReplyToTextAsync("+12125550147", "START");
+        Assert.True(await MayTextAsync(callerId));
+        // A text that is not a keyword, or from an unknown number, changes nothing.
+        await Simulator.ReplyToTextAsync("+12125550147", "thank you");
+        await Simulator.ReplyToTextAsync("+13125550100", "STOP");
+        Assert.Equal(2, await _app.WithDbAsync(db => db.Consents.CountAsync(c => c.Kind == ConsentKind.Text)));
+    }
+
+    private Task<bool> MayTextAsync(long callerId) => _app.WithDbAsync(db => Helpline.Messages.SmsApi.MayTextAsync(db, callerId));
+
+    [Fact]
     public async Task SimulatorPageShowsEachCallsWebhooksAndTwiml()
     {
         await _app.AdvisorOnDutyAsync();

@@ -40,6 +40,9 @@ public sealed class SimulatorModel(IServiceProvider services) : PageModel
 
     public Task<IActionResult> OnPostWaitAsync(string sid) => ActAsync(sim => sim.HearWaitAgainAsync(sid));
 
+    public Task<IActionResult> OnPostTextAsync(string from, string body) =>
+        ActAsync(sim => sim.ReplyToTextAsync(string.IsNullOrWhiteSpace(from) ? "+12125550147" : from.Trim(), body ?? ""));
+
     private async Task<IActionResult> ActAsync(Func<TwilioSimulator, Task> action)
     {
         if (Simulator is not { } sim)

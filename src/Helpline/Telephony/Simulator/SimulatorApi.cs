@@ -24,6 +24,7 @@ public static class SimulatorApi
         simulator.MapPost("/calls/{sid}/decline", Decline);
         simulator.MapPost("/calls/{sid}/wait", (string sid, TwilioSimulator sim) => Act(sim, sid, () => sim.HearWaitAgainAsync(sid)));
         simulator.MapGet("/messages", (TwilioSimulator sim) => TypedResults.Ok(sim.Messages));
+        simulator.MapPost("/messages", Reply);
         return app;
     }
 
@@ -31,6 +32,22 @@ public static class SimulatorApi
     public sealed record PressRequest(string Digits);
     public sealed record MessageRequest(int Seconds);
     public sealed record DeclineRequest(string Outcome);
+    public sealed record ReplyRequest(string From, string Body);
+
+    internal static async Task<Results<Ok, ProblemHttpResult>> Reply(ReplyRequest request, TwilioSimulator sim)
+    {
+        if (string.IsNullOrWhiteSpace(request.From) || request.From.Length > 32 || string.IsNullOrEmpty(request.Body) || request.Body.Length > 1600)
+            return TypedResults.Problem(statusCode: 400, detail: "A text needs the sender's number and a body of at most 1,600 characters.");
+        try
+        {
+            await sim.ReplyToTextAsync(request.From.Trim(), request.Body);
+            return TypedResults.Ok();
+        }
+        catch (SimulatorException e)
+        {
+            return TypedResults.Problem(statusCode: 422, detail: e.Message);
+        }
+    }
 
     public sealed record CallView(string Sid, string Direction, string From, string To, string Status, string State, string? Conference,
         DateTime StartedAt, DateTime? EndedAt, IReadOnlyList<SimulatorLogEntry> Log);

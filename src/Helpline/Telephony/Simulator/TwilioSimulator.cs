@@ -259,6 +259,29 @@ public sealed class TwilioSimulator(
         return Task.CompletedTask;
     }
 
+    /// <summary>The person texts the hotline (e.g. a reply of STOP): Twilio's inbound-SMS webhook, signed.</summary>
+    public async Task ReplyToTextAsync(string from, string body, string path = "/twilio/sms/incoming")
+    {
+        var parameters = new Dictionary<string, string>
+        {
+            ["MessageSid"] = NewSid("SM"),
+            ["SmsSid"] = NewSid("SM"),
+            ["AccountSid"] = AccountSid,
+            ["From"] = from,
+            ["To"] = helpline.Value.HotlineNumber,
+            ["Body"] = body,
+            ["NumMedia"] = "0",
+            ["NumSegments"] = "1",
+            ["ApiVersion"] = "2010-04-01",
+        };
+        var request = new HttpRequestMessage(HttpMethod.Post, AppBase + path) { Content = new FormUrlEncodedContent(parameters) };
+        request.Headers.Add("X-Twilio-Signature", Sign(PublicBase + path, parameters));
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+            throw new SimulatorException($"The app answered {(int)response.StatusCode} to {path}.");
+        _messages.Enqueue(new SimulatedMessage(Now, helpline.Value.HotlineNumber, from, body));
+    }
+
     /// <summary>A recording made in the simulator: a second of a soft tone (no real voice was recorded).</summary>
     public Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default)
     {

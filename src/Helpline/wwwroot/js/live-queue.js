@@ -44,8 +44,8 @@ export function connectQueue({ onChange, onStatus }) {
   });
   connection.onreconnecting(() => onStatus("reconnecting"));
   connection.onreconnected(async () => {
-    onStatus("live");
     await resync();
+    onStatus("live");
   });
   connection.onclose(() => {
     onStatus("offline");
@@ -56,8 +56,9 @@ export function connectQueue({ onChange, onStatus }) {
     try {
       onStatus("connecting");
       await connection.start();
-      onStatus("live");
+      // "Live" only once the snapshot is in: until then the page shows what the server rendered.
       await resync();
+      onStatus("live");
     } catch {
       onStatus("offline");
       setTimeout(start, 5000);
