@@ -34,6 +34,7 @@ public static class CallbacksExtensions
         }
 
         builder.Services.AddScoped<CallbackJob>();
+        builder.Services.AddScoped<CallbackDialling>();
         builder.Services.AddSingleton<CallbackDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
         return builder;

@@ -1,4 +1,5 @@
 using Helpline.Accounts;
+using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Queue;
 using Helpline.Telephony;
@@ -23,6 +24,7 @@ public static class BridgeApi
         bridge.MapPost("/caller", Caller);
         bridge.MapPost("/advisor", Advisor);
         bridge.MapPost("/advisor-status", AdvisorStatus);
+        bridge.MapPost("/callee-status", CalleeStatus);
         bridge.MapPost("/requeue", Requeue);
         bridge.MapPost("/transfer", Transfer);
         bridge.MapPost("/transfer-status", TransferStatus);
@@ -34,7 +36,7 @@ public static class BridgeApi
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CallSid == call.CallSid);
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && (c.CallSid == call.CallSid || c.CalleeCallSid == call.CallSid));
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
         return Twiml(Conference(contact, startOnEnter: false, endOnExit: true));
@@ -57,7 +59,7 @@ public static class BridgeApi
     /// Progress of the advisor's leg: answered connects the contact; no answer, busy or failed puts
     /// the caller back at their place and the advisor on break with "missed a call"; a hang-up ends it.
     /// </summary>
-    internal static async Task<IResult> AdvisorStatus([AsParameters] VoiceApi.Voice v, long contact, QueueTaking taking, ITelephonyGateway gateway, PublicUrls urls)
+    internal static async Task<IResult> AdvisorStatus([AsParameters] VoiceApi.Voice v, long contact, QueueTaking taking, ITelephonyGateway gateway, PublicUrls urls, CallbackDialling dialling)
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
@@ -67,8 +69,22 @@ public static class BridgeApi
 
         switch (call.CallStatus)
         {
-            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting:
+            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting && row.Channel == ContactChannel.Phone:
                 await AnsweredAsync(v, row);
+                break;
+            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting && row.CalleeCallSid is null:
+                // A callback: the advisor is on the line; now (checks passing) the caller is rung.
+                bool dialled;
+                try
+                {
+                    dialled = await dialling.CallCallerAsync(row);
+                }
+                catch (TelephonyException)
+                {
+                    dialled = false;
+                }
+                if (!dialled)
+                    await dialling.AttemptFailedAsync(row, "could not be called now");
                 break;
             case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting && row.AdvisorId is { } advisorId:
                 if (await taking.ReleaseAsync(row.Id, advisorId, Presence.Break, "missed a call") && row.Channel == ContactChannel.Phone && row.CallSid is { } callerCall)
@@ -87,7 +103,7 @@ public static class BridgeApi
             case "completed" when row.Status == ContactStatus.InProgress:
                 await VoiceApi.ConversationEndedAsync(v, row.Id);
                 // Without a transfer in the conference, the caller would be left alone with hold music.
-                if (row.TransferCallSid is null && row.Channel == ContactChannel.Phone && row.CallSid is { } caller)
+                if (row.TransferCallSid is null && (row.CalleeCallSid ?? (row.Channel == ContactChannel.Phone ? row.CallSid : null)) is { } caller)
                 {
                     try
                     {
@@ -98,6 +114,30 @@ public static class BridgeApi
                         // The caller has most likely hung up already.
                     }
                 }
+                break;
+        }
+        return Results.NoContent();
+    }
+
+    /// <summary>Progress of the caller's leg of a callback: reached, or no answer (tried again later, or missed).</summary>
+    internal static async Task<IResult> CalleeStatus([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
+    {
+        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
+            return VoiceWebhook.Garbled();
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CalleeCallSid == call.CallSid);
+        if (row is null)
+            return Results.NoContent();
+        switch (call.CallStatus)
+        {
+            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting:
+                await AnsweredAsync(v, row);
+                break;
+            case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting:
+                await dialling.AttemptFailedAsync(row, call.CallStatus);
+                break;
+            case "completed" when row.Status == ContactStatus.InProgress:
+                await VoiceApi.ConversationEndedAsync(v, row.Id);
+                await dialling.CompletedAsync(row.Id);
                 break;
         }
         return Results.NoContent();

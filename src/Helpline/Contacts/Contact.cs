@@ -73,6 +73,9 @@ public sealed class Contact
 
     public DateTime? CrisisTransferredAt { get; set; }
 
+    /// <summary>On a callback: the call the app placed to the caller once the advisor answered.</summary>
+    public string? CalleeCallSid { get; set; }
+
     /// <summary>The call the app placed to bring a third party (the crisis line) into the conference.</summary>
     public string? TransferCallSid { get; set; }
 

@@ -31,6 +31,8 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         contact.Property(c => c.RecordingSid).HasMaxLength(34);
         contact.Property(c => c.AdvisorCallSid).HasMaxLength(34);
         contact.Property(c => c.TransferCallSid).HasMaxLength(34);
+        contact.Property(c => c.CalleeCallSid).HasMaxLength(34);
+        contact.HasIndex(c => c.CalleeCallSid);
         contact.HasIndex(c => c.AdvisorCallSid);
         contact.HasIndex(c => new { c.Status, c.Priority, c.QueuedAt });
         contact.HasIndex(c => new { c.LocalDate, c.Channel });

@@ -19,6 +19,8 @@ public enum TakeOutcome
     NoDialNumber,
     NothingWaiting,
     TelephonyFailed,
+    /// <summary>A callback whose caller may not be called right now (consent withdrawn, or outside their hours).</summary>
+    NotAllowedNow,
 }
 
 public sealed record TakeResult(TakeOutcome Outcome, QueueRow? Contact = null);
@@ -36,6 +38,7 @@ public sealed class QueueTaking(
     HelplineTime time,
     IOptions<QueueOptions> queue,
     IOptions<HelplineOptions> helpline,
+    Callbacks.CallbackDialling dialling,
     ILogger<QueueTaking> logger)
 {
     public static string ConferenceName(long contactId) => $"contact-{contactId}";
@@ -69,6 +72,9 @@ public sealed class QueueTaking(
             return new TakeResult(TakeOutcome.NoDialNumber);
 
         var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
+        // A callback is checked again before anyone is rung: consent, the caller's hours, the line's.
+        if (await dialling.CallbackOfAsync(contactId) is { } callback && !await dialling.MayCallAsync(callback))
+            return new TakeResult(TakeOutcome.NotAllowedNow);
         var now = time.UtcNow;
         QueueChange taken, busy;
         await using (var transaction = await db.Database.BeginTransactionAsync())

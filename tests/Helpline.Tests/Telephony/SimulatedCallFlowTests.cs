@@ -1,5 +1,6 @@
 using System.Net;
 using Helpline.Accounts;
+using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Telephony.Simulator;
 using Helpline.Tests.Infrastructure;
@@ -135,6 +136,98 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
         Assert.Equal(ContactStatus.Waiting, contact.Status);
         Assert.Equal("missed a call", (await _app.WithDbAsync(db => db.Users.SingleAsync())).PresenceReason);
         Assert.Empty(Simulator.Errors);
+    }
+
+    [Fact]
+    public async Task VoicemailCallbackIsDialledWhenTheAdvisorAnswersAndReachesTheCaller()
+    {
+        var (callback, advisor) = await VoicemailCallbackInTheQueueAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync("/api/queue/take-next")).StatusCode);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        var advisorPhone = Assert.Single(Simulator.Calls, c => c.Direction == "outbound-api");
+        // Nobody rings the caller before an advisor is on the line.
+        Assert.Equal("+13125550188", advisorPhone.To);
+        await Simulator.AnswerAsync(advisorPhone.Sid);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+
+        var callerPhone = Assert.Single(Simulator.Calls, c => c.Direction == "outbound-api" && c.To == "+12125550147");
+        Assert.Equal("+18005550100", callerPhone.From);
+        await Simulator.AnswerAsync(callerPhone.Sid);
+        Assert.Equal($"contact-{callback.ContactId}", callerPhone.Conference);
+        Assert.Equal(ContactStatus.InProgress, (await _app.ContactAsync(callback.ContactId)).Status);
+
+        await Simulator.PersonHangsUpAsync(callerPhone.Sid);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(ContactStatus.WrapUp, (await _app.ContactAsync(callback.ContactId)).Status);
+        var done = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
+        Assert.Equal(CallbackStatus.Completed, done.Status);
+        Assert.Equal(1, done.Attempts);
+        Assert.Empty(Simulator.Errors);
+    }
+
+    [Fact]
+    public async Task UnansweredCallbackIsTriedAgainInsideTheWindowThenMissed()
+    {
+        var (callback, advisor) = await VoicemailCallbackInTheQueueAsync();
+
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            if (attempt > 1)
+            {
+                var retry = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
+                Assert.Equal(CallbackStatus.Scheduled, retry.Status);
+                Assert.True(retry.DueAt >= _app.Clock.GetUtcNow().UtcDateTime.AddMinutes(30));
+                _app.Clock.SetUtcNow(new DateTimeOffset(retry.DueAt));
+                await using var scope = _app.Services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<Helpline.Callbacks.CallbackJob>().RunAsync(retry.Id, CancellationToken.None);
+            }
+            Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync("/api/queue/take-next")).StatusCode);
+            await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+            await Simulator.AnswerAsync(Simulator.Calls.First(c => c.Direction == "outbound-api" && c.Awaiting == "answer" && c.To == "+13125550188").Sid);
+            await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+            await Simulator.DeclineAsync(Simulator.Calls.First(c => c.Awaiting == "answer" && c.To == "+12125550147").Sid, "no-answer");
+            await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal(Presence.Available, (await _app.WithDbAsync(db => db.Users.SingleAsync())).Presence);
+        }
+
+        var missed = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
+        Assert.Equal(CallbackStatus.Missed, missed.Status);
+        Assert.Equal(3, missed.Attempts);
+        Assert.Equal(ContactStatus.Missed, (await _app.ContactAsync(callback.ContactId)).Status);
+        Assert.Empty(Simulator.Errors);
+    }
+
+    [Fact]
+    public async Task CallbackWhoseCallerWithdrewConsentIsNotTaken()
+    {
+        var (callback, advisor) = await VoicemailCallbackInTheQueueAsync();
+        await _app.WithDbAsync(async db =>
+        {
+            db.Consents.Add(new Consent { CallerId = callback.CallerId, Kind = ConsentKind.CallBack, Granted = false, TextVersion = "test", Source = ConsentSource.Advisor, RecordedAt = _app.Clock.GetUtcNow().UtcDateTime });
+            return await db.SaveChangesAsync();
+        });
+
+        var refused = await advisor.PostAsync("/api/queue/take-next");
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.DoesNotContain(Simulator.Calls, c => c.Direction == "outbound-api");
+    }
+
+    /// <summary>A voicemail left at night whose callback job has put it in the queue in the morning; an advisor on duty.</summary>
+    private async Task<(Helpline.Callbacks.Callback Callback, StaffSession Advisor)> VoicemailCallbackInTheQueueAsync()
+    {
+        _app.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 26, 4, 30, 0, TimeSpan.Zero));
+        var night = await Simulator.CallInAsync("+12125550147");
+        await Simulator.NoInputAsync(night.Sid);
+        await Simulator.LeaveMessageAsync(night.Sid, 20);
+        var callback = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        _app.Clock.SetUtcNow(new DateTimeOffset(callback.DueAt));
+        await using (var scope = _app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<Helpline.Callbacks.CallbackJob>().RunAsync(callback.Id, CancellationToken.None);
+        Assert.Equal(ContactStatus.Waiting, (await _app.ContactAsync(callback.ContactId)).Status);
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available, dialNumber: "+13125550188");
+        return (callback, await _app.SignInAsync("advisor@test.example"));
     }
 
     [Fact]

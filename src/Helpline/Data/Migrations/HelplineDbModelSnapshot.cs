@@ -292,6 +292,10 @@ namespace Helpline.Data.Migrations
                         .HasMaxLength(34)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CalleeCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("CallerId")
                         .HasColumnType("INTEGER");
 
@@ -391,6 +395,8 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("CallSid")
                         .IsUnique();
+
+                    b.HasIndex("CalleeCallSid");
 
                     b.HasIndex("CallerId");
 

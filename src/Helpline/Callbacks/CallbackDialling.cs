@@ -1,0 +1,122 @@
+using Helpline.Accounts;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Helpline.Telephony;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Callbacks;
+
+/// <summary>
+/// Calling a callback's caller once the advisor is on the line: the same checks as the job, again
+/// (consent, quiet hours, opening hours), the hotline or a neutral caller ID, and the outcome of
+/// the attempt: reached, or no answer (another attempt later inside the window, missed after the last).
+/// </summary>
+public sealed class CallbackDialling(
+    HelplineDb db,
+    QueueEvents events,
+    ITelephonyGateway gateway,
+    PublicUrls urls,
+    HelplineTime time,
+    OpeningHours hours,
+    CallbackDispatcher dispatcher,
+    IOptions<CallbackOptions> options,
+    IOptions<HelplineOptions> helpline,
+    ILogger<CallbackDialling> logger)
+{
+    /// <summary>The callback a contact in the queue is for, if it is one.</summary>
+    public Task<Callback?> CallbackOfAsync(long contactId) =>
+        db.Callbacks.AsNoTracking().Where(c => c.ContactId == contactId && (c.Status == CallbackStatus.Due || c.Status == CallbackStatus.InProgress))
+            .OrderByDescending(c => c.Id).FirstOrDefaultAsync();
+
+    /// <summary>May this callback's caller be called right now? Consent, their window, the line's hours.</summary>
+    public async Task<bool> MayCallAsync(Callback callback) =>
+        await CallbackRules.HasConsentAsync(db, callback.CallerId) && CallbackRules.MayCallNow(callback, time.UtcNow, hours);
+
+    /// <summary>The advisor answered: check again, then ring the caller into the conference.</summary>
+    public async Task<bool> CallCallerAsync(Contact contact)
+    {
+        var callback = await CallbackOfAsync(contact.Id);
+        var caller = await db.Callers.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact.CallerId);
+        if (callback is null || caller?.PhoneNumber is null || !await MayCallAsync(callback))
+        {
+            logger.LogInformation("Callback for contact {ContactId} not dialled: no longer allowed now", contact.Id);
+            return false;
+        }
+        var neutral = await db.Consents.Where(c => c.CallerId == caller.Id && c.Kind == ConsentKind.NeutralCallerId)
+            .OrderByDescending(c => c.RecordedAt).Select(c => (bool?)c.Granted).FirstOrDefaultAsync() == true;
+        var from = neutral && !string.IsNullOrEmpty(options.Value.NeutralCallerId) ? options.Value.NeutralCallerId : helpline.Value.HotlineNumber;
+        var calleeCall = await gateway.PlaceCallAsync(new OutboundCall(
+            To: caller.PhoneNumber,
+            From: from,
+            TwimlUrl: urls.For($"/twilio/voice/bridge/caller?contact={contact.Id}"),
+            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/callee-status?contact={contact.Id}"),
+            RingSeconds: options.Value.RingSeconds));
+        var now = time.UtcNow;
+        await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, calleeCall));
+        await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Status, CallbackStatus.InProgress)
+            .SetProperty(c => c.Attempts, c => c.Attempts + 1)
+            .SetProperty(c => c.LastAttemptAt, now)
+            .SetProperty(c => c.UpdatedAt, now));
+        return true;
+    }
+
+    /// <summary>
+    /// The caller did not answer (or could not be called now): another attempt after the retry delay,
+    /// inside their window, or missed after the last attempt. The advisor is free again.
+    /// </summary>
+    public async Task AttemptFailedAsync(Contact contact, string why)
+    {
+        var callback = await CallbackOfAsync(contact.Id);
+        var now = time.UtcNow;
+        var changes = new List<QueueChange>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            if (callback is not null)
+            {
+                var missed = callback.Attempts >= callback.MaxAttempts;
+                var next = missed ? null : CallbackWindow.FirstDueTime(now.AddMinutes(options.Value.RetryDelayMinutes), callback.TimeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours);
+                await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, next is null ? CallbackStatus.Missed : CallbackStatus.Scheduled)
+                    .SetProperty(c => c.DueAt, c => next ?? c.DueAt)
+                    .SetProperty(c => c.JobId, (string?)null)
+                    .SetProperty(c => c.UpdatedAt, now));
+                await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, next is null ? ContactStatus.Missed : ContactStatus.AwaitingCallback)
+                    .SetProperty(c => c.AdvisorId, (string?)null)
+                    .SetProperty(c => c.AdvisorCallSid, (string?)null)
+                    .SetProperty(c => c.CalleeCallSid, (string?)null)
+                    .SetProperty(c => c.UpdatedAt, now));
+                logger.LogInformation("Callback {CallbackId} attempt failed ({Why}); {Next}", callback.Id, why, next is null ? "missed" : "trying again later");
+            }
+            changes.Add(events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id));
+            if (contact.AdvisorId is { } advisorId)
+            {
+                await QueueTaking.SetPresenceAsync(db, advisorId, Presence.Available, reason: null, now);
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+            }
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync([.. changes]);
+        dispatcher.Wake();
+        if (contact.AdvisorCallSid is { } advisorCall)
+        {
+            try
+            {
+                await gateway.HangUpAsync(advisorCall);
+            }
+            catch (TelephonyException)
+            {
+                // The advisor's phone has most likely hung up already.
+            }
+        }
+    }
+
+    public Task CompletedAsync(long contactId) =>
+        db.Callbacks.Where(c => c.ContactId == contactId && c.Status == CallbackStatus.InProgress)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Completed).SetProperty(c => c.UpdatedAt, time.UtcNow));
+}
