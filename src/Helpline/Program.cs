@@ -6,6 +6,7 @@ using Helpline.Dashboard;
 using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
+using Helpline.Intake;
 using Helpline.Messages;
 using Helpline.Queue;
 using Helpline.Telephony;
@@ -20,6 +21,7 @@ builder.AddDisclosure();
 builder.AddTelephony();
 builder.AddQueue();
 builder.AddCallbacks();
+builder.AddIntake();
 
 var app = builder.Build();
 

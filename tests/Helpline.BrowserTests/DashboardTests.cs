@@ -167,6 +167,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
 
     [Theory]
     [InlineData("/", false)]
+    [InlineData("/get-help", false)]
+    [InlineData("/get-help?lang=es", false)]
     [InlineData("/who-answers", false)]
     [InlineData("/sign-in", false)]
     [InlineData("/staff", true)]
@@ -192,6 +194,45 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
         watched.AssertNoErrors();
         await watched.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ThePublicFormWorksWithTheKeyboardAloneOnAPhone()
+    {
+        app.RequireBrowser();
+        var phone = await app.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
+        await phone.Page.GotoAsync("/get-help");
+
+        await phone.Page.GetByLabel("Phone number").FocusAsync();
+        await phone.Page.Keyboard.TypeAsync("(646) 555-0111");
+        await phone.Page.GetByLabel("Someone I love").CheckAsync();
+        await phone.Page.GetByLabel("Yes, you may call me at this number").FocusAsync();
+        await phone.Page.Keyboard.PressAsync("Space");
+        await phone.Page.GetByRole(AriaRole.Button, new() { Name = "Ask for a call" }).FocusAsync();
+        await phone.Page.Keyboard.PressAsync("Enter");
+
+        await Expect(phone.Page.GetByRole(AriaRole.Heading, new() { Name = "Thank you. We got your request." })).ToBeVisibleAsync(Generously);
+        var overflow = await phone.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0);
+        phone.AssertNoErrors();
+        await phone.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ThePublicFormTiesEachErrorToItsField()
+    {
+        app.RequireBrowser();
+        var page = await app.NewPageAsync();
+        await page.Page.GotoAsync("/get-help");
+
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Ask for a call" }).ClickAsync();
+
+        var phone = page.Page.GetByLabel("Phone number");
+        await Expect(phone).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(phone).ToHaveAccessibleDescriptionAsync(new Regex("valid phone number"));
+        await page.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "get-help-errors.png"), FullPage = true });
+        page.AssertNoErrors();
+        await page.Context.CloseAsync();
     }
 
     [Theory]

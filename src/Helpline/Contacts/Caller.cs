@@ -18,6 +18,9 @@ public sealed class Caller
     /// <summary>First name or nickname, encrypted at rest.</summary>
     public string? Name { get; set; }
 
+    /// <summary>Another number the person gave (E.164), encrypted at rest.</summary>
+    public string? AlternatePhoneNumber { get; set; }
+
     /// <summary>IANA time zone taken from the number (or chosen on the form); quiet hours use it.</summary>
     public required string TimeZone { get; set; }
 

@@ -25,6 +25,9 @@ public sealed class Contact
     /// <summary>US state (or region) the contact comes from, for referrals and reports.</summary>
     public string? Region { get; set; }
 
+    /// <summary>What the person asked about, when they said (web form).</summary>
+    public Substance? Substance { get; set; }
+
     /// <summary>Twilio's CallSid of the inbound call; unique, so retried webhooks make one contact.</summary>
     public string? CallSid { get; set; }
 
@@ -113,6 +116,16 @@ public enum ContactStatus
     AwaitingCallback = 10,
     Missed = 11,
     Cancelled = 12,
+}
+
+public enum Substance
+{
+    Heroin = 1,
+    Fentanyl = 2,
+    PrescriptionOpioids = 3,
+    Methamphetamine = 4,
+    Alcohol = 5,
+    Other = 6,
 }
 
 public enum QueueExit

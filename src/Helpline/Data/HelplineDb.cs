@@ -38,6 +38,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
         {
             caller.Property(c => c.PhoneNumber).Encrypted(Protector, "Caller.PhoneNumber");
             caller.Property(c => c.Name).Encrypted(Protector, "Caller.Name");
+            caller.Property(c => c.AlternatePhoneNumber).Encrypted(Protector, "Caller.AlternatePhoneNumber");
         });
         builder.Entity<Contact>(contact =>
         {

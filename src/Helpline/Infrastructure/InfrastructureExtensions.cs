@@ -23,6 +23,9 @@ public static class InfrastructureExtensions
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddRazorPages(options => options.RootDirectory = "/");
+        // Spanish pages as Spanish, not as &#xED; entities (still HTML-encoded where it matters).
+        builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
+            options.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
 
         // Cookies and antiforgery tokens must outlive a restart.
         builder.Services.AddDataProtection()
@@ -56,6 +59,7 @@ public static class InfrastructureExtensions
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         return app;
     }

@@ -205,6 +205,9 @@ namespace Helpline.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AlternatePhoneNumber")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -366,6 +369,9 @@ namespace Helpline.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Substance")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("TalkSeconds")

@@ -1,0 +1,243 @@
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Disclosure;
+using Helpline.Infrastructure;
+using Helpline.Telephony;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Intake;
+
+/// <summary>
+/// The public form asking to be called back (flow 5). Every field is checked on the server; a
+/// request is saved whole (caller, consents with their evidence, contact, callback) or not at all;
+/// a second request for a number with a pending callback updates it. Works without JavaScript.
+/// </summary>
+[AllowAnonymous]
+[EnableRateLimiting(IntakeExtensions.RateLimitPolicy)]
+public sealed class GetHelpModel(
+    HelplineDb db,
+    HelplineTime time,
+    OpeningHours hours,
+    CallbackDispatcher dispatcher,
+    ITelephonyGateway gateway,
+    IOptions<HelplineOptions> helpline,
+    IOptions<DisclosureOptions> disclosure,
+    ILogger<GetHelpModel> logger) : PageModel
+{
+    /// <summary>Requests from one number within an hour before the form asks them to wait.</summary>
+    public const int PerNumberPerHour = 3;
+
+    [BindProperty(SupportsGet = true)] public string? Lang { get; set; }
+    [BindProperty] public string? Name { get; set; }
+    [BindProperty] public string? Phone { get; set; }
+    [BindProperty] public ContactFor? For { get; set; }
+    [BindProperty] public Substance? Substance { get; set; }
+    [BindProperty] public string? Place { get; set; }
+    [BindProperty] public string When { get; set; } = "asap";
+    [BindProperty] public DateOnly? Day { get; set; }
+    [BindProperty] public TimeOnly? From { get; set; }
+    [BindProperty] public TimeOnly? Until { get; set; }
+    [BindProperty] public string TimeZone { get; set; } = "America/New_York";
+    [BindProperty] public bool MayCall { get; set; }
+    [BindProperty] public bool MayVoicemail { get; set; }
+    [BindProperty] public bool MayText { get; set; }
+    [BindProperty] public bool SafeToCall { get; set; }
+    [BindProperty] public bool Neutral { get; set; }
+    [BindProperty] public string? AlternatePhone { get; set; }
+
+    /// <summary>Honeypot: hidden from people, filled in by bots.</summary>
+    [BindProperty] public string? Website { get; set; }
+
+    public FormText Text => FormText.For(Lang);
+    public string? Problem { get; private set; }
+
+    public void OnGet()
+    {
+        TimeZone = helpline.Value.TimeZone;
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!string.IsNullOrEmpty(Website))
+        {
+            // A bot: it sees the same confirmation as a person, and nothing is saved.
+            return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = "soon" });
+        }
+
+        ModelState.Clear();
+        var e164 = Check();
+        if (!ModelState.IsValid || e164 is null)
+        {
+            Problem = Text.Errors;
+            return Page();
+        }
+
+        var now = time.UtcNow;
+        var hash = db.Protector.BlindIndex(e164);
+        var since = now.AddHours(-1);
+        var recent = await db.Contacts.CountAsync(c => c.Channel == ContactChannel.WebForm && c.CreatedAt >= since && c.Caller != null && c.Caller.PhoneHash == hash);
+        if (recent >= PerNumberPerHour)
+        {
+            Problem = Text.TooMany;
+            return Page();
+        }
+
+        var (start, end) = When == "later" ? (From!.Value, Until!.Value) : (CallbackWindow.Earliest, CallbackWindow.Latest);
+        var from = When == "later" ? TimeZoneInfo.ConvertTimeToUtc(Day!.Value.ToDateTime(start), TimeZoneInfo.FindSystemTimeZoneById(TimeZone)) : now;
+        if (from < now)
+            from = now;
+        var due = CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours)
+            ?? CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours: null)!.Value;
+
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
+            if (caller is null)
+            {
+                caller = new Caller { PhoneHash = hash, PhoneNumber = e164, TimeZone = TimeZone, CreatedAt = now };
+                db.Callers.Add(caller);
+            }
+            caller.Name = string.IsNullOrWhiteSpace(Name) ? caller.Name : Name.Trim();
+            caller.TimeZone = TimeZone;
+            caller.Language = Text.Lang == "es" ? CallerLanguage.Spanish : CallerLanguage.English;
+            if (AlternatePhone is { Length: > 0 } && CallerNumbers.TryNormalize(AlternatePhone, "US", out var alternate))
+                caller.AlternatePhoneNumber = alternate;
+            await db.SaveChangesAsync();
+
+            // A second request for a number that already waits for a callback updates that one.
+            var pending = await db.Callbacks.Include(c => c.Contact)
+                .Where(c => c.CallerId == caller.Id && c.Status == CallbackStatus.Scheduled)
+                .OrderByDescending(c => c.Id).FirstOrDefaultAsync();
+            var stamp = time.Stamp(now);
+            var contact = pending?.Contact ?? new Contact
+            {
+                CallerId = caller.Id,
+                Channel = ContactChannel.WebForm,
+                Status = ContactStatus.AwaitingCallback,
+                CreatedAt = now,
+                LocalDate = stamp.Date,
+                LocalHour = stamp.Hour,
+                LocalDayOfWeek = stamp.DayOfWeek,
+            };
+            contact.For = For!.Value;
+            contact.Substance = Substance;
+            contact.Region = string.IsNullOrWhiteSpace(Place) ? contact.Region : Place.Trim();
+            contact.Language = caller.Language;
+            contact.DisclosureVersion = disclosure.Value.Version;
+            contact.UpdatedAt = now;
+            if (pending is null)
+                db.Contacts.Add(contact);
+            await db.SaveChangesAsync();
+
+            foreach (var (kind, granted) in new[]
+            {
+                (ConsentKind.CallBack, MayCall), (ConsentKind.LeaveVoicemail, MayVoicemail), (ConsentKind.Text, MayText),
+                (ConsentKind.SafeToCall, SafeToCall), (ConsentKind.NeutralCallerId, Neutral), (ConsentKind.NeutralVoicemail, Neutral),
+            })
+            {
+                db.Consents.Add(new Consent
+                {
+                    CallerId = caller.Id, ContactId = contact.Id, Kind = kind, Granted = granted,
+                    TextVersion = $"{FormText.ConsentVersion}-{Text.Lang}", Source = ConsentSource.WebForm, RecordedAt = now,
+                });
+            }
+            if (pending is null)
+            {
+                db.Callbacks.Add(new Callback
+                {
+                    ContactId = contact.Id, CallerId = caller.Id, Status = CallbackStatus.Scheduled, DueAt = due, TimeZone = TimeZone,
+                    WindowStartLocal = start, WindowEndLocal = end, CreatedAt = now, UpdatedAt = now,
+                });
+            }
+            else
+            {
+                pending.DueAt = due;
+                pending.TimeZone = TimeZone;
+                pending.WindowStartLocal = start;
+                pending.WindowEndLocal = end;
+                pending.JobId = null;
+                pending.UpdatedAt = now;
+            }
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        dispatcher.Wake();
+        logger.LogInformation("Web-form request saved; callback due at {DueAt:o}", due);
+
+        if (MayText)
+        {
+            try
+            {
+                var body = Text.Lang == "es"
+                    ? "Recibimos su solicitud. Le llamaremos pronto. Responda STOP para no recibir mensajes."
+                    : "We got your request and will call you soon. Reply STOP to opt out of texts.";
+                await gateway.SendSmsAsync(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}");
+            }
+            catch (TelephonyException)
+            {
+                // The request is saved; the text is a courtesy.
+            }
+        }
+
+        var whenWord = When == "later" ? "later" : hours.IsOpen(now) ? "soon" : "closed";
+        return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = whenWord });
+    }
+
+    /// <summary>Every field checked, each error tied to its field; returns the E.164 number when valid.</summary>
+    private string? Check()
+    {
+        string? e164 = null;
+        if (Name is { Length: > 50 })
+            ModelState.AddModelError(nameof(Name), Text.Lang == "es" ? "Use 50 caracteres como máximo." : "Please use at most 50 characters.");
+        if (string.IsNullOrWhiteSpace(Phone) || !CallerNumbers.TryNormalize(Phone.Trim(), "US", out var normalized))
+            ModelState.AddModelError(nameof(Phone), Text.Lang == "es" ? "Escriba un número de teléfono válido, por ejemplo (212) 555-0147." : "Please enter a valid phone number, for example (212) 555-0147.");
+        else
+            e164 = normalized;
+        if (For is not (ContactFor.Self or ContactFor.LovedOne))
+            ModelState.AddModelError(nameof(For), Text.Lang == "es" ? "Elija para quién es." : "Please choose who this is for.");
+        if (Substance is { } substance && !Enum.IsDefined(substance))
+            ModelState.AddModelError(nameof(Substance), "?");
+        if (Place is { Length: > 80 })
+            ModelState.AddModelError(nameof(Place), Text.Lang == "es" ? "Use 80 caracteres como máximo." : "Please use at most 80 characters.");
+        if (!IsKnownZone(TimeZone))
+            ModelState.AddModelError(nameof(TimeZone), Text.Lang == "es" ? "Elija su zona horaria." : "Please choose your time zone.");
+        if (When is not ("asap" or "later"))
+            ModelState.AddModelError(nameof(When), Text.Lang == "es" ? "Elija cuándo llamarle." : "Please choose when we should call.");
+        if (When == "later")
+        {
+            var today = IsKnownZone(TimeZone) ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(time.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(TimeZone))) : DateOnly.FromDateTime(time.UtcNow);
+            if (Day is not { } day || day < today || day > today.AddDays(30))
+                ModelState.AddModelError(nameof(Day), Text.Lang == "es" ? "Elija un día entre hoy y dentro de 30 días." : "Please choose a day between today and 30 days from now.");
+            if (From is not { } start || Until is not { } end || end <= start)
+                ModelState.AddModelError(nameof(Until), Text.Lang == "es" ? "El horario debe terminar después de empezar." : "The window must end after it starts.");
+            else if (end <= CallbackWindow.Earliest || start >= CallbackWindow.Latest)
+                ModelState.AddModelError(nameof(From), Text.Lang == "es" ? "Solo llamamos entre las 8:00 y las 21:00 de su hora." : "We only call between 8:00 AM and 9:00 PM your time.");
+        }
+        if (!MayCall)
+            ModelState.AddModelError(nameof(MayCall), Text.Lang == "es" ? "Necesitamos su permiso para llamarle." : "We need your permission to call you.");
+        if (!string.IsNullOrWhiteSpace(AlternatePhone) && !CallerNumbers.TryNormalize(AlternatePhone.Trim(), "US", out _))
+            ModelState.AddModelError(nameof(AlternatePhone), Text.Lang == "es" ? "Escriba un número válido o deje el campo vacío." : "Please enter a valid number or leave this empty.");
+        return e164;
+    }
+
+    private static bool IsKnownZone(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 64)
+            return false;
+        try
+        {
+            TimeZoneInfo.FindSystemTimeZoneById(id);
+            return true;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Helpline.Intake;
+
+public static class IntakeExtensions
+{
+    public const string RateLimitPolicy = "get-help";
+
+    /// <summary>Requests per address in ten minutes before the form asks to wait (per number: see <see cref="GetHelpModel"/>).</summary>
+    public const int PerAddressPerTenMinutes = 10;
+
+    public static WebApplicationBuilder AddIntake(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(RateLimitPolicy, context =>
+                // Only sending the form counts; reading it does not.
+                HttpMethods.IsPost(context.Request.Method)
+                    ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                        _ => new FixedWindowRateLimiterOptions { PermitLimit = PerAddressPerTenMinutes, Window = TimeSpan.FromMinutes(10) })
+                    : RateLimitPartition.GetNoLimiter("read"));
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.ContentType = "text/html; charset=utf-8";
+                var spanish = context.HttpContext.Request.Query["lang"] == "es" || context.HttpContext.Request.Form["Lang"] == "es";
+                var text = FormText.For(spanish ? "es" : "en");
+                await context.HttpContext.Response.WriteAsync(
+                    $"<!DOCTYPE html><html lang=\"{text.Lang}\"><head><meta charset=\"utf-8\"><title>{text.Title}</title></head><body><main><h1>{text.Title}</h1><p>{text.TooMany}</p>" +
+                    "<p>If someone has overdosed or is in danger, call <a href=\"tel:911\">911</a>. In crisis, call or text <a href=\"tel:988\">988</a>.</p></main></body></html>",
+                    cancellationToken);
+            };
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Tests.Intake;
+
+public sealed partial class GetHelpTests : IAsyncLifetime
+{
+    private readonly HelplineApp _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private static Dictionary<string, string> Valid(string phone = "(212) 555-0147") => new()
+    {
+        ["Name"] = "Sam",
+        ["Phone"] = phone,
+        ["For"] = "LovedOne",
+        ["Substance"] = "Fentanyl",
+        ["Place"] = "10001",
+        ["When"] = "asap",
+        ["TimeZone"] = "America/New_York",
+        ["MayCall"] = "true",
+        ["MayText"] = "true",
+        ["Neutral"] = "true",
+    };
+
+    [Fact]
+    public async Task RequestSavesTheCallerTheirConsentsWithEvidenceAndACallbackDueNow()
+    {
+        var (response, _) = await PostAsync(Valid());
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/get-help/thanks", response.Headers.Location!.OriginalString);
+        var caller = await _app.WithDbAsync(db => db.Callers.AsNoTracking().SingleAsync());
+        Assert.Equal("+12125550147", caller.PhoneNumber);
+        Assert.Equal("Sam", caller.Name);
+        var contact = await _app.WithDbAsync(db => db.Contacts.AsNoTracking().SingleAsync());
+        Assert.Equal(ContactChannel.WebForm, contact.Channel);
+        Assert.Equal(ContactStatus.AwaitingCallback, contact.Status);
+        Assert.Equal(ContactFor.LovedOne, contact.For);
+        Assert.Equal(Substance.Fentanyl, contact.Substance);
+        Assert.Equal("10001", contact.Region);
+        Assert.Equal("test-2026-11", contact.DisclosureVersion);
+        var consents = await _app.WithDbAsync(db => db.Consents.AsNoTracking().ToListAsync());
+        Assert.Equal(6, consents.Count);
+        Assert.All(consents, c => Assert.Equal("web-form-2026-11-en", c.TextVersion));
+        Assert.All(consents, c => Assert.Equal(HelplineApp.OpenTime.UtcDateTime, c.RecordedAt));
+        Assert.True(consents.Single(c => c.Kind == ConsentKind.CallBack).Granted);
+        Assert.False(consents.Single(c => c.Kind == ConsentKind.LeaveVoicemail).Granted);
+        var callback = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        Assert.Equal(HelplineApp.OpenTime.UtcDateTime, callback.DueAt);
+        Assert.Equal(CallbackStatus.Scheduled, callback.Status);
+        // Texts were allowed: a confirmation went out, without the helpline's name (discretion asked).
+        var text = Assert.Single(_app.Twilio.Requests, r => r.Path.EndsWith("/Messages.json"));
+        Assert.Equal("+12125550147", text["To"]);
+        Assert.DoesNotContain("Test Helpline", text["Body"]);
+    }
+
+    [Fact]
+    public async Task NoTextIsSentWithoutPermission()
+    {
+        var form = Valid();
+        form.Remove("MayText");
+
+        await PostAsync(form);
+
+        Assert.DoesNotContain(_app.Twilio.Requests, r => r.Path.EndsWith("/Messages.json"));
+    }
+
+    [Theory]
+    [InlineData("Phone", "12", "Phone-error", "valid phone number")]
+    [InlineData("Phone", "", "Phone-error", "valid phone number")]
+    [InlineData("For", "nobody", "For-error", "who this is for")]
+    [InlineData("MayCall", "", "MayCall-error", "permission to call you")]
+    [InlineData("TimeZone", "Mars/Olympus_Mons", "TimeZone-error", "time zone")]
+    [InlineData("Name", "A name that is far too long to be a first name or a nickname at all", "Name-error", "at most 50")]
+    [InlineData("AlternatePhone", "call me maybe", "AlternatePhone-error", "valid number")]
+    public async Task EachBadFieldGetsItsOwnMessageAndNothingIsSaved(string field, string value, string errorId, string message)
+    {
+        var form = Valid();
+        if (value.Length == 0)
+            form.Remove(field);
+        else
+            form[field] = value;
+
+        var (response, html) = await PostAsync(form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Matches($"id=\"{errorId}\" class=\"error\">[^<]*{Regex.Escape(message)}", html);
+        Assert.Contains("role=\"alert\"", html);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Callers.CountAsync()));
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Consents.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("2026-11-24", "10:00", "12:00", "Day-error")]
+    [InlineData("2026-11-27", "12:00", "10:00", "Until-error")]
+    [InlineData("2026-11-27", "05:00", "07:30", "From-error")]
+    [InlineData("", "10:00", "12:00", "Day-error")]
+    public async Task ADayAndWindowMustBeRealAndInsideTheCallersHours(string day, string from, string until, string errorId)
+    {
+        var form = Valid();
+        form["When"] = "later";
+        form["Day"] = day;
+        form["From"] = from;
+        form["Until"] = until;
+
+        var (_, html) = await PostAsync(form);
+
+        Assert.Matches($"id=\"{errorId}\" class=\"error\">[^<]+<", html);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Callbacks.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AChosenWindowIsInTheCallersOwnTimeZone()
+    {
+        var form = Valid("+1 310 555 0147");
+        form["When"] = "later";
+        form["Day"] = "2026-11-27";
+        form["From"] = "10:00";
+        form["Until"] = "12:00";
+        form["TimeZone"] = "America/Los_Angeles";
+
+        await PostAsync(form);
+
+        var callback = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        Assert.Equal(new DateTime(2026, 11, 27, 18, 0, 0, DateTimeKind.Utc), callback.DueAt);
+        Assert.Equal(new TimeOnly(10, 0), callback.WindowStartLocal);
+        Assert.Equal(new TimeOnly(12, 0), callback.WindowEndLocal);
+        Assert.Equal("America/Los_Angeles", callback.TimeZone);
+    }
+
+    [Fact]
+    public async Task ASecondRequestForTheSameNumberUpdatesThePendingCallback()
+    {
+        await PostAsync(Valid("(212) 555-0147"));
+        var later = Valid("+1 212-555-0147");
+        later["When"] = "later";
+        later["Day"] = "2026-11-27";
+        later["From"] = "15:00";
+        later["Until"] = "17:00";
+
+        await PostAsync(later);
+
+        var callback = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        Assert.Equal(new TimeOnly(15, 0), callback.WindowStartLocal);
+        Assert.Equal(new DateTime(2026, 11, 27, 20, 0, 0, DateTimeKind.Utc), callback.DueAt);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+        Assert.Equal(1, await _app.WithDbAsync(db => db.Callers.CountAsync()));
+    }
+
+    [Fact]
+    public async Task TheHoneypotLooksLikeSuccessAndSavesNothing()
+    {
+        var form = Valid();
+        form["Website"] = "http://spam.example";
+
+        var (response, _) = await PostAsync(form);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task APostWithoutTheAntiforgeryTokenIsRefused()
+    {
+        var response = await _app.CreateBrowser().PostAsync("/get-help", new FormUrlEncodedContent(Valid()));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ManyRequestsForOneNumberGetAFriendlyMessage()
+    {
+        for (var i = 0; i < Helpline.Intake.GetHelpModel.PerNumberPerHour; i++)
+        {
+            // Each new request after a callback was taken off the pending list counts as a new one.
+            await PostAsync(Valid());
+            await _app.WithDbAsync(db => db.Callbacks.ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Due)));
+        }
+
+        var (response, html) = await PostAsync(Valid());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("several requests", html);
+        Assert.Equal(Helpline.Intake.GetHelpModel.PerNumberPerHour, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ManyPostsFromOneAddressAreSlowedWithAFriendlyPage()
+    {
+        HttpResponseMessage last = null!;
+        for (var i = 0; i <= Helpline.Intake.IntakeExtensions.PerAddressPerTenMinutes; i++)
+            (last, _) = await PostAsync(Valid($"+1 212 555 {1000 + i}"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
+        Assert.Contains("call or text", await last.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TheFormSpeaksSpanishAndRecordsWhichTextWasAgreedTo()
+    {
+        var page = await _app.CreateBrowser().GetStringAsync("/get-help?lang=es");
+        Assert.Contains("Pídanos que le llamemos", page);
+        Assert.Contains("Sí, pueden llamarme a este número", page);
+
+        var form = Valid();
+        form["Lang"] = "es";
+        await PostAsync(form, "/get-help?lang=es");
+
+        Assert.All(await _app.WithDbAsync(db => db.Consents.ToListAsync()), c => Assert.Equal("web-form-2026-11-es", c.TextVersion));
+        Assert.Equal(CallerLanguage.Spanish, (await _app.WithDbAsync(db => db.Contacts.SingleAsync())).Language);
+    }
+
+    private async Task<(HttpResponseMessage Response, string Html)> PostAsync(Dictionary<string, string> form, string path = "/get-help")
+    {
+        var browser = _app.CreateBrowser();
+        var page = await browser.GetStringAsync(path);
+        var withToken = new Dictionary<string, string>(form) { ["__RequestVerificationToken"] = Token().Match(page).Groups[1].Value };
+        var response = await browser.PostAsync(path, new FormUrlEncodedContent(withToken));
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex Token();
+}
