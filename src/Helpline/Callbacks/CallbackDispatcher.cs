@@ -25,15 +25,22 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RunOnceAsync(recoverAfterCrash: true, stoppingToken);
+        // At start, jobs lost or left half-run by a crash are replaced too; after that, only missing ones.
+        var recoverAfterCrash = true;
         while (!stoppingToken.IsCancellationRequested)
         {
-            // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash.
-            await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
-            await RunOnceAsync(recoverAfterCrash: false, stoppingToken);
+            var failed = await RunOnceAsync(recoverAfterCrash, stoppingToken) < 0;
+            recoverAfterCrash &= failed;
+            // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash;
+            // after a failure (a busy job store, say) it tries again within a second.
+            if (failed)
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            else
+                await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
         }
     }
 
+    /// <summary>Schedules what needs a job; returns how many, or -1 when it failed and should be tried again soon.</summary>
     public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default)
     {
         try
@@ -64,8 +71,8 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Could not schedule callback jobs; trying again shortly");
-            return 0;
+            logger.LogError(e, "Could not schedule callback jobs; trying again in a second");
+            return -1;
         }
     }
 

@@ -30,7 +30,7 @@ public sealed class CallbackRestartTests
                 await before.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
                     ("RecordingUrl", $"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE{i}"), ("RecordingDuration", "10")));
             }
-            await QueueFlows.EventuallyAsync(() => before.WithDbAsync(db => db.Callbacks.CountAsync(c => c.JobId != null)).Result == callers, "every callback to have a job");
+            await QueueFlows.EventuallyAsync(() => before.WithDbAsync(db => db.Callbacks.CountAsync(c => c.JobId != null)).Result == callers, "every callback to have a job", seconds: 60);
             // The process goes away before any job ran (Hangfire's server was off); its files stay.
             var kept = Directory.CreateTempSubdirectory("helpline-restart-").FullName;
             database = Path.Combine(kept, "helpline.db");
