@@ -14,6 +14,8 @@ namespace Helpline.Callbacks;
 /// </summary>
 public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<CallbackDispatcher> logger) : BackgroundService
 {
+    private static readonly TimeSpan OverdueAfter = TimeSpan.FromMinutes(1);
+
     private readonly SemaphoreSlim _wake = new(0);
 
     /// <summary>Call after saving a callback (or changing its due time): its job is scheduled at once.</summary>
@@ -54,11 +56,14 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
                 .Where(c => c.Status == CallbackStatus.Scheduled)
                 .Select(c => new { c.Id, c.DueAt, c.JobId })
                 .ToListAsync(cancellationToken);
+            // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
+            // mid-run, a torn job store): it gets another; the job itself lets only one run count.
+            var overdue = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow - OverdueAfter;
             var scheduled = 0;
             using var connection = storage.GetConnection();
             foreach (var callback in pending)
             {
-                if (callback.JobId is not null && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
+                if (callback.JobId is not null && callback.DueAt >= overdue && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
                     continue;
                 var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), RoundUp(callback.DueAt));
                 await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)

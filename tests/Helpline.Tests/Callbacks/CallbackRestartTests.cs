@@ -19,9 +19,14 @@ public sealed class CallbackRestartTests
     public async Task PendingCallbacksFireOnceAfterARestart(bool hangfireRecordsLost)
     {
         const int callers = 5;
-        string database, jobs;
+        // The files live outside the first app's own folder, so they outlast it as they would a crash.
+        var kept = Directory.CreateTempSubdirectory("helpline-restart-").FullName;
+        var database = Path.Combine(kept, "helpline.db");
+        var jobs = Path.Combine(kept, "hangfire.db");
         await using (var before = new HelplineApp(LateEvening))
         {
+            before.Settings["ConnectionStrings:Helpline"] = $"Data Source={database}";
+            before.Settings["Hangfire:StorageFile"] = jobs;
             for (var i = 0; i < callers; i++)
             {
                 var sid = NewCallSid();
@@ -31,18 +36,9 @@ public sealed class CallbackRestartTests
                     ("RecordingUrl", $"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE{i}"), ("RecordingDuration", "10")));
             }
             await QueueFlows.EventuallyAsync(() => before.WithDbAsync(db => db.Callbacks.CountAsync(c => c.JobId != null)).Result == callers, "every callback to have a job", seconds: 60);
-            // The process goes away before any job ran (Hangfire's server was off); its files stay.
-            var kept = Directory.CreateTempSubdirectory("helpline-restart-").FullName;
-            database = Path.Combine(kept, "helpline.db");
-            jobs = Path.Combine(kept, "hangfire.db");
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                if (File.Exists(before.DatabasePath + suffix))
-                    File.Copy(before.DatabasePath + suffix, database + suffix);
-                if (File.Exists(before.Settings["Hangfire:StorageFile"] + suffix))
-                    File.Copy(before.Settings["Hangfire:StorageFile"] + suffix, jobs + suffix);
-            }
+            // The process goes away before any job ran (Hangfire's server was off).
         }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (hangfireRecordsLost)
         {
             foreach (var suffix in new[] { "", "-wal", "-shm" })
