@@ -143,20 +143,20 @@ public sealed class CallbackJobTests : IAsyncLifetime
 
     private async Task<Callback> VoicemailCallbackAsync(string from, bool closed = true, HelplineApp? app = null)
     {
-        var _app = app ?? this._app;
+        var target = app ?? _app;
         if (closed)
-            _app.Clock.SetUtcNow(LateEvening);
+            target.Clock.SetUtcNow(LateEvening);
         var sid = NewCallSid();
-        var twiml = await (await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid, from: from))).TwimlAsync();
+        var twiml = await (await target.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid, from: from))).TwimlAsync();
         if (!closed)
         {
             // Open, but nobody on duty: the caller is offered the voicemail instead of the queue.
-            twiml = await (await _app.PostTwilioAsync("/twilio/voice/menu?attempt=1", Inbound(sid, from: from).With(("Digits", "1")))).TwimlAsync();
+            twiml = await (await target.PostTwilioAsync("/twilio/voice/menu?attempt=1", Inbound(sid, from: from).With(("Digits", "1")))).TwimlAsync();
         }
         twiml.One("//Record");
-        await _app.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
+        await target.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
             ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"), ("RecordingDuration", "10")));
-        return await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync(c => c.Contact!.CallSid == sid));
+        return await target.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync(c => c.Contact!.CallSid == sid));
     }
 
     private Task<Callback> CallbackAsync(long id) => _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync(c => c.Id == id));
