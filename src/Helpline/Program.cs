@@ -42,6 +42,7 @@ app.MapContacts();
 app.MapSimulator();
 app.MapWallboard();
 app.MapCallbacks();
+app.MapCallbackApi();
 app.MapRazorPages();
 
 await app.RunAsync();
