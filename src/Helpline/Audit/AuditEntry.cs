@@ -1,3 +1,5 @@
+using System.Security.Claims;
+
 namespace Helpline.Audit;
 
 /// <summary>
@@ -20,4 +22,15 @@ public sealed class AuditEntry
 
     /// <summary>Free text without caller details.</summary>
     public string? Details { get; set; }
+
+    /// <summary>An entry for something a signed-in member of staff did to a contact.</summary>
+    public static AuditEntry By(ClaimsPrincipal user, DateTime at, string action, long contactId, string? details = null) => new()
+    {
+        At = at,
+        UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),
+        UserName = user.Identity?.Name,
+        Action = action,
+        ContactId = contactId,
+        Details = details,
+    };
 }

@@ -79,7 +79,7 @@ public static class CallbackApi
             await db.Contacts.Where(c => c.Id == callback.ContactId && (c.Status == ContactStatus.Waiting || c.Status == ContactStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.AwaitingCallback).SetProperty(c => c.UpdatedAt, now));
             change = events.Record(QueueChangeKinds.ContactUpdated, now, callback.ContactId);
-            db.AuditEntries.Add(Audit(user, now, "callback.rescheduled", callback.ContactId, $"callback {id} due {due:o}"));
+            db.AuditEntries.Add(AuditEntry.By(user, now, "callback.rescheduled", callback.ContactId, $"callback {id} due {due:o}"));
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -105,21 +105,11 @@ public static class CallbackApi
             await db.Contacts.Where(c => c.Id == callback.ContactId && (c.Status == ContactStatus.AwaitingCallback || c.Status == ContactStatus.Waiting || c.Status == ContactStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
             change = events.Record(QueueChangeKinds.ContactLeftQueue, now, callback.ContactId);
-            db.AuditEntries.Add(Audit(user, now, "callback.cancelled", callback.ContactId, $"callback {id}"));
+            db.AuditEntries.Add(AuditEntry.By(user, now, "callback.cancelled", callback.ContactId, $"callback {id}"));
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
         await events.PublishAsync(change);
         return TypedResults.Ok();
     }
-
-    private static AuditEntry Audit(ClaimsPrincipal user, DateTime at, string action, long contactId, string details) => new()
-    {
-        At = at,
-        UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),
-        UserName = user.Identity?.Name,
-        Action = action,
-        ContactId = contactId,
-        Details = details,
-    };
 }

@@ -45,8 +45,7 @@ public sealed class CallbackDialling(
             logger.LogInformation("Callback for contact {ContactId} not dialled: no longer allowed now", contact.Id);
             return false;
         }
-        var neutral = await db.Consents.Where(c => c.CallerId == caller.Id && c.Kind == ConsentKind.NeutralCallerId)
-            .OrderByDescending(c => c.RecordedAt).Select(c => (bool?)c.Granted).FirstOrDefaultAsync() == true;
+        var neutral = await db.IsGrantedAsync(caller.Id, ConsentKind.NeutralCallerId);
         var from = neutral && !string.IsNullOrEmpty(options.Value.NeutralCallerId) ? options.Value.NeutralCallerId : helpline.Value.HotlineNumber;
         var calleeCall = await gateway.PlaceCallAsync(new OutboundCall(
             To: caller.PhoneNumber,

@@ -110,12 +110,8 @@ public sealed class CallbackJob(
 /// <summary>The checks that run when a callback's job fires and again when an advisor dials.</summary>
 public static class CallbackRules
 {
-    /// <summary>The caller's latest answer to "may we call you back" is yes.</summary>
-    public static async Task<bool> HasConsentAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
-        await db.Consents.Where(c => c.CallerId == callerId && c.Kind == ConsentKind.CallBack)
-            .OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id)
-            .Select(c => (bool?)c.Granted)
-            .FirstOrDefaultAsync(cancellationToken) == true;
+    public static Task<bool> HasConsentAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
+        db.IsGrantedAsync(callerId, ConsentKind.CallBack, cancellationToken);
 
     /// <summary>Inside the caller's window (never before 8:00 or after 21:00 their time) and while the line is open.</summary>
     public static bool MayCallNow(Callback callback, DateTime utc, OpeningHours hours) =>

@@ -1,3 +1,6 @@
+using Helpline.Data;
+using Microsoft.EntityFrameworkCore;
+
 namespace Helpline.Contacts;
 
 /// <summary>
@@ -22,6 +25,16 @@ public sealed class Consent
 
     public ConsentSource Source { get; set; }
     public DateTime RecordedAt { get; set; }
+}
+
+public static class Consents
+{
+    /// <summary>The caller's latest answer on <paramref name="kind"/> is yes (consents are appended; a withdrawal is a newer "no").</summary>
+    public static async Task<bool> IsGrantedAsync(this HelplineDb db, long callerId, ConsentKind kind, CancellationToken cancellationToken = default) =>
+        await db.Consents.Where(c => c.CallerId == callerId && c.Kind == kind)
+            .OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id)
+            .Select(c => (bool?)c.Granted)
+            .FirstOrDefaultAsync(cancellationToken) == true;
 }
 
 public enum ConsentKind

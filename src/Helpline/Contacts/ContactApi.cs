@@ -83,7 +83,7 @@ public static class ContactApi
         var callbacks = await db.Callbacks.AsNoTracking().Where(c => c.ContactId == id).OrderBy(c => c.DueAt)
             .Select(c => new CallbackDetails(c.Id, c.Status, c.DueAt, c.TimeZone, c.WindowStartLocal, c.WindowEndLocal, c.Attempts, c.MaxAttempts)).ToListAsync();
 
-        db.AuditEntries.Add(Audit(user, time, "contact.viewed", id));
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.viewed", id));
         await db.SaveChangesAsync();
 
         return TypedResults.Ok(new ContactDetails(
@@ -142,7 +142,7 @@ public static class ContactApi
                     .ExecuteUpdateAsync(s => s.SetProperty(u => u.Presence, Presence.Available).SetProperty(u => u.PresenceReason, (string?)null).SetProperty(u => u.PresenceChangedAt, now));
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
-            db.AuditEntries.Add(Audit(user, time, "contact.completed", id, $"disposition {request.Disposition}"));
+            db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.completed", id, $"disposition {request.Disposition}"));
             if (request.FollowUp is { } followUp)
                 ScheduleFollowUp(db, contact, followUp, now, hours);
             await db.SaveChangesAsync();
@@ -239,7 +239,7 @@ public static class ContactApi
             if (changed == 0)
                 return QueueApi.Problem(StatusCodes.Status409Conflict, "Only a waiting contact's priority can change.");
             change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
-            db.AuditEntries.Add(Audit(user, time, "contact.priority-changed", id, $"priority {request.Priority}"));
+            db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.priority-changed", id, $"priority {request.Priority}"));
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -288,7 +288,7 @@ public static class ContactApi
                 .SetProperty(c => c.CrisisTransferredAt, now)
                 .SetProperty(c => c.UpdatedAt, now));
             change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
-            db.AuditEntries.Add(Audit(user, time, "contact.crisis-transfer", id, "crisis line called into the conference"));
+            db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.crisis-transfer", id, "crisis line called into the conference"));
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -302,7 +302,7 @@ public static class ContactApi
         var recording = await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.RecordingUrl).SingleOrDefaultAsync();
         if (recording is null)
             return TypedResults.NotFound();
-        db.AuditEntries.Add(Audit(user, time, "contact.recording-played", id));
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.recording-played", id));
         await db.SaveChangesAsync();
         try
         {
@@ -314,14 +314,4 @@ public static class ContactApi
             return QueueApi.Problem(StatusCodes.Status502BadGateway, "The recording could not be fetched from the phone network.");
         }
     }
-
-    private static AuditEntry Audit(ClaimsPrincipal user, HelplineTime time, string action, long contactId, string? details = null) => new()
-    {
-        At = time.UtcNow,
-        UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),
-        UserName = user.Identity?.Name,
-        Action = action,
-        ContactId = contactId,
-        Details = details,
-    };
 }

@@ -59,11 +59,8 @@ public static partial class SmsApi
     }
 
     /// <summary>The caller's latest answer about texts is yes, and they have not replied STOP since.</summary>
-    public static async Task<bool> MayTextAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
-        await db.Consents.Where(c => c.CallerId == callerId && c.Kind == ConsentKind.Text)
-            .OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id)
-            .Select(c => (bool?)c.Granted)
-            .FirstOrDefaultAsync(cancellationToken) == true;
+    public static Task<bool> MayTextAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
+        db.IsGrantedAsync(callerId, ConsentKind.Text, cancellationToken);
 
     [GeneratedRegex("^SM[0-9a-fA-F]{32}$")]
     private static partial Regex MessageSidPattern();
