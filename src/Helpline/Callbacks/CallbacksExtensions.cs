@@ -15,15 +15,18 @@ public static class CallbacksExtensions
         var storageFile = Path.GetFullPath(hangfire.StorageFile, builder.Environment.ContentRootPath);
         Directory.CreateDirectory(Path.GetDirectoryName(storageFile)!);
 
-        builder.Services.AddHangfire(configuration => configuration
+        // The storage is this app's own service, never Hangfire's process-wide JobStorage.Current:
+        // a second app in the same process (tests, the benchmark) must not take over this one's jobs.
+        builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(storageFile, new SQLiteStorageOptions
+        {
+            // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls).
+            QueuePollInterval = TimeSpan.FromMilliseconds(100),
+        }));
+        builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(storageFile, new SQLiteStorageOptions
-            {
-                // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls).
-                QueuePollInterval = TimeSpan.FromMilliseconds(100),
-            }));
+            .UseStorage(services.GetRequiredService<JobStorage>()));
         if (hangfire.ServerEnabled)
         {
             builder.Services.AddHangfireServer(server =>
@@ -35,6 +38,7 @@ public static class CallbacksExtensions
 
         builder.Services.AddScoped<CallbackJob>();
         builder.Services.AddScoped<CallbackDialling>();
+        builder.Services.AddScoped<CallbackDesk>();
         builder.Services.AddSingleton<CallbackDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
         return builder;

@@ -35,7 +35,7 @@ public sealed class CallbackRestartTests
                 await before.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
                     ("RecordingUrl", $"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE{i}"), ("RecordingDuration", "10")));
             }
-            await QueueFlows.EventuallyAsync(() => before.WithDbAsync(db => db.Callbacks.CountAsync(c => c.JobId != null)).Result == callers, "every callback to have a job", seconds: 60);
+            await QueueFlows.EventuallyAsync(() => before.WithDbAsync(db => db.Callbacks.CountAsync(c => c.JobId != null)).Result == callers, "every callback to have a job", seconds: 60, explainFrom: before);
             // The process goes away before any job ran (Hangfire's server was off).
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -52,7 +52,7 @@ public sealed class CallbackRestartTests
         await after.CreateClient().GetAsync("/healthz");
 
         await QueueFlows.EventuallyAsync(() => after.WithDbAsync(db => db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Due)).Result == callers,
-            "every callback to reach the queue", seconds: 60);
+            "every callback to reach the queue", seconds: 60, explainFrom: after);
         var queued = await after.WithDbAsync(db => db.QueueChanges.Where(c => c.Kind == QueueChangeKinds.ContactQueued)
             .GroupBy(c => c.ContactId).Select(g => g.Count()).ToListAsync());
         Assert.Equal(callers, queued.Count);

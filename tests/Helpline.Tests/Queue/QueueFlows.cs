@@ -41,13 +41,15 @@ internal static class QueueFlows
         app.PostTwilioAsync("/twilio/voice/status", Inbound(callSid).With(("CallStatus", status), ("SequenceNumber", sequence.ToString())));
 
     /// <summary>Waits for a condition with a generous deadline, polling; never a fixed sleep.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15)
+    public static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15, HelplineApp? explainFrom = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out after {seconds} s waiting for {what}.");
+                throw new Xunit.Sdk.XunitException($"Timed out after {seconds} s waiting for {what}."
+                    + (explainFrom is null ? "" : "\nWhat the app logged last:\n" + string.Join("\n", explainFrom.Logs.Lines
+                        .Where(l => !l.StartsWith("Trace") && !l.StartsWith("Debug") && !l.Contains("DataProtection") && !l.Contains(" scope: ")).TakeLast(40))));
             await Task.Delay(20);
         }
     }
