@@ -39,6 +39,18 @@ public sealed class Callback
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? LastAttemptAt { get; set; }
+
+    /// <summary>How the last attempt ended.</summary>
+    public CallbackOutcome? LastOutcome { get; set; }
+}
+
+/// <summary>How one attempt to call the caller back ended.</summary>
+public enum CallbackOutcome
+{
+    Reached = 1,
+    NoAnswer = 2,
+    VoicemailLeft = 3,
+    WrongNumber = 4,
 }
 
 public enum CallbackStatus

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Helpline.Accounts;
+using Helpline.Calls;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
@@ -12,7 +14,8 @@ namespace Helpline.Callbacks;
 /// <summary>
 /// Calling a callback's caller once the advisor is on the line: the same checks as the job, again
 /// (consent, quiet hours, opening hours), the hotline or a neutral caller ID, and the outcome of
-/// the attempt: reached, or no answer (another attempt later inside the window, missed after the last).
+/// the attempt: reached, no answer or voicemail left (another attempt later inside the window, missed
+/// after the last), or a wrong number (the advisor's disposition).
 /// </summary>
 public sealed class CallbackDialling(
     HelplineDb db,
@@ -45,14 +48,15 @@ public sealed class CallbackDialling(
             logger.LogInformation("Callback for contact {ContactId} not dialled: no longer allowed now", contact.Id);
             return false;
         }
-        var neutral = await db.IsGrantedAsync(caller.Id, ConsentKind.NeutralCallerId);
-        var from = neutral && !string.IsNullOrEmpty(options.Value.NeutralCallerId) ? options.Value.NeutralCallerId : helpline.Value.HotlineNumber;
+        var mayLeaveMessage = await db.IsGrantedAsync(caller.Id, ConsentKind.LeaveVoicemail);
         var calleeCall = await gateway.PlaceCallAsync(new OutboundCall(
             To: caller.PhoneNumber,
-            From: from,
+            From: await ShownNumberAsync(caller.Id),
             TwimlUrl: urls.For($"/twilio/voice/bridge/caller?contact={contact.Id}"),
             StatusCallbackUrl: urls.For($"/twilio/voice/bridge/callee-status?contact={contact.Id}"),
-            RingSeconds: options.Value.RingSeconds));
+            RingSeconds: options.Value.RingSeconds,
+            // A machine never joins the advisor; where a message may be left, wait for the beep.
+            Machine: mayLeaveMessage ? MachineDetection.DetectMessageEnd : MachineDetection.Detect));
         var now = time.UtcNow;
         await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, calleeCall));
         await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
@@ -63,11 +67,39 @@ public sealed class CallbackDialling(
         return true;
     }
 
+    /// <summary>The hotline's number, or the neutral one if the caller asked for discretion (and one is configured).</summary>
+    private async Task<string> ShownNumberAsync(long callerId) =>
+        await db.IsGrantedAsync(callerId, ConsentKind.NeutralCallerId) && !string.IsNullOrEmpty(options.Value.NeutralCallerId)
+            ? options.Value.NeutralCallerId
+            : helpline.Value.HotlineNumber;
+
     /// <summary>
-    /// The caller did not answer (or could not be called now): another attempt after the retry delay,
-    /// inside their window, or missed after the last attempt. The advisor is free again.
+    /// An answering machine picked up the caller's leg. A message is left only if the caller allowed it
+    /// (asked again now) and the greeting has ended; with the neutral script if they asked for discretion.
+    /// The attempt counts as not reached either way. Returns what to say, or null to hang up in silence.
     /// </summary>
-    public async Task AttemptFailedAsync(Contact contact, string why)
+    public async Task<string?> MachineAnsweredAsync(Contact contact, bool atMessageEnd)
+    {
+        string? message = null;
+        if (atMessageEnd && contact.CallerId is { } callerId && await db.IsGrantedAsync(callerId, ConsentKind.LeaveVoicemail))
+        {
+            var prompts = Prompts.For(contact.Language);
+            var number = Prompts.Spoken(await ShownNumberAsync(callerId));
+            message = await db.IsGrantedAsync(callerId, ConsentKind.NeutralVoicemail)
+                ? string.Format(CultureInfo.InvariantCulture, prompts.NeutralVoicemail, number)
+                : string.Format(CultureInfo.InvariantCulture, prompts.CallbackVoicemail, helpline.Value.Name, number);
+        }
+        await AttemptFailedAsync(contact, message is null ? CallbackOutcome.NoAnswer : CallbackOutcome.VoicemailLeft,
+            message is null ? "answering machine, no message left" : "voicemail left");
+        return message;
+    }
+
+    /// <summary>
+    /// The caller was not reached (or could not be called now, when <paramref name="outcome"/> is null):
+    /// another attempt after the retry delay, inside their window, or missed after the last attempt.
+    /// The advisor is free again.
+    /// </summary>
+    public async Task AttemptFailedAsync(Contact contact, CallbackOutcome? outcome, string why)
     {
         var callback = await CallbackOfAsync(contact.Id);
         var now = time.UtcNow;
@@ -82,6 +114,7 @@ public sealed class CallbackDialling(
                     .SetProperty(c => c.Status, next is null ? CallbackStatus.Missed : CallbackStatus.Scheduled)
                     .SetProperty(c => c.DueAt, c => next ?? c.DueAt)
                     .SetProperty(c => c.JobId, (string?)null)
+                    .SetProperty(c => c.LastOutcome, c => outcome ?? c.LastOutcome)
                     .SetProperty(c => c.UpdatedAt, now));
                 await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, next is null ? ContactStatus.Missed : ContactStatus.AwaitingCallback)
@@ -115,7 +148,11 @@ public sealed class CallbackDialling(
         }
     }
 
+    /// <summary>The caller was reached and the conversation has ended.</summary>
     public Task CompletedAsync(long contactId) =>
         db.Callbacks.Where(c => c.ContactId == contactId && c.Status == CallbackStatus.InProgress)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Completed).SetProperty(c => c.UpdatedAt, time.UtcNow));
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, CallbackStatus.Completed)
+                .SetProperty(c => c.LastOutcome, CallbackOutcome.Reached)
+                .SetProperty(c => c.UpdatedAt, time.UtcNow));
 }

@@ -31,14 +31,32 @@ public static class BridgeApi
         return app;
     }
 
-    /// <summary>TwiML for the caller's call, redirected here when an advisor takes it.</summary>
-    internal static async Task<IResult> Caller([AsParameters] VoiceApi.Voice v, long contact)
+    /// <summary>
+    /// TwiML for the caller's call: their live call, redirected here when an advisor takes it, or the
+    /// call placed to them for a callback once answered. On a callback, Twilio has told a person from
+    /// an answering machine first: a person joins the advisor, a machine never does.
+    /// </summary>
+    internal static async Task<IResult> Caller([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && (c.CallSid == call.CallSid || c.CalleeCallSid == call.CallSid));
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
+        if (row.CalleeCallSid == call.CallSid)
+        {
+            if (row.Status != ContactStatus.Connecting)
+                return Twiml(new VoiceResponse().Hangup());
+            if (call.AnsweredByMachine)
+            {
+                var message = await dialling.MachineAnsweredAsync(row, call.AtMessageEnd);
+                var response = new VoiceResponse();
+                if (message is not null)
+                    response.Say(message, language: Prompts.For(row.Language).Language);
+                return Twiml(response.Hangup());
+            }
+            await AnsweredAsync(v, row);
+        }
         return Twiml(Conference(contact, startOnEnter: false, endOnExit: true));
     }
 
@@ -84,7 +102,7 @@ public static class BridgeApi
                     dialled = false;
                 }
                 if (!dialled)
-                    await dialling.AttemptFailedAsync(row, "could not be called now");
+                    await dialling.AttemptFailedAsync(row, outcome: null, "could not be called now");
                 break;
             case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting && row.AdvisorId is { } advisorId:
                 if (await taking.ReleaseAsync(row.Id, advisorId, Presence.Break, "missed a call") && row.Channel == ContactChannel.Phone && row.CallSid is { } callerCall)
@@ -119,7 +137,10 @@ public static class BridgeApi
         return Results.NoContent();
     }
 
-    /// <summary>Progress of the caller's leg of a callback: reached, or no answer (tried again later, or missed).</summary>
+    /// <summary>
+    /// Progress of the caller's leg of a callback: no answer (tried again later, or missed), or the end
+    /// of the conversation. "Answered" waits for the TwiML request, which says whether a person answered.
+    /// </summary>
     internal static async Task<IResult> CalleeStatus([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
@@ -129,11 +150,8 @@ public static class BridgeApi
             return Results.NoContent();
         switch (call.CallStatus)
         {
-            case "in-progress" or "answered" when row.Status == ContactStatus.Connecting:
-                await AnsweredAsync(v, row);
-                break;
             case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting:
-                await dialling.AttemptFailedAsync(row, call.CallStatus);
+                await dialling.AttemptFailedAsync(row, CallbackOutcome.NoAnswer, call.CallStatus);
                 break;
             case "completed" when row.Status == ContactStatus.InProgress:
                 await VoiceApi.ConversationEndedAsync(v, row.Id);

@@ -28,7 +28,9 @@ public sealed record Prompts(
     string AdvisorMissed,
     string AdvisorWhisper,
     string QueueUnavailable,
-    string Goodbye)
+    string Goodbye,
+    string CallbackVoicemail,
+    string NeutralVoicemail)
 {
     /// <summary>
     /// Version of the voicemail prompt's consent wording ("we may call you back at this number").
@@ -63,7 +65,9 @@ public sealed record Prompts(
         AdvisorMissed: "Sorry for the wait. You keep your place in line; the next advisor will be with you shortly.",
         AdvisorWhisper: "Helpline call. Connecting you now.",
         QueueUnavailable: "We are sorry, we cannot put you through right now.",
-        Goodbye: "Goodbye.");
+        Goodbye: "Goodbye.",
+        CallbackVoicemail: "Hello, this is {0}, returning your call as you asked. Sorry we missed you. Please call us back at {1}; we will also try again. If someone has overdosed or is in danger, call 9 1 1. If you are in crisis, call or text 9 8 8. Goodbye.",
+        NeutralVoicemail: "Hello, this is a message returning your call. Please call back at {0} when it suits you. Thank you. Goodbye.");
 
     public static readonly Prompts Spanish = new(
         Say.LanguageEnum.EsMx,
@@ -89,12 +93,26 @@ public sealed record Prompts(
         AdvisorMissed: "Disculpe la espera. Conserva su lugar en la fila; el próximo consejero le atenderá en breve.",
         AdvisorWhisper: "Llamada de Helpline. Le conectamos ahora.",
         QueueUnavailable: "Lo sentimos, no podemos comunicarle en este momento.",
-        Goodbye: "Adiós.");
+        Goodbye: "Adiós.",
+        CallbackVoicemail: "Hola, le llamamos de {0}, como nos pidió. Lamentamos no haberle encontrado. Por favor, llámenos al {1}; también volveremos a intentarlo. Si alguien tuvo una sobredosis o está en peligro, llame al 9 1 1. Si está en crisis, llame o envíe un mensaje de texto al 9 8 8. Adiós.",
+        NeutralVoicemail: "Hola, este es un mensaje para devolverle la llamada. Por favor, llame al {0} cuando le convenga. Gracias. Adiós.");
 
     /// <summary>The menu's invitation to Spanish speakers, said in Spanish inside the English menu.</summary>
     public const string SpanishOption = "Para español, oprima 3.";
 
     public static Prompts For(CallerLanguage language) => language == CallerLanguage.Spanish ? Spanish : English;
+
+    /// <summary>A phone number as it should be read out: "+18005550100" → "8 0 0, 5 5 5, 0 1 0 0" (North American numbers grouped).</summary>
+    public static string Spoken(string e164)
+    {
+        var digits = e164.TrimStart('+');
+        if (digits.Length == 11 && digits[0] == '1')
+            digits = digits[1..];
+        static string Spaced(string part) => string.Join(' ', part.ToCharArray());
+        return digits.Length == 10
+            ? $"{Spaced(digits[..3])}, {Spaced(digits[3..6])}, {Spaced(digits[6..])}"
+            : Spaced(digits);
+    }
 
     /// <summary>"today at 8:00 AM", "tomorrow at 9:00 AM", "on Monday at 8:00 AM" (or the Spanish equivalents).</summary>
     public string When(DateTime nowLocal, DateTime openingLocal)

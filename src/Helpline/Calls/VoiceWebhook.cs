@@ -19,8 +19,15 @@ internal sealed partial record VoiceWebhook(
     int? QueueTime,
     string? RecordingUrl,
     string? RecordingSid,
-    int? RecordingDuration)
+    int? RecordingDuration,
+    string? AnsweredBy)
 {
+    /// <summary>Twilio's answering-machine detection found a machine (or a fax), not a person.</summary>
+    public bool AnsweredByMachine => AnsweredBy is { } by && (by.StartsWith("machine", StringComparison.Ordinal) || by == "fax");
+
+    /// <summary>The machine's greeting has ended (detection asked to wait for the beep): a message left now is heard.</summary>
+    public bool AtMessageEnd => AnsweredBy is "machine_end_beep" or "machine_end_silence" or "machine_end_other";
+
     public static bool TryRead(IFormCollection form, out VoiceWebhook call)
     {
         call = null!;
@@ -39,7 +46,8 @@ internal sealed partial record VoiceWebhook(
             Number(form, "QueueTime"),
             Url(form, "RecordingUrl"),
             Text(form, "RecordingSid", 34),
-            Number(form, "RecordingDuration"));
+            Number(form, "RecordingDuration"),
+            Text(form, "AnsweredBy", 32));
         return true;
     }
 

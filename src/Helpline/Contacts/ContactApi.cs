@@ -142,6 +142,15 @@ public static class ContactApi
                     .ExecuteUpdateAsync(s => s.SetProperty(u => u.Presence, Presence.Available).SetProperty(u => u.PresenceReason, (string?)null).SetProperty(u => u.PresenceChangedAt, now));
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
+            if (request.Disposition == Disposition.WrongNumber)
+            {
+                // A callback that reached the wrong person is over: no further attempts at this number.
+                await db.Callbacks.Where(c => c.ContactId == id && (c.Status == CallbackStatus.Completed || c.Status == CallbackStatus.InProgress))
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.Status, CallbackStatus.Completed)
+                        .SetProperty(c => c.LastOutcome, CallbackOutcome.WrongNumber)
+                        .SetProperty(c => c.UpdatedAt, now));
+            }
             db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.completed", id, $"disposition {request.Disposition}"));
             if (request.FollowUp is { } followUp)
                 ScheduleFollowUp(db, contact, followUp, now, hours);

@@ -25,7 +25,20 @@ public sealed record RecordingAudio(byte[] Content, string ContentType);
 /// <param name="TwimlUrl">What Twilio fetches when the call is answered.</param>
 /// <param name="StatusCallbackUrl">Where Twilio reports the call's progress (ringing, answered, completed, no-answer…).</param>
 /// <param name="RingSeconds">How long to let it ring before giving up.</param>
-public sealed record OutboundCall(string To, string From, Uri TwimlUrl, Uri StatusCallbackUrl, int RingSeconds);
+/// <param name="Machine">Whether to tell a person from an answering machine before fetching the TwiML (it then says AnsweredBy).</param>
+public sealed record OutboundCall(string To, string From, Uri TwimlUrl, Uri StatusCallbackUrl, int RingSeconds, MachineDetection Machine = MachineDetection.None);
+
+/// <summary>Twilio's answering-machine detection for a call the app places.</summary>
+public enum MachineDetection
+{
+    None,
+
+    /// <summary>Tell a person from a machine as soon as possible (Twilio: Enable).</summary>
+    Detect,
+
+    /// <summary>For a machine, wait until its greeting ends, so a message can be left after the beep (Twilio: DetectMessageEnd).</summary>
+    DetectMessageEnd,
+}
 
 /// <summary>The gateway failed to do what was asked (Twilio refused, or could not be reached).</summary>
 public sealed class TelephonyException(string message, Exception? inner = null) : Exception(message, inner);

@@ -28,6 +28,12 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
             statusCallbackMethod: HttpMethod.Post,
             statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
             timeout: call.RingSeconds,
+            machineDetection: call.Machine switch
+            {
+                MachineDetection.Detect => "Enable",
+                MachineDetection.DetectMessageEnd => "DetectMessageEnd",
+                _ => null,
+            },
             client: client), "place a call");
         return created.Sid;
     }

@@ -162,9 +162,83 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
         Assert.Equal(ContactStatus.WrapUp, (await _app.ContactAsync(callback.ContactId)).Status);
         var done = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
         Assert.Equal(CallbackStatus.Completed, done.Status);
+        Assert.Equal(CallbackOutcome.Reached, done.LastOutcome);
         Assert.Equal(1, done.Attempts);
         Assert.Empty(Simulator.Errors);
+
+        // The person who answered was not the caller: the advisor says so, and nobody calls that number again.
+        Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync($"/api/contacts/{callback.ContactId}/complete", new { disposition = "WrongNumber" })).StatusCode);
+        var wrong = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
+        Assert.Equal(CallbackStatus.Completed, wrong.Status);
+        Assert.Equal(CallbackOutcome.WrongNumber, wrong.LastOutcome);
     }
+
+    public enum VoicemailConsent { None, Allowed, AllowedNeutral }
+
+    [Theory]
+    [InlineData(VoicemailConsent.None)]
+    [InlineData(VoicemailConsent.Allowed)]
+    [InlineData(VoicemailConsent.AllowedNeutral)]
+    public async Task AnsweringMachineOnACallbackGetsAMessageOnlyIfTheCallerAllowedOne(VoicemailConsent consent)
+    {
+        var (callback, advisor) = await VoicemailCallbackInTheQueueAsync();
+        if (consent != VoicemailConsent.None)
+            await GrantAsync(callback.CallerId, consent == VoicemailConsent.AllowedNeutral
+                ? [ConsentKind.LeaveVoicemail, ConsentKind.NeutralVoicemail]
+                : [ConsentKind.LeaveVoicemail]);
+
+        Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync("/api/queue/take-next")).StatusCode);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        var advisorPhone = Simulator.Calls.Single(c => c.To == "+13125550188");
+        await Simulator.AnswerAsync(advisorPhone.Sid);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        var callerPhone = Simulator.Calls.Single(c => c.To == "+12125550147" && c.Direction == "outbound-api");
+        await Simulator.MachineAnswersAsync(callerPhone.Sid);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+
+        // The machine never joins the advisor; both phones hang up and the advisor is free again.
+        Assert.Null(callerPhone.Conference);
+        Assert.True(callerPhone.Ended);
+        Assert.True(advisorPhone.Ended);
+        Assert.Equal(Presence.Available, (await _app.WithDbAsync(db => db.Users.SingleAsync())).Presence);
+        var heard = string.Join("\n", callerPhone.Log.Where(e => e.Kind == "twiml").Select(e => e.Text));
+        switch (consent)
+        {
+            case VoicemailConsent.None:
+                Assert.DoesNotContain("<Say", heard);
+                break;
+            case VoicemailConsent.Allowed:
+                Assert.Contains("returning your call", heard);
+                Assert.Contains("Test Helpline", heard);
+                Assert.Contains("8 0 0, 5 5 5, 0 1 0 0", heard);
+                Assert.Contains("9 8 8", heard);
+                break;
+            case VoicemailConsent.AllowedNeutral:
+                // Nothing on the tape says what kind of line called, to whoever plays it back.
+                Assert.Contains("returning your call", heard);
+                Assert.DoesNotContain("Helpline", heard, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("crisis", heard, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("overdose", heard, StringComparison.OrdinalIgnoreCase);
+                break;
+        }
+
+        // Not reached: tried again later inside the window, the contact back to awaiting its callback.
+        var after = await _app.WithDbAsync(db => db.Callbacks.SingleAsync());
+        Assert.Equal(CallbackStatus.Scheduled, after.Status);
+        Assert.Equal(1, after.Attempts);
+        Assert.Equal(consent == VoicemailConsent.None ? CallbackOutcome.NoAnswer : CallbackOutcome.VoicemailLeft, after.LastOutcome);
+        var contact = await _app.ContactAsync(callback.ContactId);
+        Assert.Equal(ContactStatus.AwaitingCallback, contact.Status);
+        Assert.Null(contact.AnsweredAt);
+        Assert.Empty(Simulator.Errors);
+    }
+
+    private Task<int> GrantAsync(long callerId, ConsentKind[] kinds) => _app.WithDbAsync(db =>
+    {
+        foreach (var kind in kinds)
+            db.Consents.Add(new Consent { CallerId = callerId, Kind = kind, Granted = true, TextVersion = "test", Source = ConsentSource.Advisor, RecordedAt = _app.Clock.GetUtcNow().UtcDateTime });
+        return db.SaveChangesAsync();
+    });
 
     [Fact]
     public async Task UnansweredCallbackIsTriedAgainInsideTheWindowThenMissed()

@@ -168,6 +168,9 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime?>("LastAttemptAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("LastOutcome")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
 

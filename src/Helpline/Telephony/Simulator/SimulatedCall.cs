@@ -34,6 +34,9 @@ public sealed class SimulatedCall
     public Uri? StatusCallback { get; init; }
     public Uri? AnswerUrl { get; init; }
 
+    /// <summary>For a call the app placed: the answering-machine detection it asked for.</summary>
+    public MachineDetection Machine { get; init; }
+
     public string? Conference { get; internal set; }
     public string? DialledNumber { get; internal set; }
 

@@ -36,6 +36,8 @@ public sealed class SimulatorModel(IServiceProvider services) : PageModel
 
     public Task<IActionResult> OnPostAnswerAsync(string sid) => ActAsync(sim => sim.AnswerAsync(sid));
 
+    public Task<IActionResult> OnPostVoicemailAsync(string sid) => ActAsync(sim => sim.MachineAnswersAsync(sid));
+
     public Task<IActionResult> OnPostDeclineAsync(string sid, string outcome) => ActAsync(sim => sim.DeclineAsync(sid, outcome));
 
     public Task<IActionResult> OnPostWaitAsync(string sid) => ActAsync(sim => sim.HearWaitAgainAsync(sid));

@@ -4,7 +4,7 @@ namespace Helpline.Telephony.Simulator;
 
 /// <summary>
 /// The people's side of the simulator as JSON, for scripts and tests: call in, press keys, hang up,
-/// answer or ignore a call the app placed. Staff only, and only where the simulator is on.
+/// answer, ignore or send to voicemail a call the app placed. Staff only, and only where the simulator is on.
 /// </summary>
 public static class SimulatorApi
 {
@@ -22,6 +22,7 @@ public static class SimulatorApi
         simulator.MapPost("/calls/{sid}/hang-up", (string sid, TwilioSimulator sim) => Act(sim, sid, () => sim.PersonHangsUpAsync(sid)));
         simulator.MapPost("/calls/{sid}/answer", (string sid, TwilioSimulator sim) => Act(sim, sid, () => sim.AnswerAsync(sid)));
         simulator.MapPost("/calls/{sid}/decline", Decline);
+        simulator.MapPost("/calls/{sid}/voicemail", (string sid, TwilioSimulator sim) => Act(sim, sid, () => sim.MachineAnswersAsync(sid)));
         simulator.MapPost("/calls/{sid}/wait", (string sid, TwilioSimulator sim) => Act(sim, sid, () => sim.HearWaitAgainAsync(sid)));
         simulator.MapGet("/messages", (TwilioSimulator sim) => TypedResults.Ok(sim.Messages));
         simulator.MapPost("/messages", Reply);

@@ -176,7 +176,28 @@ public sealed class TwilioSimulator(
         call.Status = "in-progress";
         call.AnsweredAt = Now;
         await StatusCallbackAsync(call, "answered");
-        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, []));
+        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, call.Machine == MachineDetection.None ? [] : new() { ["AnsweredBy"] = "human" }));
+    });
+
+    /// <summary>
+    /// An answering machine picks up a call the app placed. With detection, Twilio says so in AnsweredBy
+    /// (after the greeting's beep when asked to wait for it); without, the TwiML plays to the machine.
+    /// </summary>
+    public Task MachineAnswersAsync(string sid) => WithCallAsync(Get(sid), async call =>
+    {
+        if (call.Direction == "inbound" || call.Status != "ringing")
+            throw new SimulatorException("Only a ringing call the app placed can go to voicemail.");
+        call.Write("person", "Answering machine picks up", Now);
+        call.Status = "in-progress";
+        call.AnsweredAt = Now;
+        await StatusCallbackAsync(call, "answered");
+        Dictionary<string, string> detected = call.Machine switch
+        {
+            MachineDetection.Detect => new() { ["AnsweredBy"] = "machine_start" },
+            MachineDetection.DetectMessageEnd => new() { ["AnsweredBy"] = "machine_end_beep" },
+            _ => [],
+        };
+        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, detected));
     });
 
     /// <summary>The phone of a call the app placed is not answered (no-answer) or is busy.</summary>
@@ -227,6 +248,7 @@ public sealed class TwilioSimulator(
             StartedAt = Now,
             AnswerUrl = outbound.TwimlUrl,
             StatusCallback = outbound.StatusCallbackUrl,
+            Machine = outbound.Machine,
         };
         _calls[call.Sid] = call;
         call.Write("rest", $"REST: call placed, ringing for up to {outbound.RingSeconds} s", Now);
