@@ -38,9 +38,13 @@ public static class WallboardApi
         int ShortAbandonedToday,
         double? ServiceLevelToday,
         int CallbacksDueNextHour,
-        int CallbacksMissedToday);
+        int CallbacksMissedToday,
+        IReadOnlyList<MissedCallback> MissedCallbacks);
 
-    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time)
+    /// <summary>A callback that ran out of attempts, for a supervisor to follow up on the callbacks page.</summary>
+    public sealed record MissedCallback(long Id, string MaskedNumber, DateTime DueAt, int Attempts, CallbackOutcome? LastOutcome, DateTime MissedAt);
+
+    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time, CallbackDesk callbacks)
     {
         var now = time.UtcNow;
         var today = time.Stamp(now).Date;
@@ -69,6 +73,8 @@ public static class WallboardApi
             shortAbandoned,
             counted == 0 ? null : (double)withinLevel / counted,
             await db.Callbacks.CountAsync(c => (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due) && c.DueAt <= hourAhead),
-            await db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Missed && c.UpdatedAt >= dayStart)));
+            await db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Missed && c.UpdatedAt >= dayStart),
+            [.. (await callbacks.ListAsync(CallbackStatus.Missed)).Take(10)
+                .Select(c => new MissedCallback(c.Id, c.MaskedNumber, c.DueAt, c.Attempts, c.LastOutcome, c.UpdatedAt))]));
     }
 }

@@ -95,6 +95,7 @@ export const words = {
   English: "English", Spanish: "Spanish",
   Available: "Available", Busy: "Busy", Break: "On break", Offline: "Offline",
   Normal: "Normal", Urgent: "Urgent",
+  Reached: "reached", NoAnswer: "no answer", VoicemailLeft: "voicemail left", WrongNumber: "wrong number", none: "none",
 };
 
 export function word(value) {

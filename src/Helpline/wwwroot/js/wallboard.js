@@ -42,6 +42,9 @@ async function refreshFigures() {
     set("short-abandoned-today", f.shortAbandonedToday);
     set("callbacks-due", f.callbacksDueNextHour);
     set("callbacks-missed", f.callbacksMissedToday);
+    document.getElementById("missed-callbacks").replaceChildren(...f.missedCallbacks.map((c) =>
+      element("li", {}, `${c.maskedNumber}: ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, last ${word(c.lastOutcome ?? "none")}; missed ${new Date(c.missedAt).toLocaleString()}`)));
+    document.getElementById("no-missed-callbacks").hidden = f.missedCallbacks.length > 0;
     set("figures-at", new Date(f.at).toLocaleTimeString());
   } catch (error) {
     set("figures-at", error.message);
