@@ -13,6 +13,8 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --sql   (only the SQL one call runs, then exit)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --callbacks   (only section 4)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --crash       (only the callbacks' SIGKILL reliability check)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
 ///    SQLite file in a temp folder), against a bare Kestrel + one-SQLite-insert baseline measured in
@@ -22,6 +24,8 @@ namespace Helpline.Benchmarks;
 /// 3. The dashboard in a real browser (Debian's chromium under Playwright; skipped without it), on its
 ///    own app instance: the time from the webhook's answer until the page shows the caller's row, and
 ///    the first load of /staff with 1,000 contacts waiting (see DashboardBrowser.cs).
+/// 4. Callback lateness: 500 callbacks due over a minute, from due time to a hub client holding the
+///    contact.queued delta, with the app's polling and with Hangfire's defaults (CallbackLateness.cs).
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -40,8 +44,11 @@ internal static class BenchmarkMain
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--crash"))
+            return await CrashCheckAsync();
         var sqlOnly = args.Contains("--sql");
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;
+        var callbacksOnly = args.Contains("--callbacks") && !sqlOnly && !dashboardOnly;
         var total = Stopwatch.StartNew();
         // WebApplicationFactory looks for MvcTestingAppManifest.json (the app's content root) in the
         // current directory, which under `dotnet run` is wherever it was started from.
@@ -55,13 +62,16 @@ internal static class BenchmarkMain
         Console.WriteLine();
         try
         {
-            if (!dashboardOnly)
+            if (!dashboardOnly && !callbacksOnly)
                 await WebhookAndFanOutAsync(directory, sqlOnly);
             if (sqlOnly)
                 return 0;
-            // Section 3 runs on its own app instance, after 1 and 2 have ended: their 500 hub clients
-            // and thousands of contacts would otherwise be part of what the browser measures.
-            await DashboardBrowser.RunAsync(Path.Combine(directory, "dashboard"));
+            // Sections 3 and 4 run on their own app instances, after 1 and 2 have ended: their 500 hub
+            // clients and thousands of contacts would otherwise be part of what is measured.
+            if (!callbacksOnly)
+                await DashboardBrowser.RunAsync(Path.Combine(directory, "dashboard"));
+            if (!dashboardOnly)
+                await CallbackLateness.RunAsync(directory);
             Console.WriteLine();
             Console.WriteLine($"Done in {total.Elapsed.TotalSeconds:F0} s.");
             return 0;
@@ -78,6 +88,25 @@ internal static class BenchmarkMain
                 // A file still held open; the temp folder is the OS's to clean.
             }
         }
+    }
+
+    /// <summary>
+    /// 500 callbacks due over three minutes; the app (its own process) killed with SIGKILL when 30 % and
+    /// 70 % of them are in the queue, started again each time. Every callback must reach the queue once.
+    /// </summary>
+    private static async Task<int> CrashCheckAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("helpline-crash-").FullName;
+        Console.WriteLine("Callbacks' reliability check: 500 callbacks due over 3 minutes, the app killed with SIGKILL at 30 % and 70 % queued");
+        Console.WriteLine($"   app: dotnet Helpline.dll (Development: SQLite and Hangfire's SQLite store in {directory})");
+        var result = await new Checks.CallbackCrashCheck(directory, Console.Out).RunAsync(500, TimeSpan.FromMinutes(3), [0.3, 0.7], deadline: TimeSpan.FromMinutes(10));
+        Console.WriteLine();
+        Checks.CallbackCrashCheck.Print(result, Console.Out);
+        var met = result.Queued == result.Callbacks && result.Lost == 0 && result.QueuedTwice == 0 && result.Early == 0;
+        Console.WriteLine($"   every callback queued exactly once, none early: {Verdict(met)}");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+        return met ? 0 : 1;
     }
 
     /// <summary>Sections 1 and 2 on one app instance, disposed (with its hub clients) when they end; with --sql, only the SQL of one call.</summary>

@@ -25,12 +25,15 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
 
     private readonly string _directory;
     private readonly bool _logSql;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
 
     /// <param name="logSql">Log every SQL command and transaction step the app runs (EF Core's Database.Command and .Transaction).</param>
-    public HelplineServer(string directory, bool logSql = false)
+    /// <param name="settings">Settings of this run on top of the benchmark's own.</param>
+    public HelplineServer(string directory, bool logSql = false, Dictionary<string, string?>? settings = null)
     {
         _directory = directory;
         _logSql = logSql;
+        _settings = settings ?? [];
         // Port 0: Kestrel picks a free port, read back from the server's addresses after start.
         UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
     }
@@ -70,6 +73,8 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
         // Open whenever the benchmark runs.
         foreach (var day in Enum.GetNames<DayOfWeek>())
             settings[$"Helpline:OpeningHours:{day}"] = "00:00-24:00";
+        foreach (var (key, value) in _settings)
+            settings[key] = value;
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
     }

@@ -65,7 +65,7 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
             {
                 if (callback.JobId is not null && callback.DueAt >= overdue && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
                     continue;
-                var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), RoundUp(callback.DueAt));
+                var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), WholeSecondBefore(callback.DueAt));
                 await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
                 scheduled++;
@@ -85,10 +85,11 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
     private static bool IsLive(IStorageConnection connection, string jobId) =>
         connection.GetStateData(jobId)?.Name is { } state && (state == ScheduledState.StateName || state == EnqueuedState.StateName);
 
-    /// <summary>Hangfire keeps schedule times in whole seconds and may fire up to a second early; the job waits out the rest.</summary>
-    private static DateTimeOffset RoundUp(DateTime dueUtc)
-    {
-        var ticks = dueUtc.Ticks % TimeSpan.TicksPerSecond;
-        return new DateTimeOffset(DateTime.SpecifyKind(ticks == 0 ? dueUtc : dueUtc.AddTicks(TimeSpan.TicksPerSecond - ticks), DateTimeKind.Utc));
-    }
+    /// <summary>
+    /// Hangfire keeps schedule times in whole seconds: the job is scheduled at the whole second at or
+    /// before the due time, so polling delay falls inside that remainder, and the job waits out the
+    /// rest. Rounding up instead would make every callback up to a second late.
+    /// </summary>
+    private static DateTimeOffset WholeSecondBefore(DateTime dueUtc) =>
+        new(DateTime.SpecifyKind(dueUtc.AddTicks(-(dueUtc.Ticks % TimeSpan.TicksPerSecond)), DateTimeKind.Utc));
 }

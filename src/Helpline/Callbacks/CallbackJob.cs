@@ -40,7 +40,10 @@ public sealed class CallbackJob(
                 dispatcher.Wake();
                 return;
             }
-            await Task.Delay(early, clock, cancellationToken);
+            // Timers count whole milliseconds and may wake a hair early: wait until the clock says it is time.
+            do
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), clock, cancellationToken);
+            while ((early = callback.DueAt - time.UtcNow) > TimeSpan.Zero);
         }
 
         var now = time.UtcNow;

@@ -33,4 +33,12 @@ public sealed class HangfireOptions
 
     [Range(1, 50)]
     public int WorkerCount { get; set; } = 4;
+
+    /// <summary>How often the server looks for scheduled jobs that are due (Hangfire's default is 15 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How often workers look for enqueued jobs in the SQLite store (its default is 15 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -19,8 +19,8 @@ public static class CallbacksExtensions
         // a second app in the same process (tests, the benchmark) must not take over this one's jobs.
         builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(storageFile, new SQLiteStorageOptions
         {
-            // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls).
-            QueuePollInterval = TimeSpan.FromMilliseconds(100),
+            // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls; the benchmark's section 4).
+            QueuePollInterval = hangfire.QueuePollInterval,
         }));
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -31,7 +31,7 @@ public static class CallbacksExtensions
         {
             builder.Services.AddHangfireServer(server =>
             {
-                server.SchedulePollingInterval = TimeSpan.FromMilliseconds(200);
+                server.SchedulePollingInterval = hangfire.SchedulePollingInterval;
                 server.WorkerCount = hangfire.WorkerCount;
             });
         }

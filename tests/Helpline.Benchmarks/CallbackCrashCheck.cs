@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using Helpline.Callbacks;
+using Helpline.Queue;
+using Microsoft.Data.Sqlite;
+
+namespace Helpline.Checks;
+
+/// <summary>
+/// The callbacks' reliability check: the real app in its own process (its embedded default: SQLite
+/// and Hangfire's SQLite store), callbacks due over a few minutes, the process killed with SIGKILL
+/// part-way (more than once), started again on the same files, until every callback is due. Then it
+/// counts, from the database, how many reached the queue, how many were lost and how many twice.
+/// Shared by the benchmark program (<c>--crash</c>, 500 callbacks, prints the counts) and the test
+/// suite (fewer, asserts them).
+/// </summary>
+public sealed class CallbackCrashCheck(string directory, TextWriter log)
+{
+    public sealed record Life(int Number, TimeSpan Lasted, int QueuedWhenEnded, bool Killed);
+
+    public sealed record Result(
+        int Callbacks, int Queued, int Lost, int QueuedTwice, int Early, IReadOnlyList<Life> Lives,
+        IReadOnlyList<double> LatenessWhileUpMs, TimeSpan Elapsed);
+
+    private string AppDll => Path.Combine(AppContext.BaseDirectory, "Helpline.dll");
+    private string Database => Path.Combine(directory, "helpline.db");
+
+    /// <param name="callbacks">How many callbacks to schedule.</param>
+    /// <param name="over">The span their due times cover.</param>
+    /// <param name="killAt">Fractions of the callbacks queued at which the running process is killed (e.g. 0.3, 0.7).</param>
+    public async Task<Result> RunAsync(int callbacks, TimeSpan over, IReadOnlyList<double> killAt, TimeSpan deadline)
+    {
+        var total = Stopwatch.StartNew();
+        var seeded = await RunToEndAsync(["seed", "callbacks", callbacks.ToString(CultureInfo.InvariantCulture), ((int)over.TotalSeconds).ToString(CultureInfo.InvariantCulture), "10"]);
+        log.WriteLine($"   seeded: {seeded.Trim()}");
+
+        var lives = new List<Life>();
+        var downtimes = new List<(DateTime From, DateTime Until)>();
+        DateTime? downSince = null;
+        foreach (var fraction in killAt.Append(1.0))
+        {
+            var threshold = (int)Math.Ceiling(callbacks * fraction);
+            using var process = Start([]);
+            var life = Stopwatch.StartNew();
+            if (downSince is { } since)
+                downtimes.Add((since, DateTime.UtcNow));
+            var queued = 0;
+            while ((queued = await CountAsync("SELECT COUNT(*) FROM Callbacks WHERE Status <> $scheduled")) < threshold)
+            {
+                if (process.HasExited)
+                    throw new InvalidOperationException($"The app exited by itself with code {process.ExitCode}: {await process.StandardError.ReadToEndAsync()}");
+                if (total.Elapsed > deadline)
+                    throw new TimeoutException($"Only {queued} of {callbacks} callbacks reached the queue within {deadline.TotalMinutes:F0} minutes.");
+                await Task.Delay(50);
+            }
+            var killed = fraction < 1.0;
+            // SIGKILL: no shutdown, no flush, no chance for Hangfire to hand its jobs back.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            downSince = DateTime.UtcNow;
+            lives.Add(new Life(lives.Count + 1, life.Elapsed, queued, killed));
+            log.WriteLine($"   life {lives.Count}: {(killed ? "SIGKILL" : "stopped")} after {life.Elapsed.TotalSeconds:F1} s with {queued} of {callbacks} callbacks in the queue");
+        }
+
+        // Exactly once: each callback's contact entered the queue once (queue changes are the record of it).
+        var perContact = await ReadAsync(
+            """
+            SELECT cb.DueAt, COUNT(q.Version), MIN(q.At)
+            FROM Callbacks cb LEFT JOIN QueueChanges q ON q.ContactId = cb.ContactId AND q.Kind = $queued
+            GROUP BY cb.Id
+            """,
+            r => (Due: Parse(r.GetString(0)), Times: r.GetInt32(1), At: r.IsDBNull(2) ? (DateTime?)null : Parse(r.GetString(2))));
+        var lateness = perContact
+            .Where(c => c.At is not null && !downtimes.Any(d => c.Due >= d.From.AddSeconds(-1) && c.Due <= d.Until.AddSeconds(15)))
+            .Select(c => (c.At!.Value - c.Due).TotalMilliseconds).ToList();
+        return new Result(
+            perContact.Count,
+            perContact.Count(c => c.Times >= 1),
+            perContact.Count(c => c.Times == 0),
+            perContact.Count(c => c.Times > 1),
+            perContact.Count(c => c.At < c.Due),
+            lives, lateness, total.Elapsed);
+    }
+
+    public static void Print(Result result, TextWriter log)
+    {
+        log.WriteLine($"   callbacks scheduled:                 {result.Callbacks}");
+        log.WriteLine($"   reached the queue:                   {result.Queued}");
+        log.WriteLine($"   lost (never queued):                 {result.Lost}");
+        log.WriteLine($"   doubled (queued more than once):     {result.QueuedTwice}");
+        log.WriteLine($"   queued before their due time:        {result.Early}");
+        log.WriteLine($"   processes killed with SIGKILL:       {result.Lives.Count(l => l.Killed)}");
+        if (result.LatenessWhileUpMs.Count > 0)
+        {
+            var sorted = result.LatenessWhileUpMs.Order().ToList();
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   lateness of those due while the app was up ({sorted.Count}): p50 {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms"));
+        }
+        log.WriteLine($"   whole check: {result.Elapsed.TotalSeconds:F0} s");
+    }
+
+    private Process Start(string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // The app's own appsettings files sit next to Helpline.dll; its data goes to the check's folder.
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(AppDll);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["ConnectionStrings__Helpline"] = $"Data Source={Database}",
+            ["Hangfire__StorageFile"] = Path.Combine(directory, "hangfire.db"),
+            ["Encryption__KeyFile"] = Path.Combine(directory, "field-keys.json"),
+            ["DataProtection__KeysDirectory"] = Path.Combine(directory, "dataprotection"),
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Hangfire"] = "Warning",
+        };
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the app.");
+        // Drain its output so a full pipe never blocks it.
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private async Task<string> RunToEndAsync(string[] arguments)
+    {
+        using var process = Start(arguments);
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"dotnet Helpline.dll {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}");
+        return $"{arguments[2]} callbacks due over {arguments[3]} s";
+    }
+
+    private async Task<int> CountAsync(string sql) => (await ReadAsync(sql, r => r.GetInt32(0))).Single();
+
+    private async Task<List<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout = 5000;";
+        await command.ExecuteNonQueryAsync();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$scheduled", (int)CallbackStatus.Scheduled);
+        command.Parameters.AddWithValue("$queued", QueueChangeKinds.ContactQueued);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+            rows.Add(read(reader));
+        return rows;
+    }
+
+    private static DateTime Parse(string sqlite) =>
+        DateTime.SpecifyKind(DateTime.Parse(sqlite, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal), DateTimeKind.Utc);
+}
