@@ -8,6 +8,7 @@ using Helpline.Disclosure;
 using Helpline.Infrastructure;
 using Helpline.Intake;
 using Helpline.Messages;
+using Helpline.Reports;
 using Helpline.Queue;
 using Helpline.Telephony;
 using Helpline.Telephony.Simulator;
@@ -22,6 +23,7 @@ builder.AddTelephony();
 builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();
+builder.AddReports();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ app.MapSimulator();
 app.MapWallboard();
 app.MapCallbacks();
 app.MapCallbackApi();
+app.MapReports();
 app.MapRazorPages();
 
 await app.RunAsync();

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 const root = dirname(fileURLToPath(import.meta.url));
 const packages = [
   { name: "@microsoft/signalr", folder: "signalr", files: ["dist/browser/signalr.min.js"] },
+  { name: "chart.js", folder: "chartjs", files: ["dist/chart.umd.min.js"] },
 ];
 
 for (const { name, folder, files } of packages) {

@@ -14,6 +14,7 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --sql   (only the SQL one call runs, then exit)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --callbacks   (only section 4)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports     (only section 5; --reports-data DIR reuses a seeded folder)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --crash       (only the callbacks' SIGKILL reliability check)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
@@ -26,6 +27,7 @@ namespace Helpline.Benchmarks;
 ///    the first load of /staff with 1,000 contacts waiting (see DashboardBrowser.cs).
 /// 4. Callback lateness: 500 callbacks due over a minute, from due time to a hub client holding the
 ///    contact.queued delta, with the app's polling and with Hangfire's defaults (CallbackLateness.cs).
+/// 5. Reports: a million made-up contacts over a year; the whole report for 30 and 365 days (ReportsBenchmark.cs).
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -49,6 +51,8 @@ internal static class BenchmarkMain
         var sqlOnly = args.Contains("--sql");
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;
         var callbacksOnly = args.Contains("--callbacks") && !sqlOnly && !dashboardOnly;
+        var reportsOnly = args.Contains("--reports") && !sqlOnly && !dashboardOnly && !callbacksOnly;
+        var reportsData = args.SkipWhile(a => a != "--reports-data").Skip(1).FirstOrDefault();
         var total = Stopwatch.StartNew();
         // WebApplicationFactory looks for MvcTestingAppManifest.json (the app's content root) in the
         // current directory, which under `dotnet run` is wherever it was started from.
@@ -62,6 +66,11 @@ internal static class BenchmarkMain
         Console.WriteLine();
         try
         {
+            if (reportsOnly)
+            {
+                await ReportsBenchmark.RunAsync(directory, reportsData);
+                return 0;
+            }
             if (!dashboardOnly && !callbacksOnly)
                 await WebhookAndFanOutAsync(directory, sqlOnly);
             if (sqlOnly)
@@ -72,6 +81,8 @@ internal static class BenchmarkMain
                 await DashboardBrowser.RunAsync(Path.Combine(directory, "dashboard"));
             if (!dashboardOnly)
                 await CallbackLateness.RunAsync(directory);
+            if (!dashboardOnly && !callbacksOnly)
+                await ReportsBenchmark.RunAsync(directory, reportsData);
             Console.WriteLine();
             Console.WriteLine($"Done in {total.Elapsed.TotalSeconds:F0} s.");
             return 0;

@@ -108,12 +108,33 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
             throw new InvalidOperationException("Could not make the user an advisor: " + string.Join("; ", role.Errors.Select(e => e.Description)));
     }
 
+    public const string SupervisorEmail = "bench-supervisor@helpline.example";
+
+    /// <summary>A supervisor (created if missing), signed in; returns the staff cookie.</summary>
+    public async Task<string> SignInSupervisorAsync()
+    {
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+            if (await users.FindByEmailAsync(SupervisorEmail) is null)
+            {
+                var user = new StaffUser { UserName = SupervisorEmail, Email = SupervisorEmail, EmailConfirmed = true, DisplayName = "Benchmark Supervisor", PresenceChangedAt = DateTime.UtcNow };
+                var created = await users.CreateAsync(user, StaffPassword);
+                if (!created.Succeeded)
+                    throw new InvalidOperationException("Could not create the supervisor: " + string.Join("; ", created.Errors.Select(e => e.Description)));
+                await users.AddToRoleAsync(user, Roles.Supervisor);
+            }
+        }
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
+        return await SignInAsync(http, SupervisorEmail);
+    }
+
     /// <summary>
     /// Signs in once through /sign-in, with the anti-forgery token and cookie, and returns the staff
     /// cookie ("helpline.staff=…"). It is marked Secure outside Development, so it is read from
     /// Set-Cookie and sent by hand rather than through a cookie container.
     /// </summary>
-    public async Task<string> SignInAsync(HttpClient http)
+    public async Task<string> SignInAsync(HttpClient http, string email = StaffEmail)
     {
         using var page = await http.GetAsync(new Uri(BaseUri, "/sign-in"));
         page.EnsureSuccessStatusCode();
@@ -127,7 +148,7 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["Email"] = StaffEmail,
+                ["Email"] = email,
                 ["Password"] = StaffPassword,
                 ["__RequestVerificationToken"] = token,
             }),

@@ -24,7 +24,7 @@ public sealed class AuditEntry
     public string? Details { get; set; }
 
     /// <summary>An entry for something a signed-in member of staff did to a contact.</summary>
-    public static AuditEntry By(ClaimsPrincipal user, DateTime at, string action, long contactId, string? details = null) => new()
+    public static AuditEntry By(ClaimsPrincipal user, DateTime at, string action, long? contactId, string? details = null) => new()
     {
         At = at,
         UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),

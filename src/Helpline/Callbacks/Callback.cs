@@ -40,6 +40,10 @@ public sealed class Callback
     public DateTime UpdatedAt { get; set; }
     public DateTime? LastAttemptAt { get; set; }
 
+    /// <summary>When the caller was first dialled, and how many seconds after the due time it then had: reports' punctuality.</summary>
+    public DateTime? FirstAttemptAt { get; set; }
+    public int? FirstAttemptLateSeconds { get; set; }
+
     /// <summary>How the last attempt ended.</summary>
     public CallbackOutcome? LastOutcome { get; set; }
 }

@@ -58,11 +58,14 @@ public sealed class CallbackDialling(
             // A machine never joins the advisor; where a message may be left, wait for the beep.
             Machine: mayLeaveMessage ? MachineDetection.DetectMessageEnd : MachineDetection.Detect));
         var now = time.UtcNow;
+        var late = (int)Math.Max(0, (now - callback.DueAt).TotalSeconds);
         await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, calleeCall));
         await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Status, CallbackStatus.InProgress)
             .SetProperty(c => c.Attempts, c => c.Attempts + 1)
             .SetProperty(c => c.LastAttemptAt, now)
+            .SetProperty(c => c.FirstAttemptAt, c => c.FirstAttemptAt ?? now)
+            .SetProperty(c => c.FirstAttemptLateSeconds, c => c.FirstAttemptLateSeconds ?? late)
             .SetProperty(c => c.UpdatedAt, now));
         return true;
     }
@@ -127,7 +130,7 @@ public sealed class CallbackDialling(
             changes.Add(events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id));
             if (contact.AdvisorId is { } advisorId)
             {
-                await QueueTaking.SetPresenceAsync(db, advisorId, Presence.Available, reason: null, now);
+                await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now);
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
             await db.SaveChangesAsync();

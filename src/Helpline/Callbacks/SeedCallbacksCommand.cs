@@ -12,8 +12,7 @@ namespace Helpline.Callbacks;
 /// out (the reliability check kills the app while they fire). Each is saved as the form saves one:
 /// caller, contact, consents with their evidence, callback; the dispatcher gives each a job when the
 /// app serves. Numbers are in the fictional 555-01xx range; callers' time zones are chosen where it
-/// is daytime, so quiet hours never hold them back. Development only (or HELPLINE_SEED_ALLOWED=true,
-/// for a throwaway database): these are not real people.
+/// is daytime, so quiet hours never hold them back.
 /// </summary>
 public static class SeedCallbacksCommand
 {
@@ -25,19 +24,17 @@ public static class SeedCallbacksCommand
         "Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
     ];
 
+    public const string Usage = "seed callbacks COUNT SECONDS [START]   (1–1,400 callbacks due over SECONDS, the first START seconds from now, default 15)";
+
+    /// <summary>Arguments after "seed callbacks".</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
-        if (args is not ["callbacks", var countText, var overText, ..]
+        if (args is not [var countText, var overText, ..]
             || !int.TryParse(countText, CultureInfo.InvariantCulture, out var count) || count is < 1 or > 1400
             || !int.TryParse(overText, CultureInfo.InvariantCulture, out var over) || over is < 0 or > 3600
             || !TryStart(args, out var startIn))
         {
-            Console.Error.WriteLine("Usage: seed callbacks COUNT SECONDS [START]   (1–1,400 callbacks due over SECONDS, the first START seconds from now, default 15)");
-            return 2;
-        }
-        if (!app.Environment.IsDevelopment() && Environment.GetEnvironmentVariable("HELPLINE_SEED_ALLOWED") != "true")
-        {
-            Console.Error.WriteLine("seed writes made-up callers; it runs in Development only (or with HELPLINE_SEED_ALLOWED=true on a throwaway database).");
+            Console.Error.WriteLine("Usage: " + Usage);
             return 2;
         }
 
@@ -102,7 +99,7 @@ public static class SeedCallbacksCommand
     private static bool TryStart(string[] args, out int seconds)
     {
         seconds = 15;
-        return args.Length < 4 || (int.TryParse(args[3], CultureInfo.InvariantCulture, out seconds) && seconds is >= 0 and <= 3600);
+        return args.Length < 3 || (int.TryParse(args[2], CultureInfo.InvariantCulture, out seconds) && seconds is >= 0 and <= 3600);
     }
 
     private static bool DaytimeThroughout(string zoneId, DateTime fromUtc, DateTime untilUtc)

@@ -197,7 +197,7 @@ public static class BridgeApi
     private static async Task AnsweredAsync(VoiceApi.Voice v, Contact contact)
     {
         var now = v.Time.UtcNow;
-        var waited = contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0;
+        var (waited, waitedMs) = Waits.Since(contact.QueuedAt, now);
         QueueChange change;
         await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
@@ -206,6 +206,7 @@ public static class BridgeApi
                     .SetProperty(c => c.Status, ContactStatus.InProgress)
                     .SetProperty(c => c.AnsweredAt, now)
                     .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.WaitMilliseconds, waitedMs)
                     .SetProperty(c => c.UpdatedAt, now));
             if (answered == 0)
                 return;

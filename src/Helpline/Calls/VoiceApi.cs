@@ -514,7 +514,8 @@ public static class VoiceApi
     private static async Task AbandonAsync(Voice v, Contact contact, int? queueSeconds)
     {
         var now = v.Time.UtcNow;
-        var waited = queueSeconds ?? (contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0);
+        var (ownSeconds, waitedMs) = Waits.Since(contact.QueuedAt, now);
+        var waited = queueSeconds ?? ownSeconds;
         QueueChange? change = null;
         await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
@@ -523,6 +524,7 @@ public static class VoiceApi
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.Abandoned)
                     .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.WaitMilliseconds, waitedMs)
                     .SetProperty(c => c.EndedAt, now)
                     .SetProperty(c => c.UpdatedAt, now));
             if (abandoned == 1)
@@ -543,7 +545,7 @@ public static class VoiceApi
     private static async Task CallerLeftWhileConnectingAsync(Voice v, Contact contact)
     {
         var now = v.Time.UtcNow;
-        var waited = contact.QueuedAt is { } queuedAt ? (int)Math.Max(0, (now - queuedAt).TotalSeconds) : 0;
+        var (waited, waitedMs) = Waits.Since(contact.QueuedAt, now);
         var changes = new List<QueueChange>();
         await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
@@ -552,6 +554,7 @@ public static class VoiceApi
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.Abandoned)
                     .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.WaitMilliseconds, waitedMs)
                     .SetProperty(c => c.EndedAt, now)
                     .SetProperty(c => c.UpdatedAt, now));
             if (abandoned == 0)
@@ -559,7 +562,7 @@ public static class VoiceApi
             changes.Add(v.Events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id));
             if (contact.AdvisorId is { } advisorId)
             {
-                await QueueTaking.SetPresenceAsync(v.Db, advisorId, Presence.Available, reason: null, now);
+                await Presences.SetAsync(v.Db, v.Time, advisorId, Presence.Available, reason: null, now);
                 changes.Add(v.Events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
             await v.Db.SaveChangesAsync();
@@ -600,7 +603,7 @@ public static class VoiceApi
             changes.Add(v.Events.Record(QueueChangeKinds.ContactWrapUp, now, contactId));
             if (contact.AdvisorId is { } advisorId)
             {
-                await QueueTaking.SetPresenceAsync(v.Db, advisorId, Presence.WrapUp, reason: null, now);
+                await Presences.SetAsync(v.Db, v.Time, advisorId, Presence.WrapUp, reason: null, now);
                 changes.Add(v.Events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
             await v.Db.SaveChangesAsync();

@@ -52,6 +52,9 @@ public sealed class Contact
     public DateTime? WrapUpEndedAt { get; set; }
 
     public int? WaitSeconds { get; set; }
+
+    /// <summary>The same wait to the millisecond, from the app's own clock: reports compare it with their thresholds.</summary>
+    public int? WaitMilliseconds { get; set; }
     public int? TalkSeconds { get; set; }
     public int? WrapUpSeconds { get; set; }
 
@@ -86,6 +89,16 @@ public sealed class Contact
     public int LastCallSequence { get; set; } = -1;
 
     public DateTime UpdatedAt { get; set; }
+}
+
+public static class Waits
+{
+    /// <summary>How long someone waited in the queue until <paramref name="now"/>: whole seconds (for speech and the wallboard) and milliseconds (for reports).</summary>
+    public static (int Seconds, int Milliseconds) Since(DateTime? queuedAt, DateTime now)
+    {
+        var waited = queuedAt is { } at && now > at ? now - at : TimeSpan.Zero;
+        return ((int)waited.TotalSeconds, (int)Math.Min(int.MaxValue, waited.TotalMilliseconds));
+    }
 }
 
 public enum ContactChannel

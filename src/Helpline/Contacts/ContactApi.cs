@@ -138,8 +138,7 @@ public static class ContactApi
             changes.Add(events.Record(QueueChangeKinds.ContactCompleted, now, id));
             if (contact.AdvisorId is { } advisorId)
             {
-                await db.Users.Where(u => u.Id == advisorId && u.Presence == Presence.WrapUp)
-                    .ExecuteUpdateAsync(s => s.SetProperty(u => u.Presence, Presence.Available).SetProperty(u => u.PresenceReason, (string?)null).SetProperty(u => u.PresenceChangedAt, now));
+                await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.WrapUp]);
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
             if (request.Disposition == Disposition.WrongNumber)

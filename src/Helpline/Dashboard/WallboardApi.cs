@@ -3,6 +3,8 @@ using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
+using Helpline.Reports;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,12 +13,6 @@ namespace Helpline.Dashboard;
 /// <summary>The supervisor's wallboard figures: the line right now and today so far (helpline-local day).</summary>
 public static class WallboardApi
 {
-    /// <summary>Answered within this many seconds counts toward the service level.</summary>
-    public const int ServiceLevelSeconds = 30;
-
-    /// <summary>Callers who hang up within this many seconds are short abandons, left out of the service level.</summary>
-    public const int ShortAbandonSeconds = 5;
-
     public static IEndpointRouteBuilder MapWallboard(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/wallboard", Figures).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
@@ -44,17 +40,20 @@ public static class WallboardApi
     /// <summary>A callback that ran out of attempts, for a supervisor to follow up on the callbacks page.</summary>
     public sealed record MissedCallback(long Id, string MaskedNumber, DateTime DueAt, int Attempts, CallbackOutcome? LastOutcome, DateTime MissedAt);
 
-    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time, CallbackDesk callbacks)
+    /// <summary>Today's figures use the reports' thresholds and formulas (Reports:ServiceLevelSeconds, Reports:ShortAbandonSeconds).</summary>
+    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time, CallbackDesk callbacks, IOptions<ReportOptions> thresholds)
     {
+        var withinMs = thresholds.Value.ServiceLevelSeconds * 1000;
+        var shortMs = thresholds.Value.ShortAbandonSeconds * 1000;
         var now = time.UtcNow;
         var today = time.Stamp(now).Date;
         var waiting = db.Contacts.Where(c => c.Status == ContactStatus.Waiting);
         var todays = db.Contacts.Where(c => c.LocalDate == today);
 
         var answered = await todays.CountAsync(c => c.AnsweredAt != null);
-        var withinLevel = await todays.CountAsync(c => c.AnsweredAt != null && c.WaitSeconds <= ServiceLevelSeconds);
+        var withinLevel = await todays.CountAsync(c => c.AnsweredAt != null && c.WaitMilliseconds <= withinMs);
         var abandoned = await todays.CountAsync(c => c.Status == ContactStatus.Abandoned);
-        var shortAbandoned = await todays.CountAsync(c => c.Status == ContactStatus.Abandoned && c.WaitSeconds <= ShortAbandonSeconds);
+        var shortAbandoned = await todays.CountAsync(c => c.Status == ContactStatus.Abandoned && c.WaitMilliseconds <= shortMs);
         var counted = answered + abandoned - shortAbandoned;
         var presence = await db.Users.GroupBy(u => u.Presence).Select(g => new PresenceCount(g.Key, g.Count())).ToListAsync();
         var hourAhead = now.AddHours(1);

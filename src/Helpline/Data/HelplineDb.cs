@@ -27,6 +27,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<Callback> Callbacks => Set<Callback>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<QueueChange> QueueChanges => Set<QueueChange>();
+    public DbSet<PresenceSpan> PresenceSpans => Set<PresenceSpan>();
     public DbSet<DisclosureVersion> DisclosureVersions => Set<DisclosureVersion>();
 
     protected override void OnModelCreating(ModelBuilder builder)

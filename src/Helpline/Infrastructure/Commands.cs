@@ -9,7 +9,7 @@ public static class Commands
     private static readonly Dictionary<string, Func<WebApplication, string[], Task<int>>> Registered = new(StringComparer.OrdinalIgnoreCase)
     {
         ["staff"] = Accounts.StaffCommand.RunAsync,
-        ["seed"] = Callbacks.SeedCallbacksCommand.RunAsync,
+        ["seed"] = SeedCommand.RunAsync,
     };
 
     /// <summary>Runs the command named by the first argument, if any; returns its exit code, or null to serve.</summary>

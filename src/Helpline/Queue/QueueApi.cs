@@ -71,12 +71,8 @@ public static class QueueApi
         await using (var transaction = await db.Database.BeginTransactionAsync())
         {
             // Busy ends with the call, not by a click: a conditional update keeps it so.
-            var changed = await db.Users.Where(u => u.Id == id && u.Presence != Presence.Busy)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(u => u.Presence, request.Presence)
-                    .SetProperty(u => u.PresenceReason, (string?)null)
-                    .SetProperty(u => u.PresenceChangedAt, now));
-            if (changed == 0)
+            var changed = await Presences.SetAsync(db, time, id, request.Presence, reason: null, now, notFrom: Presence.Busy);
+            if (!changed)
                 return Problem(StatusCodes.Status409Conflict, "You are on a call; your presence changes when it ends.");
             change = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: id);
             await db.SaveChangesAsync();

@@ -90,7 +90,7 @@ public sealed class QueueTaking(
                 await transaction.RollbackAsync();
                 return await WhyNotAsync(contactId, languages);
             }
-            await SetPresenceAsync(db, advisor.Id, Presence.Busy, reason: null, now);
+            await Presences.SetAsync(db, time, advisor.Id, Presence.Busy, reason: null, now);
             taken = events.Record(QueueChangeKinds.ContactTaken, now, contactId);
             busy = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisor.Id);
             await db.SaveChangesAsync();
@@ -131,7 +131,7 @@ public sealed class QueueTaking(
                     .SetProperty(c => c.UpdatedAt, now));
             if (released == 0)
                 return false;
-            await SetPresenceAsync(db, advisorId, presence, reason, now);
+            await Presences.SetAsync(db, time, advisorId, presence, reason, now);
             back = events.Record(QueueChangeKinds.ContactReturned, now, contactId);
             presenceChange = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId);
             await db.SaveChangesAsync();
@@ -140,12 +140,6 @@ public sealed class QueueTaking(
         await events.PublishAsync(back, presenceChange);
         return true;
     }
-
-    public static Task<int> SetPresenceAsync(HelplineDb db, string advisorId, Presence presence, string? reason, DateTime now) =>
-        db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s
-            .SetProperty(u => u.Presence, presence)
-            .SetProperty(u => u.PresenceReason, reason)
-            .SetProperty(u => u.PresenceChangedAt, now));
 
     private async Task BridgeAsync(Contact contact, StaffUser advisor)
     {

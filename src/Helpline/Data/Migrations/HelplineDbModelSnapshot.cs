@@ -161,6 +161,12 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime>("DueAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("FirstAttemptLateSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("JobId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -387,6 +393,9 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("WaitMilliseconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("WaitSeconds")
                         .HasColumnType("INTEGER");
 
@@ -415,6 +424,8 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("Status", "Priority", "QueuedAt");
 
+                    b.HasIndex(new[] { "LocalDate", "Channel", "Status", "Language", "AdvisorId", "LocalHour", "LocalDayOfWeek", "Disposition", "AnsweredAt", "WaitMilliseconds", "TalkSeconds", "WrapUpSeconds", "CrisisTransferredAt", "Region" }, "IX_Contacts_Reports");
+
                     b.ToTable("Contacts");
                 });
 
@@ -438,6 +449,40 @@ namespace Helpline.Data.Migrations
                     b.HasKey("Version");
 
                     b.ToTable("DisclosureVersions");
+                });
+
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("From")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Presence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Seconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StaffUserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StaffUserId", "Until");
+
+                    b.HasIndex("LocalDate", "StaffUserId", "Presence", "Seconds");
+
+                    b.ToTable("PresenceSpans");
                 });
 
             modelBuilder.Entity("Helpline.Queue.QueueChange", b =>
@@ -648,6 +693,15 @@ namespace Helpline.Data.Migrations
                     b.Navigation("Advisor");
 
                     b.Navigation("Caller");
+                });
+
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.HasOne("Helpline.Accounts.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("StaffUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

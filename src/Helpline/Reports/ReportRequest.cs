@@ -1,0 +1,100 @@
+using System.Globalization;
+using Helpline.Contacts;
+using Helpline.Infrastructure;
+
+namespace Helpline.Reports;
+
+/// <summary>
+/// A report's range and filters as the page's form (and the export links) send them:
+/// range=today|7d|30d|custom with from/to (yyyy-MM-dd, the helpline's local days), channel,
+/// advisor, language, region. Reading them gives a filter or the reason they make no sense.
+/// </summary>
+public static class ReportRequest
+{
+    public const int LongestRangeDays = 400;
+
+    public static readonly IReadOnlyList<(string Key, string Label)> Ranges =
+        [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom")];
+
+    public static bool TryRead(IQueryCollection query, HelplineTime time, out ReportFilter filter, out string? problem)
+    {
+        var today = time.Stamp(time.UtcNow).Date;
+        filter = new ReportFilter(today, today);
+        problem = null;
+        var range = query["range"].ToString() is { Length: > 0 } r ? r : "7d";
+        DateOnly from, to;
+        switch (range)
+        {
+            case "today":
+                (from, to) = (today, today);
+                break;
+            case "7d":
+                (from, to) = (today.AddDays(-6), today);
+                break;
+            case "30d":
+                (from, to) = (today.AddDays(-29), today);
+                break;
+            case "custom":
+                if (!DateOnly.TryParseExact(query["from"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out from)
+                    || !DateOnly.TryParseExact(query["to"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out to))
+                {
+                    problem = "Give both days of a custom range (from and to).";
+                    return false;
+                }
+                if (to < from)
+                {
+                    problem = "The range must end on or after the day it starts.";
+                    return false;
+                }
+                if (to.DayNumber - from.DayNumber + 1 > LongestRangeDays)
+                {
+                    problem = $"A report covers at most {LongestRangeDays} days.";
+                    return false;
+                }
+                break;
+            default:
+                problem = "Unknown range: choose today, the last 7 or 30 days, or a custom range.";
+                return false;
+        }
+
+        ContactChannel? channel = null;
+        if (query["channel"].ToString() is { Length: > 0 } channelText)
+        {
+            if (!Enum.TryParse<ContactChannel>(channelText, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                problem = "Unknown channel.";
+                return false;
+            }
+            channel = parsed;
+        }
+        CallerLanguage? language = null;
+        if (query["language"].ToString() is { Length: > 0 } languageText)
+        {
+            if (!Enum.TryParse<CallerLanguage>(languageText, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                problem = "Unknown language.";
+                return false;
+            }
+            language = parsed;
+        }
+        var advisor = query["advisor"].ToString() is { Length: > 0 and <= 64 } a ? a : null;
+        var region = query["region"].ToString() is { Length: > 0 and <= 64 } g ? g.Trim() : null;
+        filter = new ReportFilter(from, to, channel, advisor, language, region);
+        return true;
+    }
+
+    /// <summary>The query string that asks for the same report (for export links).</summary>
+    public static string QueryOf(ReportFilter filter)
+    {
+        var parts = new List<string> { "range=custom", $"from={filter.From:yyyy-MM-dd}", $"to={filter.To:yyyy-MM-dd}" };
+        if (filter.Channel is { } c)
+            parts.Add($"channel={c}");
+        if (filter.AdvisorId is { } a)
+            parts.Add($"advisor={Uri.EscapeDataString(a)}");
+        if (filter.Language is { } l)
+            parts.Add($"language={l}");
+        if (filter.Region is { } r)
+            parts.Add($"region={Uri.EscapeDataString(r)}");
+        return string.Join('&', parts);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using Helpline.Reports;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Helpline.Benchmarks;
+
+/// <summary>
+/// The supervisors' report at size: a million made-up contacts over a year (the app's own seeding,
+/// <c>seed contacts</c>), then the whole report (every table of the page, counted by the database)
+/// for the last 30 and the last 365 days, several times each, and the page itself over HTTP.
+/// With <c>--reports-data DIR</c> a folder seeded by an earlier run is used again (its helpline.db).
+/// </summary>
+internal static class ReportsBenchmark
+{
+    private const int Contacts = 1_000_000;
+    private const int Days = 365;
+    private const int Runs = 7;
+    private static readonly (int Days, double TargetMs)[] Ranges = [(30, 300), (365, 2000)];
+
+    public static async Task RunAsync(string directory, string? reuse)
+    {
+        var folder = reuse ?? Path.Combine(directory, "reports");
+        Directory.CreateDirectory(folder);
+        var seeded = File.Exists(Path.Combine(folder, "helpline.db"));
+        Console.WriteLine($"5. Reports: {Contacts:N0} made-up contacts over {Days} days; the whole report for the last 30 and 365 days ({Runs} runs each, the first not counted)");
+        await using var app = new HelplineServer(folder, settings: new() { ["Hangfire:ServerEnabled"] = "false" });
+        app.Start();
+        if (!seeded)
+        {
+            var clock = Stopwatch.StartNew();
+            await using var scope = app.Services.CreateAsyncScope();
+            var result = await SeedContacts.SeedAsync(scope.ServiceProvider, Contacts, Days);
+            Console.WriteLine($"   seeded {result.Contacts:N0} contacts, {result.Callbacks:N0} callbacks, {result.PresenceSpans:N0} presence spans in {clock.Elapsed.TotalSeconds:F0} s ({folder})");
+        }
+        else
+        {
+            Console.WriteLine($"   reusing {folder}");
+        }
+        Console.WriteLine($"   database file: {new FileInfo(Path.Combine(folder, "helpline.db")).Length / 1024.0 / 1024:F0} MB");
+
+        var cookie = await app.SignInSupervisorAsync();
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromMinutes(2) };
+        Console.WriteLine();
+        Console.WriteLine($"   {"range",-10} {"measure",-34} {"p50 ms",9} {"max ms",9} {"target",9}");
+        foreach (var (days, target) in Ranges)
+        {
+            var queries = new List<double>();
+            var pages = new List<double>();
+            int contacts = 0;
+            for (var run = 0; run < Runs; run++)
+            {
+                await using (var scope = app.Services.CreateAsyncScope())
+                {
+                    var reports = scope.ServiceProvider.GetRequiredService<ReportQueries>();
+                    var time = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>();
+                    var today = time.Stamp(time.UtcNow).Date;
+                    var clock = Stopwatch.StartNew();
+                    var report = await reports.BuildAsync(new ReportFilter(today.AddDays(-days + 1), today));
+                    if (run > 0)
+                        queries.Add(clock.Elapsed.TotalMilliseconds);
+                    contacts = report.Totals.Contacts;
+                }
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.BaseUri, $"/reports?range=custom&from={DateTime.UtcNow.AddDays(-days + 1):yyyy-MM-dd}&to={DateTime.UtcNow:yyyy-MM-dd}"));
+                request.Headers.Add("Cookie", cookie);
+                var page = Stopwatch.StartNew();
+                using var response = await http.SendAsync(request);
+                await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode)
+                    throw new InvalidOperationException($"/reports answered {(int)response.StatusCode}.");
+                if (run > 0)
+                    pages.Add(page.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   {days + " days",-10} {"report figures (" + contacts.ToString("N0", CultureInfo.InvariantCulture) + " contacts)",-34} {Stats.Percentile(queries, 50),9:F0} {queries.Max(),9:F0} {"< " + target,9}  {BenchmarkMain.Verdict(queries.Max() < target)}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   {"",-10} {"GET /reports (page over HTTP)",-34} {Stats.Percentile(pages, 50),9:F0} {pages.Max(),9:F0}"));
+        }
+        Console.WriteLine();
+    }
+}
