@@ -36,6 +36,8 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         contact.HasIndex(c => c.AdvisorCallSid);
         contact.HasIndex(c => new { c.Status, c.Priority, c.QueuedAt });
         contact.HasIndex(c => new { c.LocalDate, c.Channel });
+        // Which days changed since the reports counted them: the latest change and the count per day, from the index alone.
+        contact.HasIndex(c => new { c.LocalDate, c.UpdatedAt });
         // Reports count contacts over a range of local days: this index holds every column they read,
         // so a year of contacts is counted from the index alone, never from the wide rows.
         contact.HasIndex(c => new
@@ -58,6 +60,20 @@ internal sealed class PresenceSpanConfiguration : IEntityTypeConfiguration<Prese
         span.HasIndex(p => new { p.StaffUserId, p.Until });
         span.HasIndex(p => new { p.LocalDate, p.StaffUserId, p.Presence, p.Seconds });
     }
+}
+
+internal sealed class ReportCountConfiguration : IEntityTypeConfiguration<Reports.ReportCount>
+{
+    public void Configure(EntityTypeBuilder<Reports.ReportCount> count)
+    {
+        count.Property(r => r.Key).HasMaxLength(64);
+        count.HasIndex(r => new { r.LocalDate, r.Dimension });
+    }
+}
+
+internal sealed class ReportDayConfiguration : IEntityTypeConfiguration<Reports.ReportDay>
+{
+    public void Configure(EntityTypeBuilder<Reports.ReportDay> day) => day.HasKey(d => d.LocalDate);
 }
 
 internal sealed class ConsentConfiguration : IEntityTypeConfiguration<Consent>

@@ -28,6 +28,8 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<QueueChange> QueueChanges => Set<QueueChange>();
     public DbSet<PresenceSpan> PresenceSpans => Set<PresenceSpan>();
+    public DbSet<Reports.ReportCount> ReportCounts => Set<Reports.ReportCount>();
+    public DbSet<Reports.ReportDay> ReportDays => Set<Reports.ReportDay>();
     public DbSet<DisclosureVersion> DisclosureVersions => Set<DisclosureVersion>();
 
     protected override void OnModelCreating(ModelBuilder builder)

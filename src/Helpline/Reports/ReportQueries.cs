@@ -33,92 +33,233 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         return contacts;
     }
 
+    /// <summary>
+    /// Counts for the report's days: past days from the kept per-day counts (recounted first where a
+    /// contact of that day changed since), today live. A filter by advisor or region, which the
+    /// kept counts do not carry, counts the whole range live.
+    /// </summary>
     public async Task<Report> BuildAsync(ReportFilter filter, CancellationToken cancellationToken = default)
     {
-        var contacts = Contacts(filter);
-        var thresholdMs = Thresholds.ServiceLevelSeconds * 1000;
-        var shortMs = Thresholds.ShortAbandonSeconds * 1000;
-
-        var totals = await contacts.GroupBy(c => 1).Select(g => new Totals(
-            g.Count(),
-            g.Count(c => c.AnsweredAt != null),
-            g.Count(c => c.AnsweredAt != null && c.WaitMilliseconds <= thresholdMs),
-            g.Count(c => c.Status == ContactStatus.Abandoned),
-            g.Count(c => c.Status == ContactStatus.Abandoned && c.WaitMilliseconds <= shortMs),
-            g.Sum(c => c.AnsweredAt != null ? (long)(c.WaitMilliseconds ?? 0) : 0L),
-            g.Count(c => c.WrapUpSeconds != null),
-            g.Sum(c => c.WrapUpSeconds != null ? (long)(c.TalkSeconds ?? 0) : 0L),
-            g.Sum(c => (long)(c.WrapUpSeconds ?? 0)),
-            g.Count(c => c.Disposition == Disposition.ReferredToTreatment),
-            g.Count(c => c.CrisisTransferredAt != null),
-            g.Count(c => c.Status == ContactStatus.TransferredToCrisisLine)))
-            .SingleOrDefaultAsync(cancellationToken) ?? new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-
-        var byHour = await Grouped(contacts.GroupBy(c => c.LocalHour), cancellationToken);
-        var byDay = await Grouped(contacts.GroupBy(c => c.LocalDayOfWeek), cancellationToken);
-        var byChannel = await Grouped(contacts.GroupBy(c => c.Channel), cancellationToken);
-        var byDisposition = await Grouped(contacts.Where(c => c.Disposition != null).GroupBy(c => c.Disposition!.Value), cancellationToken);
-        var byRegion = await Grouped(contacts.Where(c => c.Region != null).GroupBy(c => c.Region!), cancellationToken);
-
+        var today = time.Stamp(time.UtcNow).Date;
+        var rows = new List<ReportCount>();
+        if (filter.AdvisorId is null && filter.Region is null)
+        {
+            var lastKept = filter.To < today ? filter.To : today.AddDays(-1);
+            if (filter.From <= lastKept)
+            {
+                await RefreshAsync(filter.From, lastKept, cancellationToken);
+                rows.AddRange(await KeptAsync(filter, lastKept, cancellationToken));
+            }
+            if (filter.To >= today)
+            {
+                var from = filter.From > today ? filter.From : today;
+                rows.AddRange(await CountAsync(Contacts(filter with { From = from }), cancellationToken));
+            }
+        }
+        else
+        {
+            rows.AddRange(await CountAsync(Contacts(filter), cancellationToken));
+        }
         return new Report(
             filter,
             Thresholds,
-            totals,
-            [.. Enumerable.Range(0, 24).Select(h => Find(byHour, h, h.ToString("00", CultureInfo.InvariantCulture) + ":00"))],
-            [.. WeekFromMonday.Select(d => Find(byDay, d, CultureInfo.InvariantCulture.DateTimeFormat.GetDayName(d)))],
-            [.. Enum.GetValues<ContactChannel>().Select(c => Find(byChannel, c, Words.Channel(c)))],
-            [.. byDisposition.OrderByDescending(b => b.Contacts).Select(b => b with { Label = Words.Disposition(Enum.Parse<Disposition>(b.Key)) })],
-            [.. byRegion.OrderByDescending(b => b.Contacts).ThenBy(b => b.Key, StringComparer.Ordinal)],
-            await CallbacksAsync(contacts, cancellationToken),
-            await AdvisorsAsync(filter, contacts, cancellationToken));
+            TotalsOf(rows.Where(r => r.Dimension == CountDimension.Hour)),
+            [.. Enumerable.Range(0, 24).Select(h => BucketOf(rows, CountDimension.Hour, r => r.Key == h.ToString(CultureInfo.InvariantCulture), h.ToString(CultureInfo.InvariantCulture), h.ToString("00", CultureInfo.InvariantCulture) + ":00"))],
+            [.. WeekFromMonday.Select(d => BucketOf(rows, CountDimension.Hour, r => r.LocalDayOfWeek == d, d.ToString(), CultureInfo.InvariantCulture.DateTimeFormat.GetDayName(d)))],
+            [.. Enum.GetValues<ContactChannel>().Select(c => BucketOf(rows, CountDimension.Hour, r => r.Channel == c, c.ToString(), Words.Channel(c)))],
+            [.. Keys(rows, CountDimension.Disposition).Select(k => BucketOf(rows, CountDimension.Disposition, r => r.Key == k, k, Words.Disposition(Enum.Parse<Disposition>(k))))
+                .OrderByDescending(b => b.Contacts)],
+            [.. Keys(rows, CountDimension.Region).Select(k => BucketOf(rows, CountDimension.Region, r => r.Key == k, k, k))
+                .OrderByDescending(b => b.Contacts).ThenBy(b => b.Key, StringComparer.Ordinal)],
+            CallbacksOf(rows.Where(r => r.Dimension == CountDimension.Callbacks)),
+            await AdvisorsAsync(filter, rows.Where(r => r.Dimension == CountDimension.Advisor), cancellationToken));
     }
 
     private static readonly DayOfWeek[] WeekFromMonday =
         [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
 
-    private static async Task<List<Bucket>> Grouped<TKey>(IQueryable<IGrouping<TKey, Contact>> groups, CancellationToken cancellationToken) where TKey : notnull
+    private static IEnumerable<string> Keys(List<ReportCount> rows, CountDimension dimension) =>
+        rows.Where(r => r.Dimension == dimension).Select(r => r.Key).Distinct(StringComparer.Ordinal);
+
+    private static Bucket BucketOf(List<ReportCount> rows, CountDimension dimension, Func<ReportCount, bool> match, string key, string label)
     {
-        var rows = await groups.Select(g => new
+        var matching = rows.Where(r => r.Dimension == dimension && match(r)).ToList();
+        return new Bucket(key, label, matching.Sum(r => r.Contacts), matching.Sum(r => r.Answered), matching.Sum(r => r.Abandoned));
+    }
+
+    private static Totals TotalsOf(IEnumerable<ReportCount> hours)
+    {
+        var h = hours.ToList();
+        return new Totals(h.Sum(r => r.Contacts), h.Sum(r => r.Answered), h.Sum(r => r.AnsweredWithinThreshold), h.Sum(r => r.Abandoned), h.Sum(r => r.ShortAbandoned),
+            h.Sum(r => r.AnsweredWaitMilliseconds), h.Sum(r => r.Handled), h.Sum(r => r.TalkSeconds), h.Sum(r => r.WrapUpSeconds), h.Sum(r => r.Referrals),
+            h.Sum(r => r.CrisisTransfersByAdvisor), h.Sum(r => r.CrisisLineFromMenu));
+    }
+
+    private static CallbackFigures CallbacksOf(IEnumerable<ReportCount> callbacks)
+    {
+        var c = callbacks.ToList();
+        return new CallbackFigures(c.Sum(r => r.Callbacks), c.Sum(r => r.CallbacksPlaced), c.Sum(r => r.CallbacksWithinOneMinute), c.Sum(r => r.CallbacksWithinFiveMinutes),
+            c.Sum(r => r.CallbacksCompleted), c.Sum(r => r.CallbacksMissed), c.Sum(r => r.CallbackAttempts));
+    }
+
+    /// <summary>
+    /// The counts of a set of contacts, per day, channel and language: by hour (every measure), by
+    /// disposition, region and advisor, and their callbacks. Five grouped queries; the database counts.
+    /// </summary>
+    public async Task<List<ReportCount>> CountAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken = default)
+    {
+        var thresholdMs = Thresholds.ServiceLevelSeconds * 1000;
+        var shortMs = Thresholds.ShortAbandonSeconds * 1000;
+        var rows = new List<ReportCount>();
+
+        rows.AddRange((await contacts.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.LocalHour, c.Channel, c.Language }).Select(g => new
         {
             g.Key,
             Contacts = g.Count(),
             Answered = g.Count(c => c.AnsweredAt != null),
+            Within = g.Count(c => c.AnsweredAt != null && c.WaitMilliseconds <= thresholdMs),
             Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned),
-        }).ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new Bucket(Convert.ToString(r.Key, CultureInfo.InvariantCulture)!, Convert.ToString(r.Key, CultureInfo.InvariantCulture)!, r.Contacts, r.Answered, r.Abandoned))];
-    }
-
-    private static Bucket Find<TKey>(List<Bucket> buckets, TKey key, string label) where TKey : notnull =>
-        (buckets.FirstOrDefault(b => b.Key == Convert.ToString(key, CultureInfo.InvariantCulture)) ?? new Bucket(Convert.ToString(key, CultureInfo.InvariantCulture)!, label, 0, 0, 0)) with { Label = label };
-
-    /// <summary>Callbacks asked for by the contacts in the range: how soon after due the caller was first dialled, and how they ended.</summary>
-    private async Task<CallbackFigures> CallbacksAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
-    {
-        var callbacks = from callback in db.Callbacks.AsNoTracking()
-                        join contact in contacts on callback.ContactId equals contact.Id
-                        select callback;
-        return await callbacks.GroupBy(c => 1).Select(g => new CallbackFigures(
-                g.Count(),
-                g.Count(c => c.FirstAttemptAt != null),
-                g.Count(c => c.FirstAttemptAt != null && c.FirstAttemptLateSeconds <= 60),
-                g.Count(c => c.FirstAttemptAt != null && c.FirstAttemptLateSeconds <= 300),
-                g.Count(c => c.Status == CallbackStatus.Completed),
-                g.Count(c => c.Status == CallbackStatus.Missed),
-                g.Sum(c => c.Attempts)))
-            .SingleOrDefaultAsync(cancellationToken) ?? new CallbackFigures(0, 0, 0, 0, 0, 0, 0);
-    }
-
-    /// <summary>Per advisor: contacts handled in the range, and staffed time (available, busy, wrap-up) on those days.</summary>
-    private async Task<List<AdvisorFigures>> AdvisorsAsync(ReportFilter filter, IQueryable<Contact> contacts, CancellationToken cancellationToken)
-    {
-        var handled = await contacts.Where(c => c.AdvisorId != null).GroupBy(c => c.AdvisorId!).Select(g => new
-        {
-            AdvisorId = g.Key,
+            Short = g.Count(c => c.Status == ContactStatus.Abandoned && c.WaitMilliseconds <= shortMs),
+            Wait = g.Sum(c => c.AnsweredAt != null ? (long)(c.WaitMilliseconds ?? 0) : 0L),
             Handled = g.Count(c => c.WrapUpSeconds != null),
             Talk = g.Sum(c => c.WrapUpSeconds != null ? (long)(c.TalkSeconds ?? 0) : 0L),
             WrapUp = g.Sum(c => (long)(c.WrapUpSeconds ?? 0)),
             Referrals = g.Count(c => c.Disposition == Disposition.ReferredToTreatment),
+            CrisisByAdvisor = g.Count(c => c.CrisisTransferredAt != null),
+            CrisisFromMenu = g.Count(c => c.Status == ContactStatus.TransferredToCrisisLine),
+        }).ToListAsync(cancellationToken)).Select(r => new ReportCount
+        {
+            LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Hour, Key = r.Key.LocalHour.ToString(CultureInfo.InvariantCulture),
+            Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, AnsweredWithinThreshold = r.Within,
+            Abandoned = r.Abandoned, ShortAbandoned = r.Short, AnsweredWaitMilliseconds = r.Wait, Handled = r.Handled, TalkSeconds = r.Talk,
+            WrapUpSeconds = r.WrapUp, Referrals = r.Referrals, CrisisTransfersByAdvisor = r.CrisisByAdvisor, CrisisLineFromMenu = r.CrisisFromMenu,
+        }));
+
+        rows.AddRange((await contacts.Where(c => c.Disposition != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Disposition = c.Disposition!.Value, c.Channel, c.Language })
+            .Select(g => new { g.Key, Contacts = g.Count(), Answered = g.Count(c => c.AnsweredAt != null), Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned) })
+            .ToListAsync(cancellationToken)).Select(r => new ReportCount
+        {
+            LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Disposition, Key = r.Key.Disposition.ToString(),
+            Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, Abandoned = r.Abandoned,
+        }));
+
+        rows.AddRange((await contacts.Where(c => c.Region != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Region = c.Region!, c.Channel, c.Language })
+            .Select(g => new { g.Key, Contacts = g.Count(), Answered = g.Count(c => c.AnsweredAt != null), Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned) })
+            .ToListAsync(cancellationToken)).Select(r => new ReportCount
+        {
+            LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Region, Key = r.Key.Region,
+            Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, Abandoned = r.Abandoned,
+        }));
+
+        rows.AddRange((await contacts.Where(c => c.AdvisorId != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, AdvisorId = c.AdvisorId!, c.Channel, c.Language })
+            .Select(g => new
+            {
+                g.Key,
+                Handled = g.Count(c => c.WrapUpSeconds != null),
+                Talk = g.Sum(c => c.WrapUpSeconds != null ? (long)(c.TalkSeconds ?? 0) : 0L),
+                WrapUp = g.Sum(c => (long)(c.WrapUpSeconds ?? 0)),
+                Referrals = g.Count(c => c.Disposition == Disposition.ReferredToTreatment),
+            })
+            .ToListAsync(cancellationToken)).Select(r => new ReportCount
+        {
+            LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Advisor, Key = r.Key.AdvisorId,
+            Channel = r.Key.Channel, Language = r.Key.Language, Handled = r.Handled, TalkSeconds = r.Talk, WrapUpSeconds = r.WrapUp, Referrals = r.Referrals,
+        }));
+
+        var callbacks = from callback in db.Callbacks.AsNoTracking()
+                        join contact in contacts on callback.ContactId equals contact.Id
+                        select new { callback, contact.LocalDate, contact.LocalDayOfWeek, contact.Channel, contact.Language };
+        rows.AddRange((await callbacks.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.Channel, c.Language }).Select(g => new
+        {
+            g.Key,
+            Callbacks = g.Count(),
+            Placed = g.Count(c => c.callback.FirstAttemptAt != null),
+            WithinOne = g.Count(c => c.callback.FirstAttemptAt != null && c.callback.FirstAttemptLateSeconds <= 60),
+            WithinFive = g.Count(c => c.callback.FirstAttemptAt != null && c.callback.FirstAttemptLateSeconds <= 300),
+            Completed = g.Count(c => c.callback.Status == CallbackStatus.Completed),
+            Missed = g.Count(c => c.callback.Status == CallbackStatus.Missed),
+            Attempts = g.Sum(c => c.callback.Attempts),
+        }).ToListAsync(cancellationToken)).Select(r => new ReportCount
+        {
+            LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Callbacks, Channel = r.Key.Channel, Language = r.Key.Language,
+            Callbacks = r.Callbacks, CallbacksPlaced = r.Placed, CallbacksWithinOneMinute = r.WithinOne, CallbacksWithinFiveMinutes = r.WithinFive,
+            CallbacksCompleted = r.Completed, CallbacksMissed = r.Missed, CallbackAttempts = r.Attempts,
+        }));
+        return rows;
+    }
+
+    /// <summary>
+    /// Recounts the kept days in From–To whose contacts changed since they were counted (a different
+    /// number of contacts, or a later change), or that were counted with other thresholds. Returns
+    /// how many days were recounted.
+    /// </summary>
+    public async Task<int> RefreshAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        var now = db.Contacts.AsNoTracking().Where(c => c.LocalDate >= from && c.LocalDate <= to)
+            .GroupBy(c => c.LocalDate).Select(g => new { Date = g.Key, Contacts = g.Count(), Last = g.Max(c => c.UpdatedAt) });
+        var current = await now.ToDictionaryAsync(d => d.Date, cancellationToken);
+        var kept = await db.ReportDays.AsNoTracking().Where(d => d.LocalDate >= from && d.LocalDate <= to).ToDictionaryAsync(d => d.LocalDate, cancellationToken);
+        var stale = current.Values
+            .Where(d => !kept.TryGetValue(d.Date, out var k) || k.Contacts != d.Contacts || k.LastUpdatedAt != d.Last
+                || k.ServiceLevelSeconds != Thresholds.ServiceLevelSeconds || k.ShortAbandonSeconds != Thresholds.ShortAbandonSeconds)
+            .Select(d => d.Date)
+            .Concat(kept.Keys.Where(d => !current.ContainsKey(d)))
+            .ToList();
+        if (stale.Count == 0)
+            return 0;
+
+        var counts = await CountAsync(db.Contacts.AsNoTracking().Where(c => stale.Contains(c.LocalDate)), cancellationToken);
+        var countedAt = time.UtcNow;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.ReportCounts.Where(r => stale.Contains(r.LocalDate)).ExecuteDeleteAsync(cancellationToken);
+        await db.ReportDays.Where(d => stale.Contains(d.LocalDate)).ExecuteDeleteAsync(cancellationToken);
+        db.ReportCounts.AddRange(counts);
+        db.ReportDays.AddRange(stale.Where(current.ContainsKey).Select(d => new ReportDay
+        {
+            LocalDate = d, Contacts = current[d].Contacts, LastUpdatedAt = current[d].Last, CountedAt = countedAt,
+            ServiceLevelSeconds = Thresholds.ServiceLevelSeconds, ShortAbandonSeconds = Thresholds.ShortAbandonSeconds,
+        }));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return stale.Count;
+    }
+
+    /// <summary>The kept counts of From–LastKept, added up by the database to what the report shows.</summary>
+    private async Task<List<ReportCount>> KeptAsync(ReportFilter filter, DateOnly lastKept, CancellationToken cancellationToken)
+    {
+        var kept = db.ReportCounts.AsNoTracking().Where(r => r.LocalDate >= filter.From && r.LocalDate <= lastKept);
+        if (filter.Channel is { } channel)
+            kept = kept.Where(r => r.Channel == channel);
+        if (filter.Language is { } language)
+            kept = kept.Where(r => r.Language == language);
+        // Hours by weekday and channel (totals, hours, weekdays and channels come from these), and the
+        // other dimensions by key: a few hundred rows for any range.
+        var rows = await kept.GroupBy(r => new { r.Dimension, r.Key, r.LocalDayOfWeek, Channel = r.Dimension == CountDimension.Hour ? r.Channel : 0 }).Select(g => new ReportCount
+        {
+            Dimension = g.Key.Dimension, Key = g.Key.Key, LocalDayOfWeek = g.Key.LocalDayOfWeek, Channel = g.Key.Channel,
+            Contacts = g.Sum(r => r.Contacts), Answered = g.Sum(r => r.Answered), AnsweredWithinThreshold = g.Sum(r => r.AnsweredWithinThreshold),
+            Abandoned = g.Sum(r => r.Abandoned), ShortAbandoned = g.Sum(r => r.ShortAbandoned), AnsweredWaitMilliseconds = g.Sum(r => r.AnsweredWaitMilliseconds),
+            Handled = g.Sum(r => r.Handled), TalkSeconds = g.Sum(r => r.TalkSeconds), WrapUpSeconds = g.Sum(r => r.WrapUpSeconds), Referrals = g.Sum(r => r.Referrals),
+            CrisisTransfersByAdvisor = g.Sum(r => r.CrisisTransfersByAdvisor), CrisisLineFromMenu = g.Sum(r => r.CrisisLineFromMenu),
+            Callbacks = g.Sum(r => r.Callbacks), CallbacksPlaced = g.Sum(r => r.CallbacksPlaced), CallbacksWithinOneMinute = g.Sum(r => r.CallbacksWithinOneMinute),
+            CallbacksWithinFiveMinutes = g.Sum(r => r.CallbacksWithinFiveMinutes), CallbacksCompleted = g.Sum(r => r.CallbacksCompleted),
+            CallbacksMissed = g.Sum(r => r.CallbacksMissed), CallbackAttempts = g.Sum(r => r.CallbackAttempts),
         }).ToListAsync(cancellationToken);
+        return rows;
+    }
+
+    /// <summary>Per advisor: contacts handled in the range, and staffed time (available, busy, wrap-up) on those days.</summary>
+    private async Task<List<AdvisorFigures>> AdvisorsAsync(ReportFilter filter, IEnumerable<ReportCount> advisorRows, CancellationToken cancellationToken)
+    {
+        var handled = advisorRows.GroupBy(r => r.Key).Select(g => new
+        {
+            AdvisorId = g.Key,
+            Handled = g.Sum(r => r.Handled),
+            Talk = g.Sum(r => r.TalkSeconds),
+            WrapUp = g.Sum(r => r.WrapUpSeconds),
+            Referrals = g.Sum(r => r.Referrals),
+        }).ToList();
 
         var spans = db.PresenceSpans.AsNoTracking()
             .Where(p => p.LocalDate >= filter.From && p.LocalDate <= filter.To && Presences.Staffed.Contains(p.Presence));
@@ -131,6 +272,9 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         var now = time.UtcNow;
         foreach (var open in await spans.Where(p => p.Until == null).Select(p => new { p.StaffUserId, p.From }).ToListAsync(cancellationToken))
             staffed[open.StaffUserId] = staffed.GetValueOrDefault(open.StaffUserId) + (long)Math.Max(0, (now - open.From).TotalSeconds);
+        // Filtered by region, staffed time is not the region's: occupancy is only shown unfiltered or per advisor.
+        if (filter.Region is not null || filter.Channel is not null || filter.Language is not null)
+            staffed.Clear();
 
         var ids = handled.Select(h => h.AdvisorId).Union(staffed.Keys).ToList();
         var names = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hangfire;
 using System.Security.Claims;
 using System.Text;
 using Helpline.Accounts;
@@ -20,12 +21,16 @@ public static class ReportsApi
     {
         builder.Services.AddOptions<ReportOptions>().BindConfiguration("Reports").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ReportQueries>();
+        builder.Services.AddScoped<ReportCountsJob>();
         return builder;
     }
 
+    /// <summary>The CSV downloads; and the recurring job that keeps past days' counts current.</summary>
     public static IEndpointRouteBuilder MapReports(this IEndpointRouteBuilder app)
     {
         app.MapGet("/reports/export/{table}.csv", Export).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+        app.ServiceProvider.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<ReportCountsJob>(ReportCountsJob.Id, job => job.RunAsync(CancellationToken.None), "*/15 * * * *");
         return app;
     }
 

@@ -85,6 +85,8 @@ public static class SeedContacts
         callbacks += await FlushAsync(db, pending);
         await db.SaveChangesAsync();
         progress?.Report(written);
+        // The past days' counts, as the recurring job would have kept them day by day.
+        await services.GetRequiredService<ReportQueries>().RefreshAsync(first, today.AddDays(-1));
         return new Seeded(written, callbacks, spans, first, today);
     }
 

@@ -35,10 +35,13 @@ public sealed class ReportFiguresTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    [Fact]
-    public async Task EveryHeadlineFigureMatchesTheHandCount()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EveryHeadlineFigureMatchesTheHandCount(bool readAWeekLater)
     {
         await KnownDayAsync();
+        await ReadLaterAsync(readAWeekLater);
 
         var totals = await CsvAsync("totals", Day, Day);
 
@@ -64,10 +67,13 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         Assert.Contains("answered within 30 s ÷ (answered + abandoned after 5 s) = 4 ÷ (5 + 1)", page);
     }
 
-    [Fact]
-    public async Task ContactsAreCountedByTheHourAndDayTheyArrivedInAndByChannelDispositionAndRegion()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ContactsAreCountedByTheHourAndDayTheyArrivedInAndByChannelDispositionAndRegion(bool readAWeekLater)
     {
         await KnownDayAsync();
+        await ReadLaterAsync(readAWeekLater);
 
         var hours = await CsvRowsAsync("hours", Day, Day);
         Assert.Equal(24, hours.Count);
@@ -90,10 +96,13 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         Assert.Equal("10", (await CsvAsync("totals", Day, Day.AddDays(1)))["contacts"]);
     }
 
-    [Fact]
-    public async Task FiltersNarrowEveryFigure()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FiltersNarrowEveryFigure(bool readAWeekLater)
     {
         await KnownDayAsync();
+        await ReadLaterAsync(readAWeekLater);
 
         var callbacksOnly = await CsvAsync("totals", Day, Day, "&channel=Callback");
         Assert.Equal("1", callbacksOnly["contacts"]);
@@ -105,10 +114,13 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         Assert.Equal("1", (await CsvAsync("totals", Day, Day, "&region=CA"))["contacts"]);
     }
 
-    [Fact]
-    public async Task CallbacksArePunctualityCompletionsAndAttempts()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CallbacksArePunctualityCompletionsAndAttempts(bool readAWeekLater)
     {
         await KnownDayAsync();
+        await ReadLaterAsync(readAWeekLater);
 
         var row = (await CsvRowsAsync("callbacks", Day, Day)).Single();
 
@@ -142,6 +154,26 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         Assert.Equal("3600", rowB[6]);
         Assert.Equal("0.1278", rowB[7]); // (200 + 40 + 120 + 30 + 60 + 10) / 3600
         Assert.Equal("3600", (await CsvRowsAsync("advisors", Day.AddDays(1), Day.AddDays(1))).Single(r => r[0] == "b@test.example")[6]);
+    }
+
+    [Fact]
+    public async Task AKeptDayIsCountedAgainWhenOneOfItsContactsChanges()
+    {
+        await KnownDayAsync();
+        await ReadLaterAsync(true);
+        Assert.Equal("1", (await CsvAsync("totals", Day, Day))["referrals"]);
+
+        // A week on, the contact that arrived at 09:30 is found to have been a referral after all.
+        await _app.WithDbAsync(db => db.Contacts.Where(c => c.Disposition == Disposition.InformationGiven)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Disposition, Disposition.ReferredToTreatment).SetProperty(c => c.UpdatedAt, _app.Clock.GetUtcNow().UtcDateTime)));
+        // And a late contact is filed under that day.
+        await ContactAsync(Local(Day, 12, 0), ContactStatus.Abandoned, abandonedAfterMs: 60_000);
+
+        var totals = await CsvAsync("totals", Day, Day);
+        Assert.Equal("2", totals["referrals"]);
+        Assert.Equal("10", totals["contacts"]);
+        Assert.Equal("4", totals["abandoned"]);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.ReportDays.CountAsync(d => d.LocalDate == Day)));
     }
 
     [Fact]
@@ -214,6 +246,15 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         Assert.Contains("+12125550101", full);
         var audit = await _app.WithDbAsync(db => db.AuditEntries.SingleAsync());
         Assert.Equal(("contacts.exported", "admin@test.example"), (audit.Action, audit.UserName));
+    }
+
+    /// <summary>Reads the report a week later (from the kept per-day counts) or on the day itself (counted live).</summary>
+    private async Task ReadLaterAsync(bool aWeekLater)
+    {
+        if (!aWeekLater)
+            return;
+        _app.Clock.SetUtcNow(new DateTimeOffset(Local(Day.AddDays(7), 9, 0)));
+        _supervisor = await _app.SignInAsync("supervisor@test.example");
     }
 
     /// <summary>The known day, worked out by hand in the tests above.</summary>

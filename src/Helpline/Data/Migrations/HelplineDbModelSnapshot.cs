@@ -422,6 +422,8 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("LocalDate", "Channel");
 
+                    b.HasIndex("LocalDate", "UpdatedAt");
+
                     b.HasIndex("Status", "Priority", "QueuedAt");
 
                     b.HasIndex(new[] { "LocalDate", "Channel", "Status", "Language", "AdvisorId", "LocalHour", "LocalDayOfWeek", "Disposition", "AnsweredAt", "WaitMilliseconds", "TalkSeconds", "WrapUpSeconds", "CrisisTransferredAt", "Region" }, "IX_Contacts_Reports");
@@ -508,6 +510,121 @@ namespace Helpline.Data.Migrations
                     b.HasKey("Version");
 
                     b.ToTable("QueueChanges");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportCount", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Abandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Answered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AnsweredWaitMilliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AnsweredWithinThreshold")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbackAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Callbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksCompleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksMissed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksPlaced")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinFiveMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinOneMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisLineFromMenu")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisTransfersByAdvisor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Dimension")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Handled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Language")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LocalDayOfWeek")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Referrals")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TalkSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WrapUpSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LocalDate", "Dimension");
+
+                    b.ToTable("ReportCounts");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportDay", b =>
+                {
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServiceLevelSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandonSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LocalDate");
+
+                    b.ToTable("ReportDays");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
