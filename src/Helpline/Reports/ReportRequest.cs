@@ -57,29 +57,31 @@ public static class ReportRequest
                 return false;
         }
 
-        ContactChannel? channel = null;
-        if (query["channel"].ToString() is { Length: > 0 } channelText)
+        if (!TryEnum<ContactChannel>(query["channel"], out var channel))
         {
-            if (!Enum.TryParse<ContactChannel>(channelText, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
-            {
-                problem = "Unknown channel.";
-                return false;
-            }
-            channel = parsed;
+            problem = "Unknown channel.";
+            return false;
         }
-        CallerLanguage? language = null;
-        if (query["language"].ToString() is { Length: > 0 } languageText)
+        if (!TryEnum<CallerLanguage>(query["language"], out var language))
         {
-            if (!Enum.TryParse<CallerLanguage>(languageText, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
-            {
-                problem = "Unknown language.";
-                return false;
-            }
-            language = parsed;
+            problem = "Unknown language.";
+            return false;
         }
         var advisor = query["advisor"].ToString() is { Length: > 0 and <= 64 } a ? a : null;
         var region = query["region"].ToString() is { Length: > 0 and <= 64 } g ? g.Trim() : null;
         filter = new ReportFilter(from, to, channel, advisor, language, region);
+        return true;
+    }
+
+    /// <summary>An optional enum value by name: absent is null; a name it does not have is refused.</summary>
+    private static bool TryEnum<T>(string? text, out T? value) where T : struct, Enum
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text))
+            return true;
+        if (!Enum.TryParse<T>(text, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
+            return false;
+        value = parsed;
         return true;
     }
 

@@ -5,6 +5,7 @@ using Helpline.Accounts;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Tests.Infrastructure;
+using Helpline.Tests.Queue;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Helpline.Tests.Infrastructure.Calls;
@@ -22,7 +23,7 @@ public sealed class CallbackApiTests : IAsyncLifetime
     [Fact]
     public async Task StaffRescheduleACallbackInsideTheCallersHoursAndItIsAudited()
     {
-        var callback = await VoicemailCallbackAsync("+13105550147");
+        var callback = await _app.VoicemailCallbackAsync("+13105550147");
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor);
         var advisor = await _app.SignInAsync("advisor@test.example");
 
@@ -42,7 +43,7 @@ public sealed class CallbackApiTests : IAsyncLifetime
     [Fact]
     public async Task ACancelledCallbackIsNeverMadeAndLeavesTheQueue()
     {
-        var callback = await VoicemailCallbackAsync("+12125550147");
+        var callback = await _app.VoicemailCallbackAsync("+12125550147");
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor);
         var advisor = await _app.SignInAsync("advisor@test.example");
 
@@ -60,7 +61,7 @@ public sealed class CallbackApiTests : IAsyncLifetime
     [Fact]
     public async Task MissedCallbacksAreListedWithMaskedNumbers()
     {
-        var callback = await VoicemailCallbackAsync("+12125550147");
+        var callback = await _app.VoicemailCallbackAsync("+12125550147");
         await _app.WithDbAsync(db => db.Callbacks.ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Missed).SetProperty(c => c.Attempts, 3)));
         await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
         var supervisor = await _app.SignInAsync("supervisor@test.example");
@@ -72,14 +73,5 @@ public sealed class CallbackApiTests : IAsyncLifetime
         Assert.Equal("•••• 0147", row.GetProperty("maskedNumber").GetString());
         Assert.Equal(3, row.GetProperty("attempts").GetInt32());
         Assert.Empty((await supervisor.Browser.GetFromJsonAsync<JsonElement>("/api/callbacks")).EnumerateArray());
-    }
-
-    private async Task<Callback> VoicemailCallbackAsync(string from)
-    {
-        var sid = NewCallSid();
-        await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid, from: from));
-        await _app.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
-            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"), ("RecordingDuration", "10")));
-        return await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
     }
 }

@@ -5,6 +5,7 @@ using Helpline.Accounts;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Tests.Infrastructure;
+using Helpline.Tests.Queue;
 using Microsoft.EntityFrameworkCore;
 using static Helpline.Tests.Infrastructure.Calls;
 
@@ -23,7 +24,7 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     [Fact]
     public async Task AnAdvisorSeesTheUpcomingCallbackAndMovesItToAnotherWindow()
     {
-        var callback = await VoicemailCallbackAsync("+13105550147");
+        var callback = await _app.VoicemailCallbackAsync("+13105550147");
         var advisor = await AdvisorAsync();
 
         var page = await advisor.Browser.GetStringAsync("/callbacks");
@@ -52,7 +53,7 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     [InlineData("2026-11-27", "", "15:00", "Give the day and the window")]
     public async Task AWindowTheCallerCouldNotHaveAgreedToIsRefusedWithTheReasonAndNothingChanges(string date, string from, string until, string reason)
     {
-        var callback = await VoicemailCallbackAsync("+13105550147");
+        var callback = await _app.VoicemailCallbackAsync("+13105550147");
         var advisor = await AdvisorAsync();
 
         var (response, html) = await advisor.SubmitAsync("/callbacks", "/callbacks?handler=Reschedule", new()
@@ -70,7 +71,7 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     [Fact]
     public async Task ACancelledCallbackMovesToTheCancelledList()
     {
-        var callback = await VoicemailCallbackAsync("+12125550147");
+        var callback = await _app.VoicemailCallbackAsync("+12125550147");
         var advisor = await AdvisorAsync();
 
         // Two members of staff have the page open; both press cancel.
@@ -91,7 +92,7 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     [Fact]
     public async Task AFormPostedWithoutItsAntiforgeryTokenIsRefused()
     {
-        var callback = await VoicemailCallbackAsync("+12125550147");
+        var callback = await _app.VoicemailCallbackAsync("+12125550147");
         var advisor = await AdvisorAsync();
 
         var response = await advisor.Browser.PostAsync("/callbacks?handler=Cancel", new FormUrlEncodedContent(new Dictionary<string, string> { ["id"] = callback.Id.ToString() }));
@@ -103,7 +104,7 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     [Fact]
     public async Task SupervisorsSeeMissedCallbacksOnTheWallboardAndCanGiveThemAnotherDay()
     {
-        var callback = await VoicemailCallbackAsync("+12125550147");
+        var callback = await _app.VoicemailCallbackAsync("+12125550147");
         await _app.WithDbAsync(db => db.Callbacks.ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Status, CallbackStatus.Missed).SetProperty(c => c.Attempts, 3).SetProperty(c => c.LastOutcome, CallbackOutcome.NoAnswer)));
         await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
@@ -132,14 +133,5 @@ public sealed class CallbacksPageTests : IAsyncLifetime
     {
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor);
         return await _app.SignInAsync("advisor@test.example");
-    }
-
-    private async Task<Callback> VoicemailCallbackAsync(string from)
-    {
-        var sid = NewCallSid();
-        await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid, from: from));
-        await _app.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
-            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"), ("RecordingDuration", "10")));
-        return await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
     }
 }

@@ -40,6 +40,16 @@ internal static class QueueFlows
     public static Task<HttpResponseMessage> CallerStatusAsync(this HelplineApp app, string callSid, string status, int sequence) =>
         app.PostTwilioAsync("/twilio/voice/status", Inbound(callSid).With(("CallStatus", status), ("SequenceNumber", sequence.ToString())));
 
+    /// <summary>A caller at night leaves a voicemail: the callback it becomes, scheduled for their morning.</summary>
+    public static async Task<Helpline.Callbacks.Callback> VoicemailCallbackAsync(this HelplineApp app, string from)
+    {
+        var sid = NewCallSid();
+        await app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid, from: from));
+        await app.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: from).With(
+            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"), ("RecordingDuration", "10")));
+        return await app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+    }
+
     /// <summary>Waits for a condition with a generous deadline, polling; never a fixed sleep.</summary>
     public static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15, HelplineApp? explainFrom = null)
     {

@@ -168,37 +168,31 @@ public sealed class TwilioSimulator(
     });
 
     /// <summary>The phone of a call the app placed is answered.</summary>
-    public Task AnswerAsync(string sid) => WithCallAsync(Get(sid), async call =>
-    {
-        if (call.Direction == "inbound" || call.Status != "ringing")
-            throw new SimulatorException("Only a ringing call the app placed can be answered.");
-        call.Write("person", "Answers", Now);
-        call.Status = "in-progress";
-        call.AnsweredAt = Now;
-        await StatusCallbackAsync(call, "answered");
-        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, call.Machine == MachineDetection.None ? [] : new() { ["AnsweredBy"] = "human" }));
-    });
+    public Task AnswerAsync(string sid) => WithCallAsync(Get(sid), call =>
+        PickUpAsync(call, "Answers", call.Machine == MachineDetection.None ? null : "human"));
 
     /// <summary>
     /// An answering machine picks up a call the app placed. With detection, Twilio says so in AnsweredBy
     /// (after the greeting's beep when asked to wait for it); without, the TwiML plays to the machine.
     /// </summary>
-    public Task MachineAnswersAsync(string sid) => WithCallAsync(Get(sid), async call =>
+    public Task MachineAnswersAsync(string sid) => WithCallAsync(Get(sid), call =>
+        PickUpAsync(call, "Answering machine picks up", call.Machine switch
+        {
+            MachineDetection.Detect => "machine_start",
+            MachineDetection.DetectMessageEnd => "machine_end_beep",
+            _ => null,
+        }));
+
+    private async Task PickUpAsync(SimulatedCall call, string who, string? answeredBy)
     {
         if (call.Direction == "inbound" || call.Status != "ringing")
-            throw new SimulatorException("Only a ringing call the app placed can go to voicemail.");
-        call.Write("person", "Answering machine picks up", Now);
+            throw new SimulatorException("Only a ringing call the app placed can be answered.");
+        call.Write("person", who, Now);
         call.Status = "in-progress";
         call.AnsweredAt = Now;
         await StatusCallbackAsync(call, "answered");
-        Dictionary<string, string> detected = call.Machine switch
-        {
-            MachineDetection.Detect => new() { ["AnsweredBy"] = "machine_start" },
-            MachineDetection.DetectMessageEnd => new() { ["AnsweredBy"] = "machine_end_beep" },
-            _ => [],
-        };
-        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, detected));
-    });
+        await RunAsync(call, await PostAsync(call, call.AnswerUrl!, answeredBy is null ? [] : new() { ["AnsweredBy"] = answeredBy }));
+    }
 
     /// <summary>The phone of a call the app placed is not answered (no-answer) or is busy.</summary>
     public Task DeclineAsync(string sid, string outcome = "no-answer") => WithCallAsync(Get(sid), async call =>
