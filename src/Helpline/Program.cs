@@ -11,6 +11,7 @@ using Helpline.Messages;
 using Helpline.Queue;
 using Helpline.Telephony;
 using Helpline.Telephony.Simulator;
+using Helpline.TreatmentDirectory;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +23,7 @@ builder.AddTelephony();
 builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();
+builder.AddDirectory();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ app.MapSimulator();
 app.MapWallboard();
 app.MapCallbacks();
 app.MapCallbackApi();
+app.MapDirectoryApi();
 app.MapRazorPages();
 
 await app.RunAsync();
