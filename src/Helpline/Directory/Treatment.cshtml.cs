@@ -37,12 +37,12 @@ public sealed class TreatmentStateModel(HelplineDb db) : PageModel
             return NotFoundPage();
         if (!string.Equals(state, code, StringComparison.OrdinalIgnoreCase))
             return RedirectPermanent($"/treatment/{code.ToLowerInvariant()}");
-        (StateCode, StateName) = (code, UsStates.NameOf(code));
         Cities = (await db.Facilities.AsNoTracking().Where(f => f.State == code && !f.Hidden).GroupBy(f => f.CitySlug)
                 .Select(g => new { g.Key, City = g.Max(f => f.City), Count = g.Count() }).ToListAsync())
             .Select(c => new PlaceCount(c.Key, c.City ?? c.Key, c.Count)).OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
         if (Cities.Count == 0)
             return NotFoundPage();
+        (StateCode, StateName) = (code, UsStates.NameOf(code));
         Total = Cities.Sum(c => c.Facilities);
         return Page();
     }
