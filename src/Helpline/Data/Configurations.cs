@@ -133,8 +133,11 @@ internal sealed class FacilityConfiguration : IEntityTypeConfiguration<Facility>
         facility.Property(f => f.HiddenReason).HasMaxLength(500);
         facility.Property(f => f.Source).HasMaxLength(300);
         facility.Property(f => f.ContentHash).HasMaxLength(64);
-        // Searches by place: city pages and city search, ZIP, and the distance search's bounding box.
+        // Searches by place: city pages and city search, state (in name order), ZIP, and the distance
+        // search's bounding box; a nationwide service search walks names in order and stops early.
         facility.HasIndex(f => new { f.State, f.CitySlug });
+        facility.HasIndex(f => new { f.State, f.Name });
+        facility.HasIndex(f => f.Name);
         facility.HasIndex(f => f.Zip);
         facility.HasIndex(f => new { f.Latitude, f.Longitude });
         facility.HasMany(f => f.Services).WithOne().HasForeignKey(s => s.FacilityId).OnDelete(DeleteBehavior.Cascade);

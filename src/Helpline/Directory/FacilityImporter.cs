@@ -101,6 +101,8 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         if (batch.Count == 0)
             return;
         var now = time.UtcNow;
+        // Thousands of entities per batch: detect their changes once, before saving, not on every Add.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var ids = batch.Where(b => b.Id is not null).Select(b => b.Id!.Value).ToList();
         var tracked = await db.Facilities.Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken);
@@ -143,6 +145,7 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
                 db.FacilityServices.AddRange(record.Codes.Select(c => new FacilityService { FacilityId = facility.Id, Code = c }));
             }
         }
+        db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();

@@ -574,11 +574,15 @@ namespace Helpline.Data.Migrations
                     b.HasIndex("Key")
                         .IsUnique();
 
+                    b.HasIndex("Name");
+
                     b.HasIndex("Zip");
 
                     b.HasIndex("Latitude", "Longitude");
 
                     b.HasIndex("State", "CitySlug");
+
+                    b.HasIndex("State", "Name");
 
                     b.ToTable("Facilities");
                 });

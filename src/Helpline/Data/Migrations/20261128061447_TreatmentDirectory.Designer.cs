@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Helpline.Data.Migrations
 {
     [DbContext(typeof(HelplineDb))]
-    [Migration("20261128055454_TreatmentDirectory")]
+    [Migration("20261128061447_TreatmentDirectory")]
     partial class TreatmentDirectory
     {
         /// <inheritdoc />
@@ -577,11 +577,15 @@ namespace Helpline.Data.Migrations
                     b.HasIndex("Key")
                         .IsUnique();
 
+                    b.HasIndex("Name");
+
                     b.HasIndex("Zip");
 
                     b.HasIndex("Latitude", "Longitude");
 
                     b.HasIndex("State", "CitySlug");
+
+                    b.HasIndex("State", "Name");
 
                     b.ToTable("Facilities");
                 });

@@ -114,9 +114,19 @@ namespace Helpline.Data.Migrations
                 columns: new[] { "Latitude", "Longitude" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Facilities_Name",
+                table: "Facilities",
+                column: "Name");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Facilities_State_CitySlug",
                 table: "Facilities",
                 columns: new[] { "State", "CitySlug" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Facilities_State_Name",
+                table: "Facilities",
+                columns: new[] { "State", "Name" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Facilities_Zip",
