@@ -13,7 +13,7 @@ public static class ImportFacilitiesCommand
             Console.Error.WriteLine("Usage: import-facilities FILE   (locator JSON, the locator's CSV or XLSX export, the National Directory CSV, or a plain CSV)");
             return 2;
         }
-        var path = args[0];
+        var path = Resolve(args[0]);
         if (!File.Exists(path))
         {
             Console.Error.WriteLine($"No such file: {path}");
@@ -34,6 +34,18 @@ public static class ImportFacilitiesCommand
         }
         Print(summary, Console.Out);
         return 0;
+    }
+
+    /// <summary>
+    /// A relative path is taken from the shell's directory: <c>dotnet run</c> starts the app in the
+    /// project's folder, not where the command was typed.
+    /// </summary>
+    private static string Resolve(string path)
+    {
+        if (Path.IsPathRooted(path) || File.Exists(path))
+            return Path.GetFullPath(path);
+        var shell = Environment.GetEnvironmentVariable("PWD");
+        return string.IsNullOrEmpty(shell) ? Path.GetFullPath(path) : Path.GetFullPath(path, shell);
     }
 
     public static void Print(ImportSummary s, TextWriter output)
