@@ -146,7 +146,15 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
             }
         }
         db.ChangeTracker.DetectChanges();
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Two imports at once (the page and the command) inserting the same facility: the unique key wins.
+            throw new FacilityFileException("Another import changed the directory at the same time; nothing more was imported from this file. Import it again: what is already in is counted as unchanged.");
+        }
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
         batch.Clear();

@@ -180,6 +180,9 @@ async function refer(facility, how) {
   if (!details.id) return;
   try {
     await api("POST", `/api/contacts/${details.id}/referrals`, { facilityId: facility.id, how });
+    document.getElementById("disposition").value = "ReferredToTreatment";
+    const noted = document.getElementById("referral");
+    if (!noted.value.includes(facility.name)) noted.value = [noted.value.trim(), facility.name].filter(Boolean).join("; ");
     say(how === "WarmTransfer"
       ? `${facility.name} is being called into this call. Stay on until they answer, then you may hang up.`
       : `Referral to ${facility.name} recorded.`);
