@@ -169,45 +169,26 @@ public static class FacilityFiles
 
     private static async IAsyncEnumerable<FileRow> ReadJsonAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        JsonDocument document;
-        try
+        var index = 0;
+        await foreach (var row in JsonRows.ReadAsync(stream, cancellationToken))
         {
-            document = await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { AllowTrailingCommas = true }, cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            throw new FacilityFileException($"The JSON could not be read (line {e.LineNumber + 1}): it is not valid JSON.");
-        }
-        using (document)
-        {
-            var rows = document.RootElement.ValueKind switch
+            var where = $"row {++index}";
+            if (row.ValueKind != JsonValueKind.Object)
             {
-                JsonValueKind.Array => document.RootElement,
-                JsonValueKind.Object when document.RootElement.TryGetProperty("rows", out var r) && r.ValueKind == JsonValueKind.Array => r,
-                _ => throw new FacilityFileException("This does not look like the locator's JSON: there is no \"rows\" array."),
-            };
-            var index = 0;
-            foreach (var row in rows.EnumerateArray())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var where = $"row {++index}";
-                if (row.ValueKind != JsonValueKind.Object)
-                {
-                    yield return new FileRow(where, null, "The row is not an object.");
-                    continue;
-                }
-                var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                List<string>? codes = null;
-                foreach (var property in row.EnumerateObject())
-                {
-                    if (property.NameEquals("services") && property.Value.ValueKind == JsonValueKind.Array)
-                        codes = JsonServices(property.Value);
-                    else if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
-                        values[property.Name.ToLowerInvariant() == "typefacility" ? "type_facility" : property.Name.ToLowerInvariant()] =
-                            property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
-                }
-                yield return Check(where, values, codes ?? []);
+                yield return new FileRow(where, null, "The row is not an object.");
+                continue;
             }
+            var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            List<string>? codes = null;
+            foreach (var property in row.EnumerateObject())
+            {
+                if (property.NameEquals("services") && property.Value.ValueKind == JsonValueKind.Array)
+                    codes = JsonServices(property.Value);
+                else if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                    values[property.Name.ToLowerInvariant() == "typefacility" ? "type_facility" : property.Name.ToLowerInvariant()] =
+                        property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            }
+            yield return Check(where, values, codes ?? []);
         }
     }
 

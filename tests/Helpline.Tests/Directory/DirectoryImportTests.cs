@@ -1,6 +1,7 @@
 using Helpline.Tests.Infrastructure;
 using Helpline.TreatmentDirectory;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 // Not Helpline.Tests.Directory: that would hide System.IO.Directory from the other test namespaces.
 namespace Helpline.Tests.TreatmentDirectory;
@@ -112,6 +113,53 @@ public sealed class DirectoryImportTests : IAsyncLifetime
         Assert.Equal(3, facilities.Count);
         Assert.Equal("303-555-0199", facilities.Single(f => f.Frid == "FRID-DEN-1").IntakePhone);
         Assert.Equal(8, facilities.Single(f => f.Frid == "FRID-DEN-1").Services.Count);
+    }
+
+    [Fact]
+    public async Task ALargeLocatorJsonIsReadRowByRowHoweverItArrives()
+    {
+        // 2,000 rows (one of them over 100 kB), the envelope's other fields before and after the rows,
+        // arriving a few hundred bytes at a time.
+        var rows = Enumerable.Range(1, 2000).Select(i => new Dictionary<string, object>
+        {
+            ["frid"] = $"FRID-{i}", ["name1"] = $"Facility {i}", ["street1"] = $"{i} Main Street", ["city"] = "Denver", ["state"] = "CO",
+            ["zip"] = "80203", ["latitude"] = "39.73", ["longitude"] = "-104.98",
+            ["services"] = new[] { new { f1 = "Service Setting", f2 = "SET", f3 = i == 1000 ? string.Join("; ", Enumerable.Repeat("Outpatient", 10_000)) : "Outpatient" } },
+        });
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { page = 1, pageSize = 2000, rows, totalPages = 1, recordCount = 2000 });
+        Assert.True(json.Length > 300_000);
+
+        await using var scope = _app.Services.CreateAsyncScope();
+        var summary = await scope.ServiceProvider.GetRequiredService<FacilityImporter>().ImportAsync(new TrickleStream(json, 333), "big.json");
+
+        Assert.Equal((FacilityFileFormat.LocatorJson, 2000, 2000, 0), (summary.Format, summary.Read, summary.Imported, summary.Rejected));
+        Assert.Equal(2000, await _app.WithDbAsync(db => db.FacilityServices.CountAsync(s => s.Code == "OP")));
+    }
+
+    [Fact]
+    public async Task ALocatorJsonCutShortIsRefusedWithTheReason()
+    {
+        var json = File.ReadAllText(DirectoryFiles.Fixture("locator.json"));
+        var cut = Path.Combine(Path.GetDirectoryName(_app.DatabasePath)!, "cut.json");
+        File.WriteAllText(cut, json[..json.IndexOf("\"Boulder Outpatient Services\"", StringComparison.Ordinal)]);
+
+        var refused = await Assert.ThrowsAsync<FacilityFileException>(() => _app.ImportAsync(cut));
+
+        Assert.Equal("The JSON could not be read: it is not valid JSON, or it ends before it is complete.", refused.Message);
+    }
+
+    /// <summary>A file that arrives in small pieces, as an upload does.</summary>
+    private sealed class TrickleStream(byte[] content, int piece) : MemoryStream(content)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, piece));
+
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, piece)]);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, piece)], cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, piece), cancellationToken);
     }
 
     [Fact]
