@@ -57,6 +57,14 @@ public sealed class DirectorySearchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WordsFindFacilitiesByNameOrCity()
+    {
+        Assert.Equal(["Golden Hope House"], (await SearchAsync("q=hope")).Facilities.Select(f => f.Name));
+        Assert.Equal(["Pueblo Methadone Clinic"], (await SearchAsync("q=pueblo")).Facilities.Select(f => f.Name));
+        Assert.Empty((await SearchAsync("q=100%25")).Facilities);
+    }
+
+    [Fact]
     public async Task AHiddenFacilityIsLeftOutOfSearchesAndPublicPages()
     {
         var admin = await _app.AdminAsync();
