@@ -12,6 +12,7 @@ using Helpline.Reports;
 using Helpline.Queue;
 using Helpline.Telephony;
 using Helpline.Telephony.Simulator;
+using Helpline.TreatmentDirectory;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,6 +25,7 @@ builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();
 builder.AddReports();
+builder.AddDirectory();
 
 var app = builder.Build();
 
@@ -46,6 +48,7 @@ app.MapWallboard();
 app.MapCallbacks();
 app.MapCallbackApi();
 app.MapReports();
+app.MapDirectoryApi();
 app.MapRazorPages();
 
 await app.RunAsync();

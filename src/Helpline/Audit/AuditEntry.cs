@@ -33,4 +33,14 @@ public sealed class AuditEntry
         ContactId = contactId,
         Details = details,
     };
+
+    /// <summary>An entry for something a signed-in member of staff did outside any contact (e.g. hiding a directory listing).</summary>
+    public static AuditEntry By(ClaimsPrincipal user, DateTime at, string action, string details) => new()
+    {
+        At = at,
+        UserId = user.FindFirstValue(ClaimTypes.NameIdentifier),
+        UserName = user.Identity?.Name,
+        Action = action,
+        Details = details,
+    };
 }

@@ -121,7 +121,8 @@ public static class BridgeApi
             case "completed" when row.Status == ContactStatus.InProgress:
                 await VoiceApi.ConversationEndedAsync(v, row.Id);
                 // Without a transfer in the conference, the caller would be left alone with hold music.
-                if (row.TransferCallSid is null && (row.CalleeCallSid ?? (row.Channel == ContactChannel.Phone ? row.CallSid : null)) is { } caller)
+                if (row.TransferCallSid is null && !await v.Db.Referrals.AnyAsync(r => r.ContactId == row.Id && r.TransferCallSid != null)
+                    && (row.CalleeCallSid ?? (row.Channel == ContactChannel.Phone ? row.CallSid : null)) is { } caller)
                 {
                     try
                     {
@@ -173,12 +174,26 @@ public static class BridgeApi
         return Twiml(VoiceApi.EnqueueTwiml(new VoiceResponse().Say(prompts.AdvisorMissed, language: prompts.Language)));
     }
 
-    /// <summary>TwiML for the crisis line's leg of a warm transfer: into the caller's conference.</summary>
+    /// <summary>
+    /// A warm transfer: calls a third party (the crisis line, or a treatment facility's intake line) into
+    /// the caller's conference; the advisor stays until they hang up. Returns the new call's CallSid.
+    /// </summary>
+    /// <exception cref="TelephonyException">The phone network refused the call.</exception>
+    public static Task<string> DialIntoConferenceAsync(ITelephonyGateway gateway, PublicUrls urls, string hotlineNumber, long contactId, string number) =>
+        gateway.PlaceCallAsync(new OutboundCall(
+            To: number,
+            From: hotlineNumber,
+            TwimlUrl: urls.For($"/twilio/voice/bridge/transfer?contact={contactId}"),
+            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/transfer-status?contact={contactId}"),
+            RingSeconds: 60));
+
+    /// <summary>TwiML for the third party's leg of a warm transfer (crisis line or facility): into the caller's conference.</summary>
     internal static async Task<IResult> Transfer([AsParameters] VoiceApi.Voice v, long contact)
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.TransferCallSid == call.CallSid);
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact
+            && (c.TransferCallSid == call.CallSid || v.Db.Referrals.Any(r => r.ContactId == c.Id && r.TransferCallSid == call.CallSid)));
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
         return Twiml(Conference(contact, startOnEnter: true, endOnExit: false));
@@ -190,7 +205,7 @@ public static class BridgeApi
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
         if (call.CallStatus is "no-answer" or "busy" or "failed")
-            v.Log.LogWarning("The crisis line did not answer the transfer of contact {ContactId}: {Status}", contact, call.CallStatus);
+            v.Log.LogWarning("The transfer leg of contact {ContactId} was not answered: {Status}", contact, call.CallStatus);
         return Results.NoContent();
     }
 

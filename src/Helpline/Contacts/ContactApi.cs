@@ -275,12 +275,7 @@ public static class ContactApi
         string transferCall;
         try
         {
-            transferCall = await gateway.PlaceCallAsync(new OutboundCall(
-                To: helpline.Value.CrisisLineNumber,
-                From: helpline.Value.HotlineNumber,
-                TwimlUrl: urls.For($"/twilio/voice/bridge/transfer?contact={id}"),
-                StatusCallbackUrl: urls.For($"/twilio/voice/bridge/transfer-status?contact={id}"),
-                RingSeconds: 60));
+            transferCall = await Calls.BridgeApi.DialIntoConferenceAsync(gateway, urls, helpline.Value.HotlineNumber, id, helpline.Value.CrisisLineNumber);
         }
         catch (TelephonyException)
         {

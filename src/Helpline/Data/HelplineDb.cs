@@ -3,6 +3,7 @@ using Helpline.Audit;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data.Protection;
+using Helpline.TreatmentDirectory;
 using Helpline.Disclosure;
 using Helpline.Queue;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -31,6 +32,9 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<Reports.ReportCount> ReportCounts => Set<Reports.ReportCount>();
     public DbSet<Reports.ReportDay> ReportDays => Set<Reports.ReportDay>();
     public DbSet<DisclosureVersion> DisclosureVersions => Set<DisclosureVersion>();
+    public DbSet<Facility> Facilities => Set<Facility>();
+    public DbSet<FacilityService> FacilityServices => Set<FacilityService>();
+    public DbSet<Referral> Referrals => Set<Referral>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

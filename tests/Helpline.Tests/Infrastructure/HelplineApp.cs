@@ -25,6 +25,13 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
 
     private readonly string _directory = Directory.CreateTempSubdirectory("helpline-tests-").FullName;
 
+    static HelplineApp()
+    {
+        // Each host would watch its settings files (an inotify instance each); the per-user limit of
+        // 128 is shared with every other test run on the machine, and no test changes those files.
+        Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+    }
+
     public HelplineApp(DateTimeOffset? start = null)
     {
         Clock = new FakeTimeProvider(start ?? OpenTime);

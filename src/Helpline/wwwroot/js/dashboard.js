@@ -6,6 +6,7 @@ const me = page.dataset.userId;
 const mayTakeAny = page.dataset.supervisor === "true";
 const message = document.getElementById("message");
 let details = { id: null, data: null };
+let currentStatus = null;
 
 const live = connectQueue({ onChange: render, onStatus: showConnection });
 
@@ -77,6 +78,7 @@ async function renderCurrent(contact) {
     return;
   }
   panel.hidden = false;
+  currentStatus = contact.status;
   document.getElementById("current-status").textContent = word(contact.status);
   document.getElementById("wrap-up").hidden = contact.status !== "WrapUp";
   document.getElementById("crisis").disabled = contact.status !== "InProgress";
@@ -156,6 +158,57 @@ document.getElementById("crisis").addEventListener("click", async () => {
   try {
     await api("POST", `/api/contacts/${details.id}/crisis-transfer`);
     say("The crisis line is being called into this call. Stay on until they answer, then you may hang up.");
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+// Refer to treatment: find facilities, then record "number given" or dial the facility into the call.
+function referQuery(where, service) {
+  const params = new URLSearchParams({ take: "10" });
+  const text = where.trim();
+  const cityState = text.match(/^(.+),\s*([A-Za-z]{2})$/);
+  if (/^\d{5}$/.test(text)) params.set("near", text);
+  else if (cityState) { params.set("city", cityState[1]); params.set("state", cityState[2]); }
+  else if (/^[A-Za-z]{2}$/.test(text)) params.set("state", text);
+  else if (text) params.set("q", text);
+  if (service) params.set("service", service);
+  return params;
+}
+
+async function refer(facility, how) {
+  if (!details.id) return;
+  try {
+    await api("POST", `/api/contacts/${details.id}/referrals`, { facilityId: facility.id, how });
+    document.getElementById("disposition").value = "ReferredToTreatment";
+    const noted = document.getElementById("referral");
+    if (!noted.value.includes(facility.name)) noted.value = [noted.value.trim(), facility.name].filter(Boolean).join("; ");
+    say(how === "WarmTransfer"
+      ? `${facility.name} is being called into this call. Stay on until they answer, then you may hang up.`
+      : `Referral to ${facility.name} recorded.`);
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+document.getElementById("refer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const results = document.getElementById("refer-results");
+  try {
+    const found = await api("GET", `/api/directory/search?${referQuery(form.where.value, form.service.value)}`);
+    const talking = currentStatus === "InProgress";
+    results.replaceChildren(...(found.facilities.length === 0
+      ? [element("li", {}, "No facilities found.")]
+      : found.facilities.map((f) => element("li", { class: "facility" },
+          element("strong", {}, f.name), f.paid ? element("span", { class: "paid" }, " · Paid listing") : null,
+          element("br"),
+          `${f.street1 ?? ""}, ${f.city}, ${f.state} ${f.zip}${f.miles != null ? ` · ${f.miles.toFixed(1)} miles` : ""}`,
+          element("br"),
+          `Intake: ${f.intakePhone ?? f.phone ?? "no number listed"}${f.services.length ? ` · ${f.services.join(", ")}` : ""}`,
+          element("br"),
+          element("button", { type: "button", onclick: () => refer(f, "NumberGiven") }, "Number given"), " ",
+          element("button", { type: "button", disabled: !talking || !(f.intakePhone ?? f.phone), onclick: () => refer(f, "WarmTransfer") }, "Warm transfer")))));
   } catch (error) {
     say(error.message, true);
   }

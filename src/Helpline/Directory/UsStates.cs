@@ -1,0 +1,33 @@
+namespace Helpline.TreatmentDirectory;
+
+/// <summary>US states and territories by their two-letter codes, for headings and the public URLs.</summary>
+public static class UsStates
+{
+    public static readonly IReadOnlyDictionary<string, string> Names = new Dictionary<string, string>
+    {
+        ["AL"] = "Alabama", ["AK"] = "Alaska", ["AZ"] = "Arizona", ["AR"] = "Arkansas", ["CA"] = "California",
+        ["CO"] = "Colorado", ["CT"] = "Connecticut", ["DE"] = "Delaware", ["DC"] = "District of Columbia", ["FL"] = "Florida",
+        ["GA"] = "Georgia", ["HI"] = "Hawaii", ["ID"] = "Idaho", ["IL"] = "Illinois", ["IN"] = "Indiana", ["IA"] = "Iowa",
+        ["KS"] = "Kansas", ["KY"] = "Kentucky", ["LA"] = "Louisiana", ["ME"] = "Maine", ["MD"] = "Maryland",
+        ["MA"] = "Massachusetts", ["MI"] = "Michigan", ["MN"] = "Minnesota", ["MS"] = "Mississippi", ["MO"] = "Missouri",
+        ["MT"] = "Montana", ["NE"] = "Nebraska", ["NV"] = "Nevada", ["NH"] = "New Hampshire", ["NJ"] = "New Jersey",
+        ["NM"] = "New Mexico", ["NY"] = "New York", ["NC"] = "North Carolina", ["ND"] = "North Dakota", ["OH"] = "Ohio",
+        ["OK"] = "Oklahoma", ["OR"] = "Oregon", ["PA"] = "Pennsylvania", ["RI"] = "Rhode Island", ["SC"] = "South Carolina",
+        ["SD"] = "South Dakota", ["TN"] = "Tennessee", ["TX"] = "Texas", ["UT"] = "Utah", ["VT"] = "Vermont",
+        ["VA"] = "Virginia", ["WA"] = "Washington", ["WV"] = "West Virginia", ["WI"] = "Wisconsin", ["WY"] = "Wyoming",
+        ["PR"] = "Puerto Rico", ["GU"] = "Guam", ["VI"] = "U.S. Virgin Islands", ["AS"] = "American Samoa",
+        ["MP"] = "Northern Mariana Islands", ["FM"] = "Micronesia", ["MH"] = "Marshall Islands", ["PW"] = "Palau",
+    };
+
+    /// <summary>The code for "ny", "NY", "New York" or "new-york"; null when it names no state.</summary>
+    public static string? Code(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 2 && Names.ContainsKey(trimmed.ToUpperInvariant()))
+            return trimmed.ToUpperInvariant();
+        var slug = ServiceCodes.Slug(trimmed);
+        return Names.FirstOrDefault(n => ServiceCodes.Slug(n.Value) == slug).Key;
+    }
+
+    public static string NameOf(string code) => Names.TryGetValue(code, out var name) ? name : code;
+}
