@@ -43,6 +43,25 @@ public static class InfrastructureExtensions
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
         });
 
+        // Every cookie the app sets is HttpOnly, SameSite=Strict, and Secure outside Development
+        // (the staff cookie is set up with Identity, in AddAccounts).
+        var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = secure;
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
+        {
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = secure;
+        });
+
+        // HSTS (outside Development, see UseInfrastructure): a year, this host only; preloading is the operator's call.
+        builder.Services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
@@ -50,11 +69,15 @@ public static class InfrastructureExtensions
     public static WebApplication UseInfrastructure(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (!app.Environment.IsDevelopment())
             app.UseHsts();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = SecurityHeaders.StaticCacheControl,
+        });
         app.UseTwilioSignatures();
         app.UseRouting();
         app.UseAuthentication();
