@@ -1,5 +1,6 @@
 using Helpline.Accounts;
 using Helpline.Audit;
+using Helpline.Blocking;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data.Protection;
@@ -28,6 +29,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<QueueChange> QueueChanges => Set<QueueChange>();
     public DbSet<DisclosureVersion> DisclosureVersions => Set<DisclosureVersion>();
+    public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -45,6 +47,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
             contact.Property(c => c.Notes).Encrypted(Protector, "Contact.Notes");
             contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
         });
+        builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");
     }
 
     /// <summary>Every time is UTC; SQLite forgets the kind, so it is put back on reading.</summary>
