@@ -89,7 +89,18 @@ public static class InfrastructureExtensions
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = WriteHealthAsync })
+            .AllowAnonymous();
         return app;
+    }
+
+    /// <summary>"Healthy" alone; otherwise the status and, per check that is not healthy, why (no secrets, no caller data).</summary>
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var text = report.Status.ToString();
+        foreach (var (name, entry) in report.Entries.Where(e => e.Value.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
+            text += $"\n{name}: {entry.Status}: {entry.Description}";
+        return context.Response.WriteAsync(text);
     }
 }
