@@ -28,7 +28,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>Routes for supervisors and admins only (README, "Routes"); advisors are refused.</summary>
     private static readonly HashSet<string> SupervisorsOnly =
     [
-        "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers",
+        "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers", "/audit",
     ];
 
     private readonly HelplineApp _app = new();
