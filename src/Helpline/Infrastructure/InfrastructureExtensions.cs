@@ -21,8 +21,16 @@ public static class InfrastructureExtensions
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<MalformedRequestHandler>();
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        builder.Services.AddRazorPages(options => options.RootDirectory = "/");
+        builder.Services.AddRazorPages(options => options.RootDirectory = "/")
+            .AddMvcOptions(options =>
+            {
+                // Nothing here posts jQuery-style keys (a[b]); their parsers throw on a stray "[" in any
+                // field name, turning a bad request into a 500.
+                Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderFactoryExtensions.RemoveType<Microsoft.AspNetCore.Mvc.ModelBinding.JQueryFormValueProviderFactory>(options.ValueProviderFactories);
+                Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderFactoryExtensions.RemoveType<Microsoft.AspNetCore.Mvc.ModelBinding.JQueryQueryStringValueProviderFactory>(options.ValueProviderFactories);
+            });
         // Spanish pages as Spanish, not as &#xED; entities (still HTML-encoded where it matters).
         builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
             options.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
@@ -43,20 +51,20 @@ public static class InfrastructureExtensions
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
         });
 
-        // Every cookie the app sets is HttpOnly, SameSite=Strict, and Secure outside Development
-        // (the staff cookie is set up with Identity, in AddAccounts).
-        var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        // Every cookie the app sets is HttpOnly and SameSite=Strict. The staff cookie is Secure outside
+        // Development (AddAccounts); these two follow the request, because antiforgery set to Always
+        // throws on a plain-HTTP request (a 500 on any page with a form) instead of just marking the cookie.
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = secure;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
         {
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = secure;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
         // HSTS (outside Development, see UseInfrastructure): a year, this host only; preloading is the operator's call.
