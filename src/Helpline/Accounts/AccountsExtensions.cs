@@ -18,6 +18,10 @@ public static class AccountsExtensions
                 options.SignIn.RequireConfirmedAccount = false;
                 options.Password.RequiredLength = 12;
                 options.Password.RequiredUniqueChars = 5;
+                options.Password.RequireUppercase = true;
+                options.Password.RequireLowercase = true;
+                options.Password.RequireDigit = true;
+                options.Password.RequireNonAlphanumeric = true;
                 options.Lockout.AllowedForNewUsers = true;
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
@@ -40,6 +44,12 @@ public static class AccountsExtensions
             cookie.Events.OnRedirectToLogin = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status403Forbidden);
         });
+
+        builder.Services.AddOptions<SignInOptions>().BindConfiguration("SignIn").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SignInLimits>();
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<SignInLimits>((options, limits) => options.AddPolicy(SignInLimits.PolicyName, limits));
 
         // Everything requires signed-in staff unless it opts out with AllowAnonymous.
         builder.Services.AddAuthorizationBuilder()

@@ -1,18 +1,27 @@
 using System.ComponentModel.DataAnnotations;
+using Helpline.Audit;
+using Helpline.Data;
+using Helpline.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Helpline.Accounts;
 
+/// <summary>
+/// Staff sign-in. Every attempt (success, failure, lockout, too many) is logged and audited with
+/// the account, or a hash of an unknown name, and never the password.
+/// </summary>
 [AllowAnonymous]
-public sealed class SignInModel(SignInManager<StaffUser> signIn, ILogger<SignInModel> logger) : PageModel
+[EnableRateLimiting(SignInLimits.PolicyName)]
+public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits limits, HelplineDb db, HelplineTime time, ILogger<SignInModel> logger) : PageModel
 {
-    [BindProperty, Required, EmailAddress, Display(Name = "Email")]
+    [BindProperty, Required, EmailAddress, StringLength(256), Display(Name = "Email")]
     public string Email { get; set; } = "";
 
-    [BindProperty, Required, DataType(DataType.Password), Display(Name = "Password")]
+    [BindProperty, Required, StringLength(512), DataType(DataType.Password), Display(Name = "Password")]
     public string Password { get; set; } = "";
 
     [BindProperty(SupportsGet = true)]
@@ -29,18 +38,52 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, ILogger<SignInM
         if (!ModelState.IsValid)
             return Page();
 
-        var result = await signIn.PasswordSignInAsync(Email, Password, isPersistent: false, lockoutOnFailure: true);
+        var user = await signIn.UserManager.FindByNameAsync(Email);
+        var account = user is null ? SignInLimits.HashOfUnknownName(Email) : SignInLimits.Mask(user.UserName!);
+        if (!limits.TryAcquireForAccount(Email))
+        {
+            logger.LogWarning("Staff sign-in refused for {Account}: too many attempts for this account name", account);
+            await AuditAsync(user, "staff.sign-in-throttled");
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Error = SignInLimits.TooManyMessage;
+            return Page();
+        }
+
+        var wasLocked = user is not null && await signIn.UserManager.IsLockedOutAsync(user);
+        var result = user is null
+            ? Microsoft.AspNetCore.Identity.SignInResult.Failed
+            : await signIn.PasswordSignInAsync(user, Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {
-            logger.LogInformation("Staff sign-in succeeded for user {UserName}", Email);
+            logger.LogInformation("Staff sign-in succeeded for {Account} ({UserId})", account, user!.Id);
+            await AuditAsync(user, "staff.signed-in");
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/staff");
         }
 
-        logger.LogWarning("Staff sign-in failed for user {UserName}: {Reason}", Email,
-            result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : "wrong email or password");
+        // Did this very attempt lock the account? Then say so once, loudly.
+        var lockedNow = result.IsLockedOut && !wasLocked;
+        var reason = lockedNow ? "wrong password" : result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : user is null ? "no such account" : "wrong password";
+        logger.LogWarning("Staff sign-in failed for {Account}: {Reason}", account, reason);
+        await AuditAsync(user, result.IsLockedOut && !lockedNow ? "staff.sign-in-locked-out" : "staff.sign-in-failed", reason);
+        if (lockedNow)
+        {
+            logger.LogWarning("Staff account {Account} ({UserId}) locked for {Minutes} minutes after too many failed sign-ins",
+                account, user!.Id, signIn.Options.Lockout.DefaultLockoutTimeSpan.TotalMinutes);
+            await AuditAsync(user, "staff.locked-out");
+        }
+
         Error = result.IsLockedOut
             ? "This account is locked for a few minutes after too many failed attempts."
             : "The email or password is not right.";
         return Page();
+    }
+
+    private async Task AuditAsync(StaffUser? user, string action, string? reason = null)
+    {
+        var from = HttpContext.Connection.RemoteIpAddress is { } address ? $"from {address}" : null;
+        var details = string.Join("; ", new[] { reason, from }.OfType<string>());
+        db.AuditEntries.Add(AuditEntry.ForAccount(time.UtcNow, action, user?.Id, user?.UserName ?? SignInLimits.HashOfUnknownName(Email),
+            details.Length == 0 ? null : details));
+        await db.SaveChangesAsync();
     }
 }

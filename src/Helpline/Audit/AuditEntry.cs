@@ -23,6 +23,16 @@ public sealed class AuditEntry
     /// <summary>Free text without caller details.</summary>
     public string? Details { get; set; }
 
+    /// <summary>An entry about a staff account itself (signing in), with or without a known user.</summary>
+    public static AuditEntry ForAccount(DateTime at, string action, string? userId, string userName, string? details = null) => new()
+    {
+        At = at,
+        UserId = userId,
+        UserName = userName,
+        Action = action,
+        Details = details,
+    };
+
     /// <summary>An entry for something a signed-in member of staff did to a contact.</summary>
     public static AuditEntry By(ClaimsPrincipal user, DateTime at, string action, long? contactId, string? details = null) => new()
     {

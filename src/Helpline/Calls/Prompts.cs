@@ -30,7 +30,8 @@ public sealed record Prompts(
     string QueueUnavailable,
     string Goodbye,
     string CallbackVoicemail,
-    string NeutralVoicemail)
+    string NeutralVoicemail,
+    string Blocked)
 {
     /// <summary>
     /// Version of the voicemail prompt's consent wording ("we may call you back at this number").
@@ -67,7 +68,8 @@ public sealed record Prompts(
         QueueUnavailable: "We are sorry, we cannot put you through right now.",
         Goodbye: "Goodbye.",
         CallbackVoicemail: "Hello, this is {0}, returning your call as you asked. Sorry we missed you. Please call us back at {1}; we will also try again. If someone has overdosed or is in danger, call 9 1 1. If you are in crisis, call or text 9 8 8. Goodbye.",
-        NeutralVoicemail: "Hello, this is a message returning your call. Please call back at {0} when it suits you. Thank you. Goodbye.");
+        NeutralVoicemail: "Hello, this is a message returning your call. Please call back at {0} when it suits you. Thank you. Goodbye.",
+        Blocked: "Thank you for calling. We are not able to take calls from this number at the moment. If someone has overdosed or is in danger, hang up and call 9 1 1. If you are in crisis, call or text 9 8 8. Goodbye.");
 
     public static readonly Prompts Spanish = new(
         Say.LanguageEnum.EsMx,
@@ -95,7 +97,8 @@ public sealed record Prompts(
         QueueUnavailable: "Lo sentimos, no podemos comunicarle en este momento.",
         Goodbye: "Adiós.",
         CallbackVoicemail: "Hola, le llamamos de {0}, como nos pidió. Lamentamos no haberle encontrado. Por favor, llámenos al {1}; también volveremos a intentarlo. Si alguien tuvo una sobredosis o está en peligro, llame al 9 1 1. Si está en crisis, llame o envíe un mensaje de texto al 9 8 8. Adiós.",
-        NeutralVoicemail: "Hola, este es un mensaje para devolverle la llamada. Por favor, llame al {0} cuando le convenga. Gracias. Adiós.");
+        NeutralVoicemail: "Hola, este es un mensaje para devolverle la llamada. Por favor, llame al {0} cuando le convenga. Gracias. Adiós.",
+        Blocked: "Gracias por llamar. En este momento no podemos atender llamadas de este número. Si alguien tuvo una sobredosis o está en peligro, cuelgue y llame al 9 1 1. Si está en crisis, llame o envíe un mensaje de texto al 9 8 8. Adiós.");
 
     /// <summary>The menu's invitation to Spanish speakers, said in Spanish inside the English menu.</summary>
     public const string SpanishOption = "Para español, oprima 3.";

@@ -57,6 +57,8 @@ public static class VoiceApi
 
         var contact = await FindOrCreateContactAsync(v, call);
         var now = v.Time.UtcNow;
+        if (contact.Status == ContactStatus.Blocked || await IsBlockedAsync(v, contact, call, now))
+            return Twiml(Say(Say(new VoiceResponse(), Prompts.English, Prompts.English.Blocked), Prompts.Spanish, Prompts.Spanish.Blocked).Hangup());
         if (!v.Hours.IsOpen(now))
             return Twiml(AfterHours(v, Prompts.English, canCallBack: !contact.CallerIdWithheld, offerSpanish: true));
         return Twiml(Greeting(v, Prompts.English, attempt: 1));
@@ -397,6 +399,26 @@ public static class VoiceApi
         }
         v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);
         return contact;
+    }
+
+    /// <summary>
+    /// A number a supervisor blocked: the contact is kept (status Blocked, ended now) so the refusal
+    /// shows in reports and the audit trail, and it never reaches the queue.
+    /// </summary>
+    private static async Task<bool> IsBlockedAsync(Voice v, Contact contact, VoiceWebhook call, DateTime now)
+    {
+        if (contact.Status != ContactStatus.InMenu || CallerNumbers.CallableE164(call.From) is not { } number ||
+            !await Blocking.BlockedNumbers.IsBlockedAsync(v.Db, number, now))
+            return false;
+        var marked = await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Blocked).SetProperty(c => c.EndedAt, now).SetProperty(c => c.UpdatedAt, now));
+        if (marked == 1)
+        {
+            v.Db.AuditEntries.Add(new Audit.AuditEntry { At = now, Action = "call.blocked", ContactId = contact.Id, Details = "the number is blocked; not queued" });
+            await v.Db.SaveChangesAsync();
+            v.Log.LogInformation("Call {CallSid} (contact {ContactId}) is from a blocked number; told so and hung up", call.CallSid, contact.Id);
+        }
+        return true;
     }
 
     /// <summary>Inside the caller's transaction: a unique-index refusal rolls back to EF's savepoint and the existing caller is read.</summary>

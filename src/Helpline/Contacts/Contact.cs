@@ -129,6 +129,8 @@ public enum ContactStatus
     AwaitingCallback = 10,
     Missed = 11,
     Cancelled = 12,
+    /// <summary>The number was blocked by a supervisor: the caller heard a polite message and was not queued.</summary>
+    Blocked = 13,
 }
 
 public enum Substance

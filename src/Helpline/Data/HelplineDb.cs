@@ -1,5 +1,6 @@
 using Helpline.Accounts;
 using Helpline.Audit;
+using Helpline.Blocking;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data.Protection;
@@ -35,6 +36,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<Facility> Facilities => Set<Facility>();
     public DbSet<FacilityService> FacilityServices => Set<FacilityService>();
     public DbSet<Referral> Referrals => Set<Referral>();
+    public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -52,6 +54,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
             contact.Property(c => c.Notes).Encrypted(Protector, "Contact.Notes");
             contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
         });
+        builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");
     }
 
     /// <summary>Every time is UTC; SQLite forgets the kind, so it is put back on reading.</summary>

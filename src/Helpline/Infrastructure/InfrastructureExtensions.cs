@@ -21,8 +21,16 @@ public static class InfrastructureExtensions
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<MalformedRequestHandler>();
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        builder.Services.AddRazorPages(options => options.RootDirectory = "/");
+        builder.Services.AddRazorPages(options => options.RootDirectory = "/")
+            .AddMvcOptions(options =>
+            {
+                // Nothing here posts jQuery-style keys (a[b]); their parsers throw on a stray "[" in any
+                // field name, turning a bad request into a 500.
+                Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderFactoryExtensions.RemoveType<Microsoft.AspNetCore.Mvc.ModelBinding.JQueryFormValueProviderFactory>(options.ValueProviderFactories);
+                Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderFactoryExtensions.RemoveType<Microsoft.AspNetCore.Mvc.ModelBinding.JQueryQueryStringValueProviderFactory>(options.ValueProviderFactories);
+            });
         // Spanish pages as Spanish, not as &#xED; entities (still HTML-encoded where it matters).
         builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
             options.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
@@ -43,6 +51,25 @@ public static class InfrastructureExtensions
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
         });
 
+        // Every cookie the app sets is HttpOnly and SameSite=Strict. The staff cookie is Secure outside
+        // Development (AddAccounts); these two follow the request, because antiforgery set to Always
+        // throws on a plain-HTTP request (a 500 on any page with a form) instead of just marking the cookie.
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
+        {
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+
+        // HSTS (outside Development, see UseInfrastructure): a year, this host only; preloading is the operator's call.
+        builder.Services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
@@ -50,11 +77,15 @@ public static class InfrastructureExtensions
     public static WebApplication UseInfrastructure(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (!app.Environment.IsDevelopment())
             app.UseHsts();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = SecurityHeaders.StaticCacheControl,
+        });
         app.UseTwilioSignatures();
         app.UseRouting();
         app.UseAuthentication();
@@ -66,7 +97,18 @@ public static class InfrastructureExtensions
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = WriteHealthAsync })
+            .AllowAnonymous();
         return app;
+    }
+
+    /// <summary>"Healthy" alone; otherwise the status and, per check that is not healthy, why (no secrets, no caller data).</summary>
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var text = report.Status.ToString();
+        foreach (var (name, entry) in report.Entries.Where(e => e.Value.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
+            text += $"\n{name}: {entry.Status}: {entry.Description}";
+        return context.Response.WriteAsync(text);
     }
 }

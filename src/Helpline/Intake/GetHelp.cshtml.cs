@@ -20,7 +20,7 @@ namespace Helpline.Intake;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(IntakeExtensions.RateLimitPolicy)]
-public sealed class GetHelpModel(
+public sealed partial class GetHelpModel(
     HelplineDb db,
     HelplineTime time,
     OpeningHours hours,
@@ -226,18 +226,14 @@ public sealed class GetHelpModel(
         return e164;
     }
 
-    private static bool IsKnownZone(string? id)
-    {
-        if (string.IsNullOrEmpty(id) || id.Length > 64)
-            return false;
-        try
-        {
-            TimeZoneInfo.FindSystemTimeZoneById(id);
-            return true;
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return false;
-        }
-    }
+    /// <summary>
+    /// An IANA zone id this machine knows. Only zone-like names are looked up: the lookup reads a file
+    /// named after the id, and some odd ids make it throw (a 500) rather than say "not found".
+    /// </summary>
+    private static bool IsKnownZone(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
+        TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+)*$")]
+    private static partial System.Text.RegularExpressions.Regex ZoneId();
 }

@@ -14,6 +14,8 @@ public static class TelephonyExtensions
     {
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddSingleton<SignatureFailures>();
+        builder.Services.AddHealthChecks().AddCheck<SignatureFailuresHealthCheck>("twilio-signatures");
         builder.Services.AddHttpClient(TwilioHttpClient);
         builder.Services.AddSingleton(sp =>
         {

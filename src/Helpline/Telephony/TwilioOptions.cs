@@ -21,6 +21,13 @@ public sealed class TwilioOptions : IValidatableObject
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>Refused signatures within the window that make /healthz say Degraded and log a warning.</summary>
+    [Range(1, 1_000_000)]
+    public int SignatureFailureThreshold { get; set; } = 20;
+
+    [Range(10, 86_400)]
+    public int SignatureFailureWindowSeconds { get; set; } = 300;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!string.IsNullOrEmpty(PublicBaseUrl) &&

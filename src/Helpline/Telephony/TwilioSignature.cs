@@ -10,7 +10,7 @@ namespace Helpline.Telephony;
 /// Guards every request under /twilio/: it must carry a valid <c>X-Twilio-Signature</c>, or it is
 /// answered 403 before anything is bound, acted on or stored, malformed bodies included.
 /// </summary>
-public sealed class TwilioSignatureMiddleware(RequestDelegate next, IOptions<TwilioOptions> options, ILogger<TwilioSignatureMiddleware> logger)
+public sealed class TwilioSignatureMiddleware(RequestDelegate next, IOptions<TwilioOptions> options, SignatureFailures failures, ILogger<TwilioSignatureMiddleware> logger)
 {
     /// <summary>Twilio's webhooks are small; anything bigger is not from Twilio.</summary>
     internal const int MaxBodyBytes = 64 * 1024;
@@ -96,6 +96,7 @@ public sealed class TwilioSignatureMiddleware(RequestDelegate next, IOptions<Twi
     private async Task RejectAsync(HttpContext context, string reason)
     {
         Rejected.Add(1);
+        failures.Record();
         logger.LogWarning("Rejected a request to {Path}: {Reason}. If every Twilio request is rejected, check Twilio:PublicBaseUrl and Twilio:AuthToken.",
             context.Request.Path.Value, reason);
         context.Response.StatusCode = StatusCodes.Status403Forbidden;

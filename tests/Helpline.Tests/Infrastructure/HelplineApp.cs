@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Helpline.Accounts;
 using Helpline.Data;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -80,6 +81,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromTestHeader>();
             services.AddHttpClient(Helpline.Telephony.TelephonyExtensions.TwilioHttpClient).ConfigurePrimaryHttpMessageHandler(() => Twilio);
             // Where the simulator is on, its webhooks reach this in-process server.
             services.AddHttpClient(Helpline.Telephony.Simulator.TwilioSimulator.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler());
@@ -164,6 +166,26 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
             // A file still held open on this machine; the temp folder is cleaned by the OS.
         }
     }
+}
+
+/// <summary>
+/// The test server has no client address; a test that needs many (limits are per address) says
+/// which with <see cref="Header"/>. Runs before the app's own middleware.
+/// </summary>
+public sealed class ClientAddressFromTestHeader : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public const string Header = "X-Test-Client-Address";
+
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            if (System.Net.IPAddress.TryParse(context.Request.Headers[Header].ToString(), out var address))
+                context.Connection.RemoteIpAddress = address;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }
 
 /// <summary>Every log line the app writes, with the values of its structured state.</summary>

@@ -278,7 +278,7 @@ public sealed class TakingTests : IAsyncLifetime
         Assert.Equal("+12125550147", details.GetProperty("callerNumber").GetString());
         Assert.Equal(CallerName, details.GetProperty("callerName").GetString());
         Assert.Equal("test-2026-11", details.GetProperty("disclosureVersion").GetString());
-        var audit = await _app.WithDbAsync(db => db.AuditEntries.AsNoTracking().SingleAsync());
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.AsNoTracking().SingleAsync(a => !a.Action.StartsWith("staff.")));
         Assert.Equal("contact.viewed", audit.Action);
         Assert.Equal(contact, audit.ContactId);
         Assert.Equal(advisorId, audit.UserId);
