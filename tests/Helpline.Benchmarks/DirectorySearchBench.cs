@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Helpline.Benchmarks;
 
 /// <summary>
-/// Section 6: the treatment directory over the 14,034 real SAMHSA rows (../shared/data): the import's
+/// Section 6: the treatment directory over the 14,034 real SAMHSA rows (tests/data): the import's
 /// time, then each kind of search through GET /api/directory/search on Kestrel, p50 and p99 of
 /// <see cref="Queries"/> queries each, against the 50 ms target.
 /// </summary>
@@ -23,7 +23,7 @@ internal static class DirectorySearchBench
         Console.WriteLine($"6. Treatment directory: {rows}");
         if (rows is null)
         {
-            Console.WriteLine("   skipped: ../shared/data/samhsa-substance-use-facilities-2021.csv not found beside the repository");
+            Console.WriteLine("   skipped: tests/data/samhsa-substance-use-facilities-2021.csv not found");
             return true;
         }
         Directory.CreateDirectory(directory);
@@ -125,7 +125,7 @@ internal static class DirectorySearchBench
             folder = folder.Parent;
         if (folder is null)
             return null;
-        var path = Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared", "data", "samhsa-substance-use-facilities-2021.csv"));
+        var path = Path.Combine(folder.FullName, "tests", "data", "samhsa-substance-use-facilities-2021.csv");
         return File.Exists(path) ? path : null;
     }
 }

@@ -10,17 +10,13 @@ internal static class DirectoryFiles
 {
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Directory", "Fixtures", name);
 
-    /// <summary>The 14,034 real facilities in the shared data folder beside the repository (../shared/data).</summary>
+    /// <summary>The 14,034 real facilities (tests/data, copied beside the tests at build).</summary>
     public static string RealRows
     {
         get
         {
-            var folder = new DirectoryInfo(AppContext.BaseDirectory);
-            while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Helpline.sln")))
-                folder = folder.Parent;
-            Assert.NotNull(folder);
-            var path = Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared", "data", "samhsa-substance-use-facilities-2021.csv"));
-            Assert.True(File.Exists(path), $"The real SAMHSA rows are expected at {path}.");
+            var path = Path.Combine(AppContext.BaseDirectory, "data", "samhsa-substance-use-facilities-2021.csv");
+            Assert.True(File.Exists(path), $"The real SAMHSA rows are expected at {path} (copied from tests/data).");
             return path;
         }
     }
