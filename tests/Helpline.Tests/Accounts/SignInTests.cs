@@ -24,9 +24,9 @@ public sealed partial class SignInTests : IAsyncLifetime
         var userId = await _app.CreateStaffAsync(Email, Roles.Advisor);
         var browser = _app.CreateBrowser();
 
-        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(browser, Email, WrongPassword)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(browser, "Secret-typed-as-name@nowhere.example", WrongPassword)).StatusCode);
-        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(browser, Email, HelplineApp.StaffPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Forms.PostSignInAsync(browser, Email, WrongPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Forms.PostSignInAsync(browser, "Secret-typed-as-name@nowhere.example", WrongPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await Forms.PostSignInAsync(browser, Email, HelplineApp.StaffPassword)).StatusCode);
 
         var audit = await _app.WithDbAsync(db => db.AuditEntries.AsNoTracking().OrderBy(a => a.Id).ToListAsync());
         Assert.Equal(["staff.sign-in-failed", "staff.sign-in-failed", "staff.signed-in"], audit.Select(a => a.Action));
@@ -57,8 +57,8 @@ public sealed partial class SignInTests : IAsyncLifetime
         var browser = _app.CreateBrowser();
 
         for (var i = 0; i < 5; i++)
-            await SignInAsync(browser, Email, WrongPassword);
-        var response = await SignInAsync(browser, Email, HelplineApp.StaffPassword);
+            await Forms.PostSignInAsync(browser, Email, WrongPassword);
+        var response = await Forms.PostSignInAsync(browser, Email, HelplineApp.StaffPassword);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("This account is locked", await response.Content.ReadAsStringAsync());
@@ -77,8 +77,8 @@ public sealed partial class SignInTests : IAsyncLifetime
         var browser = _app.CreateBrowser();
 
         for (var i = 0; i < 3; i++)
-            Assert.Equal(HttpStatusCode.OK, (await SignInAsync(browser, $"someone{i}@test.example", WrongPassword)).StatusCode);
-        var refused = await SignInAsync(browser, Email, HelplineApp.StaffPassword);
+            Assert.Equal(HttpStatusCode.OK, (await Forms.PostSignInAsync(browser, $"someone{i}@test.example", WrongPassword)).StatusCode);
+        var refused = await Forms.PostSignInAsync(browser, Email, HelplineApp.StaffPassword);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Contains(SignInLimits.TooManyMessage, await refused.Content.ReadAsStringAsync());
@@ -93,9 +93,9 @@ public sealed partial class SignInTests : IAsyncLifetime
         await _app.CreateStaffAsync(Email, Roles.Advisor);
 
         // From different browsers (as from different places): the account name is what counts.
-        await SignInAsync(_app.CreateBrowser(), Email, WrongPassword);
-        await SignInAsync(_app.CreateBrowser(), Email.ToUpperInvariant(), WrongPassword);
-        var refused = await SignInAsync(_app.CreateBrowser(), Email, HelplineApp.StaffPassword);
+        await _app.CreateBrowser().PostSignInAsync(Email, WrongPassword);
+        await _app.CreateBrowser().PostSignInAsync(Email.ToUpperInvariant(), WrongPassword);
+        var refused = await _app.CreateBrowser().PostSignInAsync(Email, HelplineApp.StaffPassword);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Contains(SignInLimits.TooManyMessage, WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
@@ -119,19 +119,4 @@ public sealed partial class SignInTests : IAsyncLifetime
 
         Assert.False(created.Succeeded);
     }
-
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email, string password)
-    {
-        var form = await browser.GetStringAsync("/sign-in");
-        var token = AntiforgeryToken().Match(form).Groups[1].Value;
-        return await browser.PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["Email"] = email,
-            ["Password"] = password,
-            ["__RequestVerificationToken"] = token,
-        }));
-    }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
 }

@@ -80,7 +80,7 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
         await _app.PostTwilioAsync("/twilio/voice/menu?attempt=1", Inbound(sid).With(("Digits", "1")));
         var browser = _app.CreateBrowser();
 
-        var signedIn = await SignInAsync(browser, "advisor@test.example", Password);
+        var signedIn = await Forms.PostSignInAsync(browser, "advisor@test.example", Password);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         Assert.Equal("/staff", signedIn.Headers.Location!.ToString());
 
@@ -100,7 +100,7 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, password: Password);
         var browser = _app.CreateBrowser();
 
-        var response = await SignInAsync(browser, "advisor@test.example", "not-the-password-1");
+        var response = await Forms.PostSignInAsync(browser, "advisor@test.example", "not-the-password-1");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("The email or password is not right.", await response.Content.ReadAsStringAsync());
@@ -120,19 +120,4 @@ public sealed partial class StaffAccessTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
-
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email, string password)
-    {
-        var form = await browser.GetStringAsync("/sign-in");
-        var token = AntiforgeryToken().Match(form).Groups[1].Value;
-        return await browser.PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["Email"] = email,
-            ["Password"] = password,
-            ["__RequestVerificationToken"] = token,
-        }));
-    }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
 }

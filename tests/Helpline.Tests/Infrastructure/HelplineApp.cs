@@ -131,14 +131,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
     public async Task<StaffSession> SignInAsync(string email, string password = StaffPassword)
     {
         var browser = CreateBrowser();
-        var form = await browser.GetStringAsync("/sign-in");
-        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
-        var response = await browser.PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["Email"] = email,
-            ["Password"] = password,
-            ["__RequestVerificationToken"] = token,
-        }));
+        var response = await browser.PostSignInAsync(email, password);
         Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
         var cookie = response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("helpline.staff="));
         return new StaffSession(this, browser, cookie);

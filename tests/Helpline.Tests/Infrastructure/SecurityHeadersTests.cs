@@ -94,15 +94,8 @@ public sealed class SecurityHeadersTests : IAsyncLifetime
     {
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor);
         var browser = _app.CreateBrowser();
-        var form = await browser.GetStringAsync("/sign-in");
-        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
 
-        var response = await browser.PostAsync("/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["Email"] = "advisor@test.example",
-            ["Password"] = HelplineApp.StaffPassword,
-            ["__RequestVerificationToken"] = token,
-        }));
+        var response = await browser.PostSignInAsync("advisor@test.example", HelplineApp.StaffPassword);
 
         var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("helpline.staff=")).ToLowerInvariant();
         Assert.Contains("; secure", cookie);

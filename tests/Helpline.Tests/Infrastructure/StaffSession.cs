@@ -38,7 +38,7 @@ public sealed partial class StaffSession(HelplineApp app, HttpClient browser, st
         await SubmitAsync(postPath, fields, await FormTokenAsync(pagePath));
 
     /// <summary>The antiforgery token of the forms on a page, as the browser holds it while the page is open.</summary>
-    public async Task<string> FormTokenAsync(string pagePath) => AntiforgeryToken().Match(await Browser.GetStringAsync(pagePath)).Groups[1].Value;
+    public async Task<string> FormTokenAsync(string pagePath) => await Browser.TokenAsync(pagePath);
 
     /// <summary>Posts a form from a page loaded earlier (with that page's token); follows a redirect; the page as text, decoded.</summary>
     public async Task<(HttpResponseMessage Response, string Html)> SubmitAsync(string postPath, Dictionary<string, string> fields, string token)
@@ -49,9 +49,6 @@ public sealed partial class StaffSession(HelplineApp app, HttpClient browser, st
             response = await Browser.GetAsync(location);
         return (response, System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
 
     public async Task<QueueSnapshot> QueueAsync() => (await Browser.GetFromJsonAsync<QueueSnapshot>("/api/queue", Json))!;
 }

@@ -223,11 +223,8 @@ public sealed partial class GetHelpTests : IAsyncLifetime
     {
         var browser = _app.CreateBrowser();
         var page = await browser.GetStringAsync(path);
-        var withToken = new Dictionary<string, string>(form) { ["__RequestVerificationToken"] = Token().Match(page).Groups[1].Value };
+        var withToken = new Dictionary<string, string>(form) { ["__RequestVerificationToken"] = Forms.Token(page) };
         var response = await browser.PostAsync(path, new FormUrlEncodedContent(withToken));
         return (response, await response.Content.ReadAsStringAsync());
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex Token();
 }
