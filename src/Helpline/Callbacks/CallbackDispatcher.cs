@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Hangfire;
 using Hangfire.States;
 using Hangfire.Storage;
 using Helpline.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Helpline.Callbacks;
 
@@ -12,11 +16,33 @@ namespace Helpline.Callbacks;
 /// moved it) gets one; at start, callbacks whose job was lost or left half-run by a crash get a new
 /// one. A duplicate job is harmless: the job lets only one run put the callback in the queue.
 /// </summary>
-public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<CallbackDispatcher> logger) : BackgroundService
+/// <remarks>
+/// Where this process runs Hangfire's server, it also watches that the server keeps its promise: a
+/// callback whose job this process scheduled and which is still waiting half a minute after its due
+/// time (Hangfire runs them within a second) is run here instead, logged as a warning and reported
+/// on /healthz. The caller is called late rather than not at all, and someone finds out why.
+/// </remarks>
+public sealed class CallbackDispatcher(
+    IServiceScopeFactory scopes, IOptions<HangfireOptions> hangfire, ILogger<CallbackDispatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan OverdueAfter = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a run here keeps /healthz degraded.</summary>
+    public static readonly TimeSpan ReportedFor = TimeSpan.FromMinutes(15);
+
     private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>Jobs this process scheduled, by callback: the job id and when (a monotonic clock: Hangfire runs on real time).</summary>
+    private readonly ConcurrentDictionary<long, (string JobId, long ScheduledAt)> _scheduledHere = new();
+
+    private long _lastRunHereAt = long.MinValue;
+    private int _runHere;
+
+    /// <summary>Callbacks run by the dispatcher because Hangfire's server had not run their jobs, since the process started.</summary>
+    public int RunHereCount => Volatile.Read(ref _runHere);
+
+    /// <summary>Whether a callback had to be run here within <see cref="ReportedFor"/>.</summary>
+    public bool RanLateRecently => Volatile.Read(ref _runHere) > 0 && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastRunHereAt)) < ReportedFor;
 
     /// <summary>Call after saving a callback (or changing its due time): its job is scheduled at once.</summary>
     public void Wake()
@@ -33,18 +59,28 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
         {
             var failed = await RunOnceAsync(recoverAfterCrash, stoppingToken) < 0;
             recoverAfterCrash &= failed;
-            // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash;
+            // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash
+            // (every few seconds while jobs scheduled here are pending, to notice one Hangfire missed);
             // after a failure (a busy job store, say) it tries again within a second.
             if (failed)
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             else
-                await _wake.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
+                await _wake.WaitAsync(WatchingHangfire && !_scheduledHere.IsEmpty ? Min(TimeSpan.FromSeconds(5), RunHereAfter) : TimeSpan.FromSeconds(30), stoppingToken);
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private bool WatchingHangfire => hangfire.Value.ServerEnabled;
+
+    /// <summary>How late a callback may be, by its due time and by how long its job has existed, before it is run here.</summary>
+    public TimeSpan RunHereAfter => hangfire.Value.RescueAfter;
 
     /// <summary>Schedules what needs a job; returns how many, or -1 when it failed and should be tried again soon.</summary>
     public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default)
     {
+        List<long> late;
+        var scheduled = 0;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -56,28 +92,58 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
                 .Where(c => c.Status == CallbackStatus.Scheduled)
                 .Select(c => new { c.Id, c.DueAt, c.JobId })
                 .ToListAsync(cancellationToken);
-            // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
-            // mid-run, a torn job store): it gets another; the job itself lets only one run count.
-            var overdue = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow - OverdueAfter;
-            var scheduled = 0;
+            foreach (var id in _scheduledHere.Keys.Except(pending.Select(c => c.Id)).ToList())
+                _scheduledHere.TryRemove(id, out _);
+
+            var now = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow;
+            late = [];
             using var connection = storage.GetConnection();
             foreach (var callback in pending)
             {
-                if (callback.JobId is not null && callback.DueAt >= overdue && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
+                var ours = _scheduledHere.TryGetValue(callback.Id, out var here) && here.JobId == callback.JobId;
+                var ourJobAge = ours ? Stopwatch.GetElapsedTime(here.ScheduledAt) : TimeSpan.Zero;
+                // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
+                // mid-run, a node gone, a torn job store): it gets another, unless this process just gave it one.
+                var lost = callback.DueAt < now - OverdueAfter && (!ours || ourJobAge >= OverdueAfter);
+                if (callback.JobId is not null && !lost && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
+                {
+                    if (ours && WatchingHangfire && now - callback.DueAt >= RunHereAfter && ourJobAge >= RunHereAfter)
+                        late.Add(callback.Id);
                     continue;
+                }
                 var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), WholeSecondBefore(callback.DueAt));
                 await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
+                _scheduledHere[callback.Id] = (jobId, Stopwatch.GetTimestamp());
                 scheduled++;
             }
             if (scheduled > 0)
                 logger.LogInformation("Scheduled {Count} callback job(s){After}", scheduled, recoverAfterCrash ? " at start" : "");
+            if (late.Count > 0)
+                await RunLateAsync(late, connection, cancellationToken);
             return scheduled;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogError(e, "Could not schedule callback jobs; trying again in a second");
             return -1;
+        }
+    }
+
+    /// <summary>Runs callbacks whose Hangfire job is overdue; the job's own conditional update keeps it to one run.</summary>
+    private async Task RunLateAsync(List<long> late, IStorageConnection connection, CancellationToken cancellationToken)
+    {
+        foreach (var callbackId in late)
+        {
+            var jobId = _scheduledHere.TryGetValue(callbackId, out var here) ? here.JobId : null;
+            var state = jobId is null ? null : connection.GetStateData(jobId)?.Name;
+            logger.LogWarning("Callback {CallbackId} is over {Seconds} s past its due time and Hangfire has not run its job {JobId} (state {State}): running it here. "
+                + "If this repeats, look at Hangfire's dashboard (/hangfire) and its log lines.", callbackId, (int)RunHereAfter.TotalSeconds, jobId, state ?? "unknown");
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<CallbackJob>().RunAsync(callbackId, cancellationToken);
+            _scheduledHere.TryRemove(callbackId, out _);
+            Interlocked.Increment(ref _runHere);
+            Volatile.Write(ref _lastRunHereAt, Stopwatch.GetTimestamp());
         }
     }
 
@@ -92,4 +158,16 @@ public sealed class CallbackDispatcher(IServiceScopeFactory scopes, ILogger<Call
     /// </summary>
     private static DateTimeOffset WholeSecondBefore(DateTime dueUtc) =>
         new(DateTime.SpecifyKind(dueUtc.AddTicks(-(dueUtc.Ticks % TimeSpan.TicksPerSecond)), DateTimeKind.Utc));
+}
+
+/// <summary>/healthz is degraded while callbacks have recently had to be run without Hangfire.</summary>
+internal sealed class CallbackHealthCheck(CallbackDispatcher dispatcher) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(dispatcher.RanLateRecently
+            ? HealthCheckResult.Degraded(
+                $"{dispatcher.RunHereCount} callback(s) since start were over {(int)dispatcher.RunHereAfter.TotalSeconds} s late because Hangfire's server had not run their jobs; "
+                + "they were run without it. See the log and /hangfire.",
+                data: new Dictionary<string, object> { ["runWithoutHangfire"] = dispatcher.RunHereCount })
+            : HealthCheckResult.Healthy());
 }

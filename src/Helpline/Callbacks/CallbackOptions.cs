@@ -38,6 +38,13 @@ public sealed class HangfireOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How late a callback whose job this process scheduled may be before the app runs it without
+    /// Hangfire (logged as a warning, /healthz degraded). Hangfire itself runs them within a second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RescueAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often workers look for enqueued jobs in the SQLite store (its default is 15 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(100);

@@ -41,6 +41,7 @@ public static class CallbacksExtensions
         builder.Services.AddScoped<CallbackDesk>();
         builder.Services.AddSingleton<CallbackDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
+        builder.Services.AddHealthChecks().AddCheck<CallbackHealthCheck>("callbacks");
         return builder;
     }
 

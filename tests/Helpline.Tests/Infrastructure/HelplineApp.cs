@@ -146,6 +146,34 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         return await client.SendAsync(request);
     }
 
+    /// <summary>
+    /// What Hangfire's store holds, for a failing test's message: Hangfire logs through a
+    /// process-wide provider, so its own log lines may have gone to another app of the test run.
+    /// </summary>
+    public string DescribeJobs()
+    {
+        try
+        {
+            var monitoring = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+            var stats = monitoring.GetStatistics();
+            var lines = new List<string>
+            {
+                $"servers {stats.Servers}, scheduled {stats.Scheduled}, enqueued {stats.Enqueued}, processing {stats.Processing}, succeeded {stats.Succeeded}, failed {stats.Failed}, retries {stats.Retries}",
+            };
+            lines.AddRange(monitoring.Servers().Select(s => $"server {s.Name}: workers {s.WorkersCount}, started {s.StartedAt:O}, heartbeat {s.Heartbeat:O}"));
+            lines.AddRange(monitoring.ProcessingJobs(0, 10).Select(j => $"processing {j.Key} on {j.Value.ServerId} since {j.Value.StartedAt:O}"));
+            lines.AddRange(monitoring.FailedJobs(0, 10).Select(j => $"failed {j.Key} at {j.Value.FailedAt:O}: {j.Value.ExceptionType}: {j.Value.ExceptionMessage}"));
+            lines.AddRange(monitoring.ScheduledJobs(0, 10).Select(j => $"scheduled {j.Key} for {j.Value.EnqueueAt:O}"));
+            foreach (var queue in monitoring.Queues())
+                lines.Add($"queue {queue.Name}: {queue.Length} enqueued, {queue.Fetched} fetched");
+            return string.Join("\n", lines);
+        }
+        catch (Exception e)
+        {
+            return $"(could not read Hangfire's store: {e.Message})";
+        }
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

@@ -59,7 +59,8 @@ internal static class QueueFlows
             if (DateTime.UtcNow > deadline)
                 throw new Xunit.Sdk.XunitException($"Timed out after {seconds} s waiting for {what}."
                     + (explainFrom is null ? "" : "\nWhat the app logged last:\n" + string.Join("\n", explainFrom.Logs.Lines
-                        .Where(l => !l.StartsWith("Trace") && !l.StartsWith("Debug") && !l.Contains("DataProtection") && !l.Contains(" scope: ")).TakeLast(40))));
+                        .Where(l => !l.StartsWith("Trace") && !l.StartsWith("Debug") && !l.Contains("DataProtection") && !l.Contains(" scope: ")).TakeLast(40))
+                        + "\nHangfire's jobs:\n" + explainFrom.DescribeJobs()));
             await Task.Delay(20);
         }
     }
