@@ -22,6 +22,10 @@ public static class CallbacksExtensions
             // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls; the benchmark's section 4).
             QueuePollInterval = hangfire.QueuePollInterval,
         }));
+        // Likewise the job activator: Hangfire's own registration hands out the process-wide
+        // JobActivator.Current, which is whichever app was configured last. Under the test suite that
+        // was another app, so a job ran against another app's database and "succeeded" doing nothing.
+        builder.Services.AddSingleton<JobActivator>(services => new Hangfire.AspNetCore.AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
