@@ -137,7 +137,7 @@ public sealed class CallbackDispatcher(
         {
             var jobId = _scheduledHere.TryGetValue(callbackId, out var here) ? here.JobId : null;
             var state = jobId is null ? null : connection.GetStateData(jobId)?.Name;
-            logger.LogWarning("Callback {CallbackId} is over {Seconds} s past its due time and Hangfire has not run its job {JobId} (state {State}): running it here. "
+            logger.LogWarning("Callback {CallbackId} is over {Seconds} s past its due time and still waiting (its Hangfire job {JobId} is {State}): running it here. "
                 + "If this repeats, look at Hangfire's dashboard (/hangfire) and its log lines.", callbackId, (int)RunHereAfter.TotalSeconds, jobId, state ?? "unknown");
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<CallbackJob>().RunAsync(callbackId, cancellationToken);
@@ -166,8 +166,8 @@ internal sealed class CallbackHealthCheck(CallbackDispatcher dispatcher) : IHeal
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(dispatcher.RanLateRecently
             ? HealthCheckResult.Degraded(
-                $"{dispatcher.RunHereCount} callback(s) since start were over {(int)dispatcher.RunHereAfter.TotalSeconds} s late because Hangfire's server had not run their jobs; "
-                + "they were run without it. See the log and /hangfire.",
+                $"{dispatcher.RunHereCount} callback(s) since start were still waiting over {(int)dispatcher.RunHereAfter.TotalSeconds} s past their due time though Hangfire had jobs for them; "
+                + "the app made them itself. See the log and /hangfire.",
                 data: new Dictionary<string, object> { ["runWithoutHangfire"] = dispatcher.RunHereCount })
             : HealthCheckResult.Healthy());
 }
