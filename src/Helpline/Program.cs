@@ -31,6 +31,7 @@ var app = builder.Build();
 
 app.ValidateSettings();
 await app.MigrateDatabaseAsync();
+await app.CheckFieldKeysAsync();
 await app.PublishDisclosureAsync();
 await app.SeedAccountsAsync();
 if (await app.RunCommandAsync(args) is { } exitCode)

@@ -11,6 +11,7 @@ public static class Commands
         ["staff"] = Accounts.StaffCommand.RunAsync,
         ["seed"] = SeedCommand.RunAsync,
         ["import-facilities"] = TreatmentDirectory.ImportFacilitiesCommand.RunAsync,
+        ["keys"] = Data.Protection.KeysCommand.RunAsync,
     };
 
     /// <summary>Runs the command named by the first argument, if any; returns its exit code, or null to serve.</summary>
