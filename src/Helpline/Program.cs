@@ -10,6 +10,7 @@ using Helpline.Intake;
 using Helpline.Messages;
 using Helpline.Reports;
 using Helpline.Queue;
+using Helpline.Retention;
 using Helpline.Telephony;
 using Helpline.Telephony.Simulator;
 using Helpline.TreatmentDirectory;
@@ -26,6 +27,7 @@ builder.AddCallbacks();
 builder.AddIntake();
 builder.AddReports();
 builder.AddDirectory();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -49,6 +51,7 @@ app.MapWallboard();
 app.MapCallbacks();
 app.MapCallbackApi();
 app.MapReports();
+app.ScheduleRetention();
 app.MapDirectoryApi();
 app.MapRazorPages();
 

@@ -350,6 +350,9 @@ namespace Helpline.Data.Migrations
                     b.Property<string>("AdvisorId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AnonymizedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("AnsweredAt")
                         .HasColumnType("TEXT");
 
@@ -472,6 +475,8 @@ namespace Helpline.Data.Migrations
                     b.HasIndex("CallerId");
 
                     b.HasIndex("DisclosureVersion");
+
+                    b.HasIndex("AnonymizedAt", "CreatedAt");
 
                     b.HasIndex("LocalDate", "Channel");
 
