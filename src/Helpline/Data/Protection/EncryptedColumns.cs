@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Helpline.Data.Protection;
 
 /// <summary>One encrypted column: where it is, the key of its rows, and the purpose bound into its values.</summary>
-public sealed record EncryptedColumn(string Table, string Column, string KeyColumn, string Purpose)
+public sealed record EncryptedColumn(string Table, string Column, IReadOnlyList<string> KeyColumns, string Purpose)
 {
     public string Name => $"{Table}.{Column}";
 }
@@ -32,7 +32,7 @@ public sealed class EncryptedColumns(HelplineDb db)
             .Select(p => new EncryptedColumn(
                 entity.GetTableName()!,
                 p.GetColumnName(),
-                entity.FindPrimaryKey()!.Properties.Single().GetColumnName(),
+                [.. entity.FindPrimaryKey()!.Properties.Select(k => k.GetColumnName())],
                 ((EncryptedValueConverter)p.GetValueConverter()!).Purpose)))
         .OrderBy(c => c.Name, StringComparer.Ordinal)];
 
@@ -85,25 +85,27 @@ public sealed class EncryptedColumns(HelplineDb db)
     /// <summary>
     /// Rewrites, under the current key, every value of the column that another key encrypted, a batch
     /// per transaction, in key order. Each row is updated only if it still holds the value read, so a
-    /// change made meanwhile by the app is never overwritten; such a row is simply left for the next run.
-    /// A value that cannot be read (its key is missing, or it is damaged) is counted and skipped.
+    /// change made meanwhile by the app is never overwritten. A value that cannot be read (its key is
+    /// missing, or it is damaged) is counted and skipped. Rewritten rows leave the selection, so the
+    /// next batch starts after the rows skipped so far (an offset: keys may span several columns).
     /// </summary>
     public async Task<Reencrypted> ReencryptAsync(EncryptedColumn column, FieldProtector protector, int batchSize, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var current = Prefix + protector.Keys.CurrentKeyId + ".";
-        long done = 0, failed = 0, after = long.MinValue;
+        var keys = string.Join(", ", column.KeyColumns.Select(Quote));
+        long done = 0, failed = 0, skipped = 0;
         while (true)
         {
-            var batch = new List<(long Key, string Value)>();
+            var batch = new List<(object[] Key, string Value)>();
             await using (var read = await CommandAsync(
-                $"SELECT {Quote(column.KeyColumn)}, {Quote(column.Column)} FROM {Quote(column.Table)} " +
-                $"WHERE {Quote(column.KeyColumn)} > @after AND {Quote(column.Column)} IS NOT NULL AND substr({Quote(column.Column)}, 1, @length) <> @current " +
-                $"ORDER BY {Quote(column.KeyColumn)} LIMIT @batch",
-                [("after", after), ("length", current.Length), ("current", current), ("batch", batchSize)], cancellationToken))
+                $"SELECT {keys}, {Quote(column.Column)} FROM {Quote(column.Table)} " +
+                $"WHERE {Quote(column.Column)} IS NOT NULL AND substr({Quote(column.Column)}, 1, {current.Length}) <> @current " +
+                $"ORDER BY {keys} LIMIT @batch OFFSET @skipped",
+                [("current", current), ("batch", batchSize), ("skipped", skipped)], cancellationToken))
             await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
-                    batch.Add((reader.GetInt64(0), reader.GetString(1)));
+                    batch.Add(([.. column.KeyColumns.Select((_, i) => reader.GetValue(i))], reader.GetString(column.KeyColumns.Count)));
             }
             if (batch.Count == 0)
                 return new Reencrypted(column, done, failed);
@@ -119,15 +121,18 @@ public sealed class EncryptedColumns(HelplineDb db)
                 catch (System.Security.Cryptography.CryptographicException)
                 {
                     failed++;
+                    skipped++;
                     continue;
                 }
+                var where = string.Join(" AND ", column.KeyColumns.Select((k, i) => $"{Quote(k)} = @key{i}"));
                 await using var update = await CommandAsync(
-                    $"UPDATE {Quote(column.Table)} SET {Quote(column.Column)} = @new WHERE {Quote(column.KeyColumn)} = @key AND {Quote(column.Column)} = @old",
-                    [("new", rewritten), ("key", key), ("old", value)], cancellationToken);
-                done += await update.ExecuteNonQueryAsync(cancellationToken);
+                    $"UPDATE {Quote(column.Table)} SET {Quote(column.Column)} = @new WHERE {where} AND {Quote(column.Column)} = @old",
+                    [("new", rewritten), ("old", value), .. key.Select((k, i) => ($"key{i}", k))], cancellationToken);
+                var updated = await update.ExecuteNonQueryAsync(cancellationToken);
+                done += updated;
+                skipped += 1 - updated; // changed by the app meanwhile: left as it is now
             }
             await transaction.CommitAsync(cancellationToken);
-            after = batch[^1].Key;
             progress?.Invoke(done);
         }
     }
