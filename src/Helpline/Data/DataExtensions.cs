@@ -25,6 +25,7 @@ public static class DataExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
         builder.Services.AddSingleton<FieldProtector>();
         builder.Services.AddScoped<EncryptedColumns>();
+        builder.Services.AddSingleton<Audit.ListViews>();
 
         var connectionString = SqliteConnectionString(
             builder.Configuration.GetConnectionString("Helpline") ?? "Data Source=App_Data/helpline.db",
