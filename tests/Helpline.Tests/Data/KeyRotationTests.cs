@@ -2,7 +2,9 @@ using System.Text.Json;
 using Helpline.Data.Protection;
 using Helpline.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Helpline.Tests.Infrastructure.Calls;
 
 namespace Helpline.Tests.Data;
@@ -56,6 +58,13 @@ public sealed class KeyRotationTests : IAsyncDisposable
             await first.PostTwilioAsync("/twilio/voice/voicemail", Inbound(sid, from: $"+1212555{i:0000}").With(
                 ("RecordingUrl", $"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE{i:00000000000000000000000000000000}"), ("RecordingDuration", "20")));
         }
+        // A member of staff's authenticator key: encrypted too, in a table whose key has three columns.
+        await first.CreateStaffAsync("staff@test.example", Helpline.Accounts.Roles.Advisor);
+        await using (var scope = first.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<Helpline.Accounts.StaffUser>>();
+            await users.ResetAuthenticatorKeyAsync((await users.FindByEmailAsync("staff@test.example"))!);
+        }
         var before = await ReadEverythingAsync(first);
         var oldKey = CurrentKeyInFile();
         await KeysAsync(first, "rotate");
@@ -73,11 +82,12 @@ public sealed class KeyRotationTests : IAsyncDisposable
         Assert.Equal(0, exit);
         Assert.Contains("Callers.PhoneNumber: 7 re-encrypted", output);
         Assert.Contains("Contacts.RecordingUrl: 7 re-encrypted", output);
+        Assert.Contains("AspNetUserTokens.Value: 1 re-encrypted", output);
         Assert.Contains("Every value is under the current key.", output);
         Assert.Equal(0, again);
         Assert.Contains("0 value(s) re-encrypted", againOutput);
         var newKey = CurrentKeyInFile();
-        foreach (var sql in new[] { "SELECT PhoneNumber FROM Callers", "SELECT Name FROM Callers WHERE Name IS NOT NULL", "SELECT RecordingUrl FROM Contacts WHERE RecordingUrl IS NOT NULL" })
+        foreach (var sql in new[] { "SELECT PhoneNumber FROM Callers", "SELECT Name FROM Callers WHERE Name IS NOT NULL", "SELECT RecordingUrl FROM Contacts WHERE RecordingUrl IS NOT NULL", "SELECT Value FROM AspNetUserTokens" })
             Assert.All(RawValues(sql), v => Assert.StartsWith($"hx1.{newKey}.", v));
         Assert.Equal(before, await ReadEverythingAsync(restarted));
 
@@ -86,7 +96,7 @@ public sealed class KeyRotationTests : IAsyncDisposable
         var withoutOldKey = AppOnKeyFile(first.DatabasePath);
         Assert.Equal(before, await ReadEverythingAsync(withoutOldKey));
         var audit = await withoutOldKey.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "keys.reencrypted").Select(a => a.Details!).ToListAsync());
-        Assert.Equal([$"21 value(s) re-encrypted under {newKey}; 0 unreadable", $"0 value(s) re-encrypted under {newKey}; 0 unreadable"], audit);
+        Assert.Equal([$"22 value(s) re-encrypted under {newKey}; 0 unreadable", $"0 value(s) re-encrypted under {newKey}; 0 unreadable"], audit);
     }
 
     [Fact]
@@ -167,7 +177,8 @@ public sealed class KeyRotationTests : IAsyncDisposable
     {
         var callers = await db.Callers.AsNoTracking().OrderBy(c => c.Id).Select(c => $"{c.PhoneNumber}|{c.Name}").ToListAsync();
         var contacts = await db.Contacts.AsNoTracking().OrderBy(c => c.Id).Select(c => $"{c.RecordingUrl}|{c.Notes}").ToListAsync();
-        return (List<string>)[.. callers, .. contacts];
+        var tokens = (await db.UserTokens.AsNoTracking().OrderBy(t => t.UserId).Select(t => new { t.Name, t.Value }).ToListAsync()).Select(t => $"{t.Name}={t.Value}");
+        return (List<string>)[.. callers, .. contacts, .. tokens];
     });
 
     private List<string> RawValues(string sql)
