@@ -10,6 +10,7 @@ using Helpline.Intake;
 using Helpline.Messages;
 using Helpline.Reports;
 using Helpline.Queue;
+using Helpline.Retention;
 using Helpline.Telephony;
 using Helpline.Telephony.Simulator;
 using Helpline.TreatmentDirectory;
@@ -26,11 +27,13 @@ builder.AddCallbacks();
 builder.AddIntake();
 builder.AddReports();
 builder.AddDirectory();
+builder.AddRetention();
 
 var app = builder.Build();
 
 app.ValidateSettings();
 await app.MigrateDatabaseAsync();
+await app.CheckFieldKeysAsync();
 await app.PublishDisclosureAsync();
 await app.SeedAccountsAsync();
 if (await app.RunCommandAsync(args) is { } exitCode)
@@ -48,6 +51,7 @@ app.MapWallboard();
 app.MapCallbacks();
 app.MapCallbackApi();
 app.MapReports();
+app.ScheduleRetention();
 app.MapDirectoryApi();
 app.MapRazorPages();
 

@@ -182,6 +182,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     [InlineData("/treatment/co/denver", false)]
     [InlineData("/treatment/search?q=80203", false)]
     [InlineData("/admin/directory", true)]
+    [InlineData("/admin/staff", true)]
+    [InlineData("/account/two-factor", true)]
     public async Task PagesHaveNoSeriousOrCriticalAccessibilityViolations(string path, bool staff)
     {
         app.RequireBrowser();
@@ -298,11 +300,13 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     [InlineData("/wallboard")]
     [InlineData("/callbacks")]
     [InlineData("/reports")]
+    [InlineData("/admin/staff")]
+    [InlineData("/account/two-factor")]
     public async Task StaffPagesFitAPhoneScreen(string path)
     {
         app.RequireBrowser();
         var email = $"phone-{Guid.NewGuid():N}@test.example";
-        await app.CreateStaffAsync(email, Roles.Supervisor);
+        await app.CreateStaffAsync(email, path.StartsWith("/admin") ? Roles.Admin : Roles.Supervisor);
         var phone = await app.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
         await phone.SignInAsync(email);
         await phone.Page.GotoAsync(path);

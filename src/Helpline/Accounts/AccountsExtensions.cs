@@ -27,7 +27,14 @@ public static class AccountsExtensions
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddEntityFrameworkStores<HelplineDb>()
+            .AddSignInManager<StaffSignInManager>()
+            .AddClaimsPrincipalFactory<StaffClaimsFactory>()
             .AddDefaultTokenProviders();
+
+        // A signed-in cookie is checked against the account every minute (not Identity's 30): a
+        // disabled account is out, and changed roles apply, within a minute.
+        builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        builder.Services.AddOptions<SecurityOptions>().BindConfiguration("Security");
 
         builder.Services.ConfigureApplicationCookie(cookie =>
         {

@@ -50,6 +50,7 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits li
         }
 
         var wasLocked = user is not null && await signIn.UserManager.IsLockedOutAsync(user);
+        // (A disabled account is refused before its password is checked; it gets the same answer as a wrong password.)
         var result = user is null
             ? Microsoft.AspNetCore.Identity.SignInResult.Failed
             : await signIn.PasswordSignInAsync(user, Password, isPersistent: false, lockoutOnFailure: true);
@@ -59,10 +60,16 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits li
             await AuditAsync(user, "staff.signed-in");
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/staff");
         }
+        if (result.RequiresTwoFactor)
+        {
+            logger.LogInformation("Staff password accepted for {Account} ({UserId}); two-factor code asked", account, user!.Id);
+            await AuditAsync(user, "staff.two-factor-asked");
+            return Redirect("/sign-in/two-factor" + (Url.IsLocalUrl(ReturnUrl) ? "?ReturnUrl=" + Uri.EscapeDataString(ReturnUrl) : ""));
+        }
 
         // Did this very attempt lock the account? Then say so once, loudly.
         var lockedNow = result.IsLockedOut && !wasLocked;
-        var reason = lockedNow ? "wrong password" : result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : user is null ? "no such account" : "wrong password";
+        var reason = lockedNow ? "wrong password" : result.IsLockedOut ? "locked out" : result.IsNotAllowed ? (user?.DisabledAt is not null ? "account disabled" : "not allowed") : user is null ? "no such account" : "wrong password";
         logger.LogWarning("Staff sign-in failed for {Account}: {Reason}", account, reason);
         await AuditAsync(user, result.IsLockedOut && !lockedNow ? "staff.sign-in-locked-out" : "staff.sign-in-failed", reason);
         if (lockedNow)
@@ -80,10 +87,15 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits li
 
     private async Task AuditAsync(StaffUser? user, string action, string? reason = null)
     {
-        var from = HttpContext.Connection.RemoteIpAddress is { } address ? $"from {address}" : null;
-        var details = string.Join("; ", new[] { reason, from }.OfType<string>());
-        db.AuditEntries.Add(AuditEntry.ForAccount(time.UtcNow, action, user?.Id, user?.UserName ?? SignInLimits.HashOfUnknownName(Email),
-            details.Length == 0 ? null : details));
+        db.AuditEntries.Add(AuditOfAttempt(HttpContext, time.UtcNow, action, user, Email, reason));
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>An audit row for a sign-in step: the account (or a hash of an unknown name), the reason, the client address.</summary>
+    internal static AuditEntry AuditOfAttempt(HttpContext http, DateTime at, string action, StaffUser? user, string typedName, string? reason)
+    {
+        var from = http.Connection.RemoteIpAddress is { } address ? $"from {address}" : null;
+        var details = string.Join("; ", new[] { reason, from }.OfType<string>());
+        return AuditEntry.ForAccount(at, action, user?.Id, user?.UserName ?? SignInLimits.HashOfUnknownName(typedName), details.Length == 0 ? null : details);
     }
 }

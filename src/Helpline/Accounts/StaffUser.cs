@@ -19,6 +19,9 @@ public sealed class StaffUser : IdentityUser
 
     /// <summary>The number the app dials to bring this advisor into a call (E.164).</summary>
     public string? DialNumber { get; set; }
+
+    /// <summary>When an admin disabled the account: it cannot sign in, and its cookies stop working within a minute.</summary>
+    public DateTime? DisabledAt { get; set; }
 }
 
 [Flags]

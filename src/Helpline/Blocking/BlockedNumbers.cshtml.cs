@@ -16,7 +16,7 @@ namespace Helpline.Blocking;
 /// Every block and lift is audited. Plain forms with antiforgery.
 /// </summary>
 [Authorize(Policy = AccountsExtensions.SupervisorPolicy)]
-public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time) : PageModel
+public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListViews views) : PageModel
 {
     public const int MaxDays = 365;
     public const int MaxReasonLength = 500;
@@ -124,5 +124,8 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time) : Page
             b.LiftedAt is { } lifted ? time.ToLocal(lifted) : null, b.LiftedByName, b.IsActive(now))).ToList();
         Active = all.Where(r => r.Active).OrderBy(r => r.UntilLocal).ToList();
         Past = all.Where(r => !r.Active).Take(50).ToList();
+        // Masked numbers and supervisors' reasons (which may say more than they should): a viewing is recorded.
+        await views.AuditAsync(db, User, "blocked-numbers.viewed", $"{Active.Count} active and {Past.Count} past block(s)",
+            [.. Active.Concat(Past).Select(r => r.ContactId).OfType<long>()]);
     }
 }

@@ -18,8 +18,12 @@ public static class CallbackApi
 
     public sealed record RescheduleRequest(DateOnly Date, TimeOnly WindowStart, TimeOnly WindowEnd);
 
-    internal static async Task<Ok<List<CallbackRow>>> List(CallbackDesk desk, CallbackStatus? status) =>
-        TypedResults.Ok(await desk.ListAsync(status));
+    internal static async Task<Ok<List<CallbackRow>>> List(CallbackDesk desk, CallbackStatus? status, ClaimsPrincipal user, Data.HelplineDb db, Audit.ListViews views)
+    {
+        var rows = await desk.ListAsync(status);
+        await views.AuditAsync(db, user, "callbacks.viewed", status?.ToString().ToLowerInvariant() ?? "upcoming", [.. rows.Select(r => r.ContactId)]);
+        return TypedResults.Ok(rows);
+    }
 
     internal static async Task<Results<Ok<CallbackRow>, ProblemHttpResult>> Reschedule(long id, RescheduleRequest request, ClaimsPrincipal user, CallbackDesk desk)
     {

@@ -8,7 +8,7 @@ namespace Helpline.Callbacks;
 /// The callbacks page for advisors and supervisors: upcoming, missed, completed and cancelled
 /// callbacks; reschedule or cancel one. Plain forms, so it works without JavaScript.
 /// </summary>
-public sealed class CallbacksModel(CallbackDesk desk, HelplineTime time) : PageModel
+public sealed class CallbacksModel(CallbackDesk desk, HelplineTime time, Data.HelplineDb db, Audit.ListViews views) : PageModel
 {
     /// <summary>The lists the page shows, by the query's "show" value.</summary>
     public static readonly IReadOnlyList<(string Key, string Label, CallbackStatus? Status)> Lists =
@@ -72,6 +72,7 @@ public sealed class CallbacksModel(CallbackDesk desk, HelplineTime time) : PageM
         if (list.Key is null)
             (Show, list) = ("upcoming", Lists[0]);
         Rows = await desk.ListAsync(list.Status);
+        await views.AuditAsync(db, User, "callbacks.viewed", Show, [.. Rows.Select(r => r.ContactId)]);
     }
 
     public static string Outcome(CallbackOutcome? outcome) => outcome switch

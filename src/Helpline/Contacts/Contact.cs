@@ -89,6 +89,9 @@ public sealed class Contact
     public int LastCallSequence { get; set; } = -1;
 
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>When the retention job removed what identified the caller (null: not yet).</summary>
+    public DateTime? AnonymizedAt { get; set; }
 }
 
 public static class Waits

@@ -41,7 +41,8 @@ public static class WallboardApi
     public sealed record MissedCallback(long Id, string MaskedNumber, DateTime DueAt, int Attempts, CallbackOutcome? LastOutcome, DateTime MissedAt);
 
     /// <summary>Today's figures use the reports' thresholds and formulas (Reports:ServiceLevelSeconds, Reports:ShortAbandonSeconds).</summary>
-    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time, CallbackDesk callbacks, IOptions<ReportOptions> thresholds)
+    internal static async Task<Ok<WallboardFigures>> Figures(HelplineDb db, HelplineTime time, CallbackDesk callbacks, IOptions<ReportOptions> thresholds,
+        System.Security.Claims.ClaimsPrincipal user, Audit.ListViews views)
     {
         var withinMs = thresholds.Value.ServiceLevelSeconds * 1000;
         var shortMs = thresholds.Value.ShortAbandonSeconds * 1000;
@@ -59,6 +60,9 @@ public static class WallboardApi
         var hourAhead = now.AddHours(1);
         var dayStart = TimeZoneInfo.ConvertTimeToUtc(today.ToDateTime(TimeOnly.MinValue), time.Zone);
 
+        var missed = (await callbacks.ListAsync(CallbackStatus.Missed)).Take(10).ToList();
+        await views.AuditWhenChangedAsync(db, user, "wallboard.missed-callbacks-viewed", "missed callbacks on the wallboard", [.. missed.Select(c => c.ContactId)]);
+
         return TypedResults.Ok(new WallboardFigures(
             now,
             await waiting.CountAsync(),
@@ -73,7 +77,6 @@ public static class WallboardApi
             counted == 0 ? null : (double)withinLevel / counted,
             await db.Callbacks.CountAsync(c => (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due) && c.DueAt <= hourAhead),
             await db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Missed && c.UpdatedAt >= dayStart),
-            [.. (await callbacks.ListAsync(CallbackStatus.Missed)).Take(10)
-                .Select(c => new MissedCallback(c.Id, c.MaskedNumber, c.DueAt, c.Attempts, c.LastOutcome, c.UpdatedAt))]));
+            [.. missed.Select(c => new MissedCallback(c.Id, c.MaskedNumber, c.DueAt, c.Attempts, c.LastOutcome, c.UpdatedAt))]));
     }
 }

@@ -47,6 +47,8 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
             c.AnsweredAt, c.WaitMilliseconds, c.TalkSeconds, c.WrapUpSeconds, c.CrisisTransferredAt, c.Region,
         }, "IX_Contacts_Reports");
         contact.HasIndex(c => c.CallerId);
+        // The retention job's search: contacts not yet anonymized, oldest first.
+        contact.HasIndex(c => new { c.AnonymizedAt, c.CreatedAt });
         contact.HasOne(c => c.Caller).WithMany().OnDelete(DeleteBehavior.Restrict);
         contact.HasOne(c => c.Advisor).WithMany().HasForeignKey(c => c.AdvisorId).OnDelete(DeleteBehavior.Restrict);
         contact.HasOne<DisclosureVersion>().WithMany().HasForeignKey(c => c.DisclosureVersion).OnDelete(DeleteBehavior.Restrict);

@@ -24,6 +24,8 @@ public static class DataExtensions
             builder.Environment,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
         builder.Services.AddSingleton<FieldProtector>();
+        builder.Services.AddScoped<EncryptedColumns>();
+        builder.Services.AddSingleton<Audit.ListViews>();
 
         var connectionString = SqliteConnectionString(
             builder.Configuration.GetConnectionString("Helpline") ?? "Data Source=App_Data/helpline.db",
@@ -59,6 +61,30 @@ public static class DataExtensions
             await db.Database.MigrateAsync();
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    }
+
+    /// <summary>
+    /// Refuses to start when the database holds caller data encrypted under a key that is not
+    /// configured: the app would fail on every such record, and an operator who removed or lost a
+    /// key must hear it now, by name, not from an advisor's error page later. (Without any key at
+    /// all the app already refuses while loading them.) One scan of each encrypted column.
+    /// </summary>
+    public static async Task CheckFieldKeysAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
+        if ((await db.Database.GetPendingMigrationsAsync()).Any())
+            return; // not migrated yet (migrations applied elsewhere): /healthz says so, and there is nothing to read
+        var configured = db.Protector.Keys.KeyIds;
+        var unknown = await scope.ServiceProvider.GetRequiredService<EncryptedColumns>().UnknownKeyIdsAsync(configured);
+        if (unknown.Count == 0)
+            return;
+        var missing = string.Join("; ", unknown.Select(u => $"'{u.Key}' (in {string.Join(", ", u.Value)})"));
+        throw new InvalidOperationException(
+            $"The database holds caller data encrypted with field-encryption key(s) that are not configured: {missing}. " +
+            $"Configured key ids: {string.Join(", ", configured.Order(StringComparer.Ordinal))}. Without the missing key(s) those values cannot be read. " +
+            "Restore the key file that holds them (Encryption:KeyFile) from its backup, or give each as Encryption:Keys:<id>; " +
+            "see README, \"Keys\" (restoring a key). The app has not started, so nothing was changed.");
     }
 }
 

@@ -55,6 +55,9 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
             contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
         });
         builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");
+        // Staff's authenticator keys and recovery codes: a copy of the database must not let anyone
+        // make their two-factor codes.
+        builder.Entity<Microsoft.AspNetCore.Identity.IdentityUserToken<string>>().Property(t => t.Value).Encrypted(Protector, "StaffToken.Value");
     }
 
     /// <summary>Every time is UTC; SQLite forgets the kind, so it is put back on reading.</summary>

@@ -11,6 +11,8 @@ public static class Commands
         ["staff"] = Accounts.StaffCommand.RunAsync,
         ["seed"] = SeedCommand.RunAsync,
         ["import-facilities"] = TreatmentDirectory.ImportFacilitiesCommand.RunAsync,
+        ["keys"] = Data.Protection.KeysCommand.RunAsync,
+        ["retention"] = Retention.RetentionExtensions.RunCommandAsync,
     };
 
     /// <summary>Runs the command named by the first argument, if any; returns its exit code, or null to serve.</summary>

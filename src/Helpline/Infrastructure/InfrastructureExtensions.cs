@@ -1,4 +1,5 @@
 using System.Net;
+using Helpline.Accounts;
 using Helpline.Calls;
 using Helpline.Telephony;
 using Microsoft.AspNetCore.DataProtection;
@@ -89,6 +90,7 @@ public static class InfrastructureExtensions
         app.UseTwilioSignatures();
         app.UseRouting();
         app.UseAuthentication();
+        app.UseTwoFactorRequirement();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();

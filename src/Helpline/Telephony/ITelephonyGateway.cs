@@ -18,6 +18,9 @@ public interface ITelephonyGateway
 
     /// <summary>The audio of a recording (for playing a voicemail through the app, never from Twilio directly).</summary>
     Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a recording (by its RE… sid) for good; one already gone counts as deleted.</summary>
+    Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken = default);
 }
 
 public sealed record RecordingAudio(byte[] Content, string ContentType);

@@ -63,6 +63,23 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
         return new RecordingAudio(await response.Content.ReadAsByteArrayAsync(cancellationToken), "audio/mpeg");
     }
 
+    public async Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await RecordingResource.DeleteAsync(pathSid: recordingSid, client: client);
+        }
+        catch (ApiException e) when (e.Status == 404)
+        {
+            // Already deleted (by an earlier run, or in Twilio's console): what retention wants.
+        }
+        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException)
+        {
+            logger.LogError("Twilio could not delete a recording: {Error}", e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
+            throw new TelephonyException("Twilio could not delete the recording.", e);
+        }
+    }
+
     private async Task<T> Call<T>(Func<Task<T>> request, string what)
     {
         try

@@ -23,7 +23,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     /// </summary>
     private static readonly HashSet<string> Anonymous =
     [
-        "/", "/get-help", "/get-help/thanks", "/who-answers", "/sign-in", "/access-denied", "/healthz",
+        "/", "/get-help", "/get-help/thanks", "/who-answers", "/sign-in", "/sign-in/two-factor", "/set-password", "/access-denied", "/healthz",
         "/treatment", "/treatment/{state}", "/treatment/{state}/{city}", "/treatment/search",
     ];
 
@@ -31,8 +31,11 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     private static readonly HashSet<string> SupervisorsOnly =
     [
         "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers", "/audit",
-        "/reports", "/reports/export/{table}.csv", "/api/directory/referrals/counts", "/admin/directory",
+        "/reports", "/reports/export/{table}.csv", "/api/directory/referrals/counts", "/admin/directory", "/admin/staff",
     ];
+
+    /// <summary>Of those, the admins' only (README, "Routes"); supervisors are refused.</summary>
+    private static readonly HashSet<string> AdminsOnly = ["/admin/directory", "/admin/staff"];
 
     private readonly HelplineApp _app = new();
 
@@ -61,6 +64,25 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         var restricted = Endpoints().Where(e => e.SupervisorsOnly).Select(e => e.Route).ToHashSet();
 
         Assert.Equal(SupervisorsOnly.Order(), restricted.Order());
+    }
+
+    [Fact]
+    public async Task OnlyTheAdminRoutesAreRestrictedToAdminsAndSupervisorsAreRefusedThere()
+    {
+        var restricted = Endpoints().Where(e => e.AdminsOnly).ToList();
+        Assert.Equal(AdminsOnly.Order(), restricted.Select(e => e.Route).ToHashSet().Order());
+
+        await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("supervisor@test.example");
+        foreach (var endpoint in restricted)
+        {
+            foreach (var method in endpoint.Methods)
+            {
+                var response = await supervisor.Browser.SendAsync(Request(method, endpoint));
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden || PathOf(response.Headers.Location) == "/access-denied",
+                    $"Supervisor {method} {endpoint.Url} answered {(int)response.StatusCode} {response.Headers.Location}");
+            }
+        }
     }
 
     [Fact]
@@ -129,7 +151,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(twilio.Count >= 16, $"only {twilio.Count} Twilio endpoints found");
     }
 
-    private sealed record Walked(string Route, string Url, IReadOnlyList<string> Methods, bool IsAnonymous, bool SupervisorsOnly);
+    private sealed record Walked(string Route, string Url, IReadOnlyList<string> Methods, bool IsAnonymous, bool SupervisorsOnly, bool AdminsOnly);
 
     private List<Walked> Endpoints()
     {
@@ -143,7 +165,9 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
                 var supervisorsOnly = authorize.Any(a =>
                     a.Policy is AccountsExtensions.SupervisorPolicy or AccountsExtensions.AdminPolicy ||
                     (a.Roles is { } roles && !roles.Split(',').Contains(Roles.Advisor)));
-                return new Walked(route, Url(e.RoutePattern), methods, e.Metadata.GetMetadata<IAllowAnonymous>() is not null, supervisorsOnly);
+                var adminsOnly = authorize.Any(a =>
+                    a.Policy is AccountsExtensions.AdminPolicy || (a.Roles is { } roles && !roles.Split(',').Contains(Roles.Supervisor)));
+                return new Walked(route, Url(e.RoutePattern), methods, e.Metadata.GetMetadata<IAllowAnonymous>() is not null, supervisorsOnly, adminsOnly);
             })
             .ToList();
     }

@@ -24,6 +24,10 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
     /// <summary>Updates to live calls (POST …/Calls/CA….json), e.g. redirects and hang-ups.</summary>
     public IReadOnlyList<TwilioRequest> CallUpdates => [.. Requests.Where(r => r.CallSid is not null)];
 
+    /// <summary>Recordings the app deleted (DELETE …/Recordings/RE….json), by sid.</summary>
+    public IReadOnlyList<string> RecordingsDeleted => [.. Requests.Where(r => r.Method == "DELETE" && r.Path.Contains("/Recordings/RE"))
+        .Select(r => r.Path[(r.Path.LastIndexOf('/') + 1)..^".json".Length])];
+
     /// <summary>When set, every request fails as Twilio does when it refuses one.</summary>
     public bool Refuse { get; set; }
 
@@ -46,6 +50,8 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
             return Json(HttpStatusCode.Created, $$"""{"sid": "CA{{Hex()}}", "account_sid": "{{AccountSid}}", "status": "queued"}""");
         if (match.Success)
             return Json(HttpStatusCode.OK, $$"""{"sid": "{{match.Groups[1].Value}}", "account_sid": "{{AccountSid}}", "status": "in-progress"}""");
+        if (request.Method == HttpMethod.Delete && RecordingPath().Match(path) is { Success: true } recording)
+            return new HttpResponseMessage(HttpStatusCode.NoContent);
         if (path.EndsWith("/Messages.json"))
             return Json(HttpStatusCode.Created, $$"""{"sid": "SM{{Hex()}}", "account_sid": "{{AccountSid}}", "status": "queued"}""");
         return Json(HttpStatusCode.NotFound, """{"code": 20404, "message": "Not found", "status": 404}""");
@@ -58,6 +64,9 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
 
     [GeneratedRegex(@"/Calls/(CA[0-9a-fA-F]{32})\.json$")]
     private static partial Regex CallPath();
+
+    [GeneratedRegex(@"/Recordings/(RE[0-9a-fA-F]{32})\.json$")]
+    private static partial Regex RecordingPath();
 }
 
 public sealed record TwilioRequest(string Method, string Path, string? CallSid, Dictionary<string, List<string>> Form)

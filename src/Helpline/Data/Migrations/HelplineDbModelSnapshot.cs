@@ -33,6 +33,9 @@ namespace Helpline.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DisabledAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -350,6 +353,9 @@ namespace Helpline.Data.Migrations
                     b.Property<string>("AdvisorId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AnonymizedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("AnsweredAt")
                         .HasColumnType("TEXT");
 
@@ -472,6 +478,8 @@ namespace Helpline.Data.Migrations
                     b.HasIndex("CallerId");
 
                     b.HasIndex("DisclosureVersion");
+
+                    b.HasIndex("AnonymizedAt", "CreatedAt");
 
                     b.HasIndex("LocalDate", "Channel");
 

@@ -26,10 +26,9 @@ public static class FieldKeyLoader
     {
         var configured = options.Keys.Where(k => !string.IsNullOrWhiteSpace(k.Value)).ToDictionary();
         FieldKeyRing? fromFile = null;
-        string? path = null;
-        if (!string.IsNullOrWhiteSpace(options.KeyFile))
+        var path = KeyFilePath(options, environment);
+        if (path is not null)
         {
-            path = Path.GetFullPath(options.KeyFile, environment.ContentRootPath);
             if (File.Exists(path))
             {
                 fromFile = FieldKeyRing.FromJson(File.ReadAllText(path), path);
@@ -37,10 +36,7 @@ public static class FieldKeyLoader
             else if (options.CreateKeyFileIfMissing && environment.IsDevelopment() && configured.Count == 0)
             {
                 fromFile = FieldKeyRing.Generate();
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                File.WriteAllText(path, fromFile.ToJson());
-                if (!OperatingSystem.IsWindows())
-                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                Write(fromFile, path);
                 logger.LogWarning("Created a new field-encryption key file at {KeyFile}. Back it up: without it the caller data in this database cannot be read.", path);
             }
         }
@@ -66,5 +62,32 @@ public static class FieldKeyLoader
             : fromFile?.BlindIndexKey ?? throw new InvalidOperationException("Encryption:BlindIndexKey is required when keys come from configuration.");
 
         return new FieldKeyRing(currentId, keys, blindIndexKey);
+    }
+
+    /// <summary>The key file's full path, or null when none is configured.</summary>
+    public static string? KeyFilePath(EncryptionOptions options, IHostEnvironment environment) =>
+        string.IsNullOrWhiteSpace(options.KeyFile) ? null : Path.GetFullPath(options.KeyFile, environment.ContentRootPath);
+
+    /// <summary>
+    /// Writes a key file readable by its owner only. It is written beside the old one and then moved
+    /// over it, so a crash halfway never leaves a truncated file (and with it unreadable caller data).
+    /// </summary>
+    public static void Write(FieldKeyRing keys, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + ".new";
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // never readable by others, not even for a moment
+        using (var stream = new FileStream(temporary, create))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(keys.ToJson());
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temporary, path, overwrite: true);
     }
 }

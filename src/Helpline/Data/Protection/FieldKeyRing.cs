@@ -45,6 +45,18 @@ public sealed class FieldKeyRing
         return new FieldKeyRing(id, new Dictionary<string, byte[]> { [id] = RandomNumberGenerator.GetBytes(32) }, RandomNumberGenerator.GetBytes(32));
     }
 
+    /// <summary>
+    /// This ring with a fresh random key added and made current; every old key is kept, so values
+    /// written under them still read. The id is <c>k</c> and the date, with a letter when that is taken.
+    /// </summary>
+    public FieldKeyRing WithNewCurrentKey(DateTime today)
+    {
+        var id = "k" + today.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        for (var suffix = 'b'; _keys.ContainsKey(id); suffix++)
+            id = "k" + today.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + suffix;
+        return new FieldKeyRing(id, new Dictionary<string, byte[]>(_keys) { [id] = RandomNumberGenerator.GetBytes(32) }, BlindIndexKey);
+    }
+
     public string ToJson() => JsonSerializer.Serialize(new KeyFile
     {
         CurrentKeyId = CurrentKeyId,

@@ -56,6 +56,7 @@ public sealed class TwilioSimulator(
     private readonly Dictionary<string, List<Participant>> _conferences = [];
     private readonly ConcurrentQueue<SimulatedMessage> _messages = new();
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentDictionary<string, DateTime> _deletedRecordings = new();
     private int _inFlight;
 
     public IReadOnlyList<SimulatedCall> Calls => [.. _calls.Values.OrderByDescending(c => c.StartedAt)];
@@ -301,7 +302,7 @@ public sealed class TwilioSimulator(
     /// <summary>A recording made in the simulator: a second of a soft tone (no real voice was recorded).</summary>
     public Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default)
     {
-        if (!recordingUrl.Contains("/Recordings/RE", StringComparison.Ordinal))
+        if (!recordingUrl.Contains("/Recordings/RE", StringComparison.Ordinal) || _deletedRecordings.ContainsKey(recordingUrl[(recordingUrl.LastIndexOf('/') + 1)..]))
             throw new TelephonyException("Twilio (simulated) has no such recording.");
         const int rate = 8000;
         using var wav = new MemoryStream();
@@ -316,6 +317,15 @@ public sealed class TwilioSimulator(
         }
         return Task.FromResult(new RecordingAudio(wav.ToArray(), "audio/wav"));
     }
+
+    /// <summary>Recordings deleted (by the retention job): they can no longer be fetched, as at Twilio.</summary>
+    public Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken = default)
+    {
+        _deletedRecordings[recordingSid] = Now;
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyCollection<string> DeletedRecordings => [.. _deletedRecordings.Keys];
 
     /// <summary>Waits until every REST request has been acted out (for tests and scripts).</summary>
     public async Task IdleAsync(TimeSpan timeout)

@@ -1,0 +1,136 @@
+using System.ComponentModel.DataAnnotations;
+using Helpline.Audit;
+using Helpline.Callbacks;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Telephony;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Retention;
+
+/// <summary>Section "Retention".</summary>
+public sealed class RetentionOptions
+{
+    /// <summary>Contacts older than this many days lose what identifies the caller.</summary>
+    [Range(30, 3650)]
+    public int Days { get; set; } = 365;
+
+    /// <summary>Contacts anonymized per transaction.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 500;
+}
+
+/// <summary>What one run did, as written to the audit trail.</summary>
+public sealed record RetentionRun(DateTime Before, int Contacts, int CallersForgotten, int RecordingsDeleted, int RecordingsNotDeleted)
+{
+    public string Details => $"contacts created before {Before:yyyy-MM-dd HH:mm} UTC: {Contacts} anonymized, {CallersForgotten} caller(s) forgotten, " +
+        $"{RecordingsDeleted} recording(s) deleted at Twilio, {RecordingsNotDeleted} recording(s) Twilio could not delete (those contacts are left for the next run)";
+}
+
+/// <summary>
+/// Anonymizes contacts older than <see cref="RetentionOptions.Days"/>: what could identify the caller
+/// goes (notes, the recording, here and at Twilio, Twilio's call ids, which Twilio could map back to a
+/// number, and the link to the caller), what the reports count stays (times, channel, status,
+/// disposition, region, waits, advisor, language). A caller with no newer contact and no callback
+/// still to make is forgotten: number, name and blind index emptied, consents deleted. The row stays,
+/// because old callbacks (counted by the reports) point to it.
+/// Runs in batches; safe to run twice or to stop halfway; each run leaves one audit row.
+/// Rows keep their UpdatedAt: nothing the reports count changed, so their kept counts stay valid.
+/// </summary>
+public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGateway gateway, IOptions<RetentionOptions> options, ILogger<RetentionJob> logger)
+{
+    public const string Id = "retention";
+
+    private static readonly CallbackStatus[] Pending = [CallbackStatus.Scheduled, CallbackStatus.Due, CallbackStatus.InProgress];
+
+    public async Task<RetentionRun> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.UtcNow;
+        var before = now.AddDays(-options.Value.Days);
+        int contacts = 0, forgotten = 0, deleted = 0, notDeleted = 0;
+        var after = 0L;
+        while (true)
+        {
+            var batch = await db.Contacts
+                .Where(c => c.Id > after && c.AnonymizedAt == null && c.CreatedAt < before)
+                .Where(c => !db.Callbacks.Any(b => b.ContactId == c.Id && Pending.Contains(b.Status)))
+                .OrderBy(c => c.Id).Take(options.Value.BatchSize)
+                .ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+                break;
+            after = batch[^1].Id;
+
+            // The recording goes at Twilio first: if Twilio cannot delete it now, the contact keeps the
+            // reference (and everything else) until a later run can.
+            var ready = new List<Contact>();
+            foreach (var contact in batch)
+            {
+                if (RecordingSidOf(contact) is { } recordingSid)
+                {
+                    try
+                    {
+                        await gateway.DeleteRecordingAsync(recordingSid, cancellationToken);
+                        deleted++;
+                    }
+                    catch (TelephonyException)
+                    {
+                        notDeleted++;
+                        continue;
+                    }
+                }
+                ready.Add(contact);
+            }
+
+            var ids = ready.Select(c => c.Id).ToList();
+            var callerIds = ready.Select(c => c.CallerId).OfType<long>().Distinct().ToList();
+            var stillNeeded = (await db.Contacts.Where(c => c.CallerId != null && callerIds.Contains(c.CallerId.Value) && c.CreatedAt >= before)
+                    .Select(c => c.CallerId!.Value).ToListAsync(cancellationToken))
+                .Concat(await db.Callbacks.Where(b => callerIds.Contains(b.CallerId) && Pending.Contains(b.Status)).Select(b => b.CallerId).ToListAsync(cancellationToken))
+                .ToHashSet();
+            var forget = callerIds.Where(id => !stillNeeded.Contains(id)).ToList();
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            foreach (var contact in ready)
+            {
+                contact.Notes = null;
+                contact.RecordingUrl = null;
+                contact.RecordingSid = null;
+                contact.CallSid = null;
+                contact.AdvisorCallSid = null;
+                contact.CalleeCallSid = null;
+                contact.TransferCallSid = null;
+                if (contact.CallerId is { } callerId && forget.Contains(callerId))
+                    contact.CallerId = null;
+                contact.AnonymizedAt = now;
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            await db.Referrals.Where(r => ids.Contains(r.ContactId) && r.TransferCallSid != null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.TransferCallSid, (string?)null), cancellationToken);
+            forgotten += await db.Callers.Where(c => forget.Contains(c.Id) && (c.PhoneHash != null || c.PhoneNumber != null || c.Name != null || c.AlternatePhoneNumber != null))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.PhoneHash, (string?)null)
+                    .SetProperty(c => c.PhoneNumber, (string?)null)
+                    .SetProperty(c => c.Name, (string?)null)
+                    .SetProperty(c => c.AlternatePhoneNumber, (string?)null), cancellationToken);
+            await db.Consents.Where(c => forget.Contains(c.CallerId)).ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            contacts += ready.Count;
+        }
+
+        var run = new RetentionRun(before, contacts, forgotten, deleted, notDeleted);
+        db.AuditEntries.Add(new AuditEntry { At = now, UserName = "retention job", Action = "retention.anonymized", Details = run.Details });
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Retention: {Contacts} contact(s) anonymized, {Callers} caller(s) forgotten, {Deleted} recording(s) deleted, {NotDeleted} not deleted",
+            contacts, forgotten, deleted, notDeleted);
+        return run;
+    }
+
+    /// <summary>The recording's sid, from the column or, for an older row, the end of its URL (…/Recordings/RE…).</summary>
+    private static string? RecordingSidOf(Contact contact) =>
+        contact.RecordingSid is { Length: > 0 } sid ? sid
+        : contact.RecordingUrl is { } url && url.LastIndexOf("/Recordings/", StringComparison.Ordinal) is var at and >= 0 ? url[(at + "/Recordings/".Length)..].Split('.', '/', '?')[0]
+        : null;
+}
