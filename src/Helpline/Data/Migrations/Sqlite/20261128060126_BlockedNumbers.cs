@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class BlockedNumbers : Migration

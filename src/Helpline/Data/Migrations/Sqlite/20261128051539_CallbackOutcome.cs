@@ -2,19 +2,18 @@
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class Transfers : Migration
+    public partial class CallbackOutcome : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<string>(
-                name: "TransferCallSid",
-                table: "Contacts",
-                type: "TEXT",
-                maxLength: 34,
+            migrationBuilder.AddColumn<int>(
+                name: "LastOutcome",
+                table: "Callbacks",
+                type: "INTEGER",
                 nullable: true);
         }
 
@@ -22,8 +21,8 @@ namespace Helpline.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropColumn(
-                name: "TransferCallSid",
-                table: "Contacts");
+                name: "LastOutcome",
+                table: "Callbacks");
         }
     }
 }

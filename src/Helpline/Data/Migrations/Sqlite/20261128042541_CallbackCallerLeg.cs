@@ -2,47 +2,36 @@
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class QueueAndBridging : Migration
+    public partial class CallbackCallerLeg : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<string>(
-                name: "AdvisorCallSid",
+                name: "CalleeCallSid",
                 table: "Contacts",
                 type: "TEXT",
                 maxLength: 34,
                 nullable: true);
 
-            migrationBuilder.AddColumn<int>(
-                name: "QueueExit",
-                table: "Contacts",
-                type: "INTEGER",
-                nullable: false,
-                defaultValue: 0);
-
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_AdvisorCallSid",
+                name: "IX_Contacts_CalleeCallSid",
                 table: "Contacts",
-                column: "AdvisorCallSid");
+                column: "CalleeCallSid");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_Contacts_AdvisorCallSid",
+                name: "IX_Contacts_CalleeCallSid",
                 table: "Contacts");
 
             migrationBuilder.DropColumn(
-                name: "AdvisorCallSid",
-                table: "Contacts");
-
-            migrationBuilder.DropColumn(
-                name: "QueueExit",
+                name: "CalleeCallSid",
                 table: "Contacts");
         }
     }

@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128051539_CallbackOutcome")]
-    partial class CallbackOutcome
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128043109_WebForm")]
+    partial class WebForm
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -170,9 +170,6 @@ namespace Helpline.Data.Migrations
 
                     b.Property<DateTime?>("LastAttemptAt")
                         .HasColumnType("TEXT");
-
-                    b.Property<int?>("LastOutcome")
-                        .HasColumnType("INTEGER");
 
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");

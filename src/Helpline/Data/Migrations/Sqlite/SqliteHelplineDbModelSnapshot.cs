@@ -3,19 +3,16 @@ using System;
 using Helpline.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128061447_TreatmentDirectory")]
-    partial class TreatmentDirectory
+    [DbContext(typeof(SqliteHelplineDb))]
+    partial class SqliteHelplineDbModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -143,6 +140,59 @@ namespace Helpline.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("Helpline.Blocking.BlockedNumber", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("BlockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LiftedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LiftedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MaskedNumber")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PhoneHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("PhoneHash", "Until");
+
+                    b.ToTable("BlockedNumbers");
+                });
+
             modelBuilder.Entity("Helpline.Callbacks.Callback", b =>
                 {
                     b.Property<long>("Id")
@@ -163,6 +213,12 @@ namespace Helpline.Data.Migrations
 
                     b.Property<DateTime>("DueAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("FirstAttemptLateSeconds")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("JobId")
                         .HasMaxLength(64)
@@ -390,6 +446,9 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("WaitMilliseconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("WaitSeconds")
                         .HasColumnType("INTEGER");
 
@@ -416,7 +475,11 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("LocalDate", "Channel");
 
+                    b.HasIndex("LocalDate", "UpdatedAt");
+
                     b.HasIndex("Status", "Priority", "QueuedAt");
+
+                    b.HasIndex(new[] { "LocalDate", "Channel", "Status", "Language", "AdvisorId", "LocalHour", "LocalDayOfWeek", "Disposition", "AnsweredAt", "WaitMilliseconds", "TalkSeconds", "WrapUpSeconds", "CrisisTransferredAt", "Region" }, "IX_Contacts_Reports");
 
                     b.ToTable("Contacts");
                 });
@@ -443,6 +506,40 @@ namespace Helpline.Data.Migrations
                     b.ToTable("DisclosureVersions");
                 });
 
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("From")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Presence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Seconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StaffUserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StaffUserId", "Until");
+
+                    b.HasIndex("LocalDate", "StaffUserId", "Presence", "Seconds");
+
+                    b.ToTable("PresenceSpans");
+                });
+
             modelBuilder.Entity("Helpline.Queue.QueueChange", b =>
                 {
                     b.Property<long>("Version")
@@ -466,6 +563,121 @@ namespace Helpline.Data.Migrations
                     b.HasKey("Version");
 
                     b.ToTable("QueueChanges");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportCount", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Abandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Answered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AnsweredWaitMilliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AnsweredWithinThreshold")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbackAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Callbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksCompleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksMissed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksPlaced")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinFiveMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinOneMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisLineFromMenu")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisTransfersByAdvisor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Dimension")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Handled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Language")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LocalDayOfWeek")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Referrals")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TalkSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WrapUpSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LocalDate", "Dimension");
+
+                    b.ToTable("ReportCounts");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportDay", b =>
+                {
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServiceLevelSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandonSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LocalDate");
+
+                    b.ToTable("ReportDays");
                 });
 
             modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
@@ -649,6 +861,23 @@ namespace Helpline.Data.Migrations
                     b.ToTable("Referrals");
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -777,6 +1006,14 @@ namespace Helpline.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Helpline.Blocking.BlockedNumber", b =>
+                {
+                    b.HasOne("Helpline.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
             modelBuilder.Entity("Helpline.Callbacks.Callback", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -832,6 +1069,15 @@ namespace Helpline.Data.Migrations
                     b.Navigation("Advisor");
 
                     b.Navigation("Caller");
+                });
+
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.HasOne("Helpline.Accounts.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("StaffUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>

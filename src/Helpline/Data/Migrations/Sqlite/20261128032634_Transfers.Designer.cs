@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128025236_Initial")]
-    partial class Initial
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128032634_Transfers")]
+    partial class Transfers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -281,6 +281,10 @@ namespace Helpline.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AdvisorCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AdvisorId")
                         .HasColumnType("TEXT");
 
@@ -340,6 +344,9 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Priority")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("QueueExit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("QueuedAt")
                         .HasColumnType("TEXT");
 
@@ -363,6 +370,10 @@ namespace Helpline.Data.Migrations
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TransferCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -376,6 +387,8 @@ namespace Helpline.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("AdvisorCallSid");
 
                     b.HasIndex("AdvisorId");
 

@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128042541_CallbackCallerLeg")]
-    partial class CallbackCallerLeg
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128025236_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -281,10 +281,6 @@ namespace Helpline.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("AdvisorCallSid")
-                        .HasMaxLength(34)
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("AdvisorId")
                         .HasColumnType("TEXT");
 
@@ -292,10 +288,6 @@ namespace Helpline.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CallSid")
-                        .HasMaxLength(34)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CalleeCallSid")
                         .HasMaxLength(34)
                         .HasColumnType("TEXT");
 
@@ -348,9 +340,6 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Priority")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("QueueExit")
-                        .HasColumnType("INTEGER");
-
                     b.Property<DateTime?>("QueuedAt")
                         .HasColumnType("TEXT");
 
@@ -374,10 +363,6 @@ namespace Helpline.Data.Migrations
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("TransferCallSid")
-                        .HasMaxLength(34)
-                        .HasColumnType("TEXT");
-
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -392,14 +377,10 @@ namespace Helpline.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("AdvisorCallSid");
-
                     b.HasIndex("AdvisorId");
 
                     b.HasIndex("CallSid")
                         .IsUnique();
-
-                    b.HasIndex("CalleeCallSid");
 
                     b.HasIndex("CallerId");
 

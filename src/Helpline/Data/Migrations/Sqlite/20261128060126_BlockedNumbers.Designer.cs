@@ -8,9 +8,9 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
+    [DbContext(typeof(SqliteHelplineDb))]
     [Migration("20261128060126_BlockedNumbers")]
     partial class BlockedNumbers
     {

@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128030743_QueueAndBridging")]
-    partial class QueueAndBridging
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128083059_DataProtectionKeys")]
+    partial class DataProtectionKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -143,6 +143,59 @@ namespace Helpline.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("Helpline.Blocking.BlockedNumber", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("BlockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LiftedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LiftedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MaskedNumber")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PhoneHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("PhoneHash", "Until");
+
+                    b.ToTable("BlockedNumbers");
+                });
+
             modelBuilder.Entity("Helpline.Callbacks.Callback", b =>
                 {
                     b.Property<long>("Id")
@@ -164,12 +217,21 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime>("DueAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("FirstAttemptLateSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("JobId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("LastAttemptAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastOutcome")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
@@ -207,6 +269,9 @@ namespace Helpline.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AlternatePhoneNumber")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -295,6 +360,10 @@ namespace Helpline.Data.Migrations
                         .HasMaxLength(34)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CalleeCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("CallerId")
                         .HasColumnType("INTEGER");
 
@@ -367,11 +436,21 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Substance")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TransferCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("WaitMilliseconds")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int?>("WaitSeconds")
                         .HasColumnType("INTEGER");
@@ -391,13 +470,19 @@ namespace Helpline.Data.Migrations
                     b.HasIndex("CallSid")
                         .IsUnique();
 
+                    b.HasIndex("CalleeCallSid");
+
                     b.HasIndex("CallerId");
 
                     b.HasIndex("DisclosureVersion");
 
                     b.HasIndex("LocalDate", "Channel");
 
+                    b.HasIndex("LocalDate", "UpdatedAt");
+
                     b.HasIndex("Status", "Priority", "QueuedAt");
+
+                    b.HasIndex(new[] { "LocalDate", "Channel", "Status", "Language", "AdvisorId", "LocalHour", "LocalDayOfWeek", "Disposition", "AnsweredAt", "WaitMilliseconds", "TalkSeconds", "WrapUpSeconds", "CrisisTransferredAt", "Region" }, "IX_Contacts_Reports");
 
                     b.ToTable("Contacts");
                 });
@@ -424,6 +509,40 @@ namespace Helpline.Data.Migrations
                     b.ToTable("DisclosureVersions");
                 });
 
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("From")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Presence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Seconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StaffUserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StaffUserId", "Until");
+
+                    b.HasIndex("LocalDate", "StaffUserId", "Presence", "Seconds");
+
+                    b.ToTable("PresenceSpans");
+                });
+
             modelBuilder.Entity("Helpline.Queue.QueueChange", b =>
                 {
                     b.Property<long>("Version")
@@ -447,6 +566,319 @@ namespace Helpline.Data.Migrations
                     b.HasKey("Version");
 
                     b.ToTable("QueueChanges");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportCount", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Abandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Answered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AnsweredWaitMilliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AnsweredWithinThreshold")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbackAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Callbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksCompleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksMissed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksPlaced")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinFiveMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CallbacksWithinOneMinute")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisLineFromMenu")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CrisisTransfersByAdvisor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Dimension")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Handled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Language")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LocalDayOfWeek")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Referrals")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandoned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TalkSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WrapUpSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LocalDate", "Dimension");
+
+                    b.ToTable("ReportCounts");
+                });
+
+            modelBuilder.Entity("Helpline.Reports.ReportDay", b =>
+                {
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServiceLevelSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ShortAbandonSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LocalDate");
+
+                    b.ToTable("ReportDays");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("City")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CitySlug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("County")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Frid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Hidden")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HiddenReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ImportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IntakePhone")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Latitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("Longitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name2")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Paid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Street1")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Street2")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TypeFacility")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Website")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Zip")
+                        .IsRequired()
+                        .HasMaxLength(5)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("Name");
+
+                    b.HasIndex("Zip");
+
+                    b.HasIndex("Latitude", "Longitude");
+
+                    b.HasIndex("State", "CitySlug");
+
+                    b.HasIndex("State", "Name");
+
+                    b.ToTable("Facilities");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+                {
+                    b.Property<long>("FacilityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("FacilityId", "Code");
+
+                    b.HasIndex("Code", "FacilityId");
+
+                    b.ToTable("FacilityServices");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdvisorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FacilityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("How")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TransferCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdvisorId");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("FacilityId");
+
+                    b.HasIndex("TransferCallSid");
+
+                    b.HasIndex("LocalDate", "How");
+
+                    b.ToTable("Referrals");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -577,6 +1009,14 @@ namespace Helpline.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Helpline.Blocking.BlockedNumber", b =>
+                {
+                    b.HasOne("Helpline.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
             modelBuilder.Entity("Helpline.Callbacks.Callback", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -634,6 +1074,50 @@ namespace Helpline.Data.Migrations
                     b.Navigation("Caller");
                 });
 
+            modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
+                {
+                    b.HasOne("Helpline.Accounts.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("StaffUserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+                {
+                    b.HasOne("Helpline.TreatmentDirectory.Facility", null)
+                        .WithMany("Services")
+                        .HasForeignKey("FacilityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+                {
+                    b.HasOne("Helpline.Accounts.StaffUser", "Advisor")
+                        .WithMany()
+                        .HasForeignKey("AdvisorId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("Helpline.Contacts.Contact", "Contact")
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Helpline.TreatmentDirectory.Facility", "Facility")
+                        .WithMany()
+                        .HasForeignKey("FacilityId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Advisor");
+
+                    b.Navigation("Contact");
+
+                    b.Navigation("Facility");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -688,6 +1172,11 @@ namespace Helpline.Data.Migrations
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+                {
+                    b.Navigation("Services");
                 });
 #pragma warning restore 612, 618
         }

@@ -2,36 +2,47 @@
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class CallbackCallerLeg : Migration
+    public partial class QueueAndBridging : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<string>(
-                name: "CalleeCallSid",
+                name: "AdvisorCallSid",
                 table: "Contacts",
                 type: "TEXT",
                 maxLength: 34,
                 nullable: true);
 
-            migrationBuilder.CreateIndex(
-                name: "IX_Contacts_CalleeCallSid",
+            migrationBuilder.AddColumn<int>(
+                name: "QueueExit",
                 table: "Contacts",
-                column: "CalleeCallSid");
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_AdvisorCallSid",
+                table: "Contacts",
+                column: "AdvisorCallSid");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_Contacts_CalleeCallSid",
+                name: "IX_Contacts_AdvisorCallSid",
                 table: "Contacts");
 
             migrationBuilder.DropColumn(
-                name: "CalleeCallSid",
+                name: "AdvisorCallSid",
+                table: "Contacts");
+
+            migrationBuilder.DropColumn(
+                name: "QueueExit",
                 table: "Contacts");
         }
     }

@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128043109_WebForm")]
-    partial class WebForm
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128030743_QueueAndBridging")]
+    partial class QueueAndBridging
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -208,9 +208,6 @@ namespace Helpline.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("AlternatePhoneNumber")
-                        .HasColumnType("TEXT");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -298,10 +295,6 @@ namespace Helpline.Data.Migrations
                         .HasMaxLength(34)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("CalleeCallSid")
-                        .HasMaxLength(34)
-                        .HasColumnType("TEXT");
-
                     b.Property<long?>("CallerId")
                         .HasColumnType("INTEGER");
 
@@ -374,15 +367,8 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int?>("Substance")
-                        .HasColumnType("INTEGER");
-
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("TransferCallSid")
-                        .HasMaxLength(34)
-                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
@@ -404,8 +390,6 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("CallSid")
                         .IsUnique();
-
-                    b.HasIndex("CalleeCallSid");
 
                     b.HasIndex("CallerId");
 

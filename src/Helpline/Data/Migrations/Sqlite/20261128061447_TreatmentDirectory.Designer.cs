@@ -8,11 +8,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(HelplineDb))]
-    [Migration("20261128032634_Transfers")]
-    partial class Transfers
+    [DbContext(typeof(SqliteHelplineDb))]
+    [Migration("20261128061447_TreatmentDirectory")]
+    partial class TreatmentDirectory
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -171,6 +171,9 @@ namespace Helpline.Data.Migrations
                     b.Property<DateTime?>("LastAttemptAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("LastOutcome")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
 
@@ -207,6 +210,9 @@ namespace Helpline.Data.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AlternatePhoneNumber")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -295,6 +301,10 @@ namespace Helpline.Data.Migrations
                         .HasMaxLength(34)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CalleeCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("CallerId")
                         .HasColumnType("INTEGER");
 
@@ -367,6 +377,9 @@ namespace Helpline.Data.Migrations
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Substance")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("TalkSeconds")
                         .HasColumnType("INTEGER");
 
@@ -394,6 +407,8 @@ namespace Helpline.Data.Migrations
 
                     b.HasIndex("CallSid")
                         .IsUnique();
+
+                    b.HasIndex("CalleeCallSid");
 
                     b.HasIndex("CallerId");
 
@@ -451,6 +466,187 @@ namespace Helpline.Data.Migrations
                     b.HasKey("Version");
 
                     b.ToTable("QueueChanges");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("City")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CitySlug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("County")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Frid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Hidden")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HiddenReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ImportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IntakePhone")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Latitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("Longitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name2")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Paid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Street1")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Street2")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TypeFacility")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Website")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Zip")
+                        .IsRequired()
+                        .HasMaxLength(5)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("Name");
+
+                    b.HasIndex("Zip");
+
+                    b.HasIndex("Latitude", "Longitude");
+
+                    b.HasIndex("State", "CitySlug");
+
+                    b.HasIndex("State", "Name");
+
+                    b.ToTable("Facilities");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+                {
+                    b.Property<long>("FacilityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("FacilityId", "Code");
+
+                    b.HasIndex("Code", "FacilityId");
+
+                    b.ToTable("FacilityServices");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdvisorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FacilityId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("How")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("LocalDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TransferCallSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdvisorId");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("FacilityId");
+
+                    b.HasIndex("TransferCallSid");
+
+                    b.HasIndex("LocalDate", "How");
+
+                    b.ToTable("Referrals");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -638,6 +834,41 @@ namespace Helpline.Data.Migrations
                     b.Navigation("Caller");
                 });
 
+            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+                {
+                    b.HasOne("Helpline.TreatmentDirectory.Facility", null)
+                        .WithMany("Services")
+                        .HasForeignKey("FacilityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+                {
+                    b.HasOne("Helpline.Accounts.StaffUser", "Advisor")
+                        .WithMany()
+                        .HasForeignKey("AdvisorId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("Helpline.Contacts.Contact", "Contact")
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Helpline.TreatmentDirectory.Facility", "Facility")
+                        .WithMany()
+                        .HasForeignKey("FacilityId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Advisor");
+
+                    b.Navigation("Contact");
+
+                    b.Navigation("Facility");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -692,6 +923,11 @@ namespace Helpline.Data.Migrations
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+                {
+                    b.Navigation("Services");
                 });
 #pragma warning restore 612, 618
         }

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class WebForm : Migration

@@ -2,18 +2,19 @@
 
 #nullable disable
 
-namespace Helpline.Data.Migrations
+namespace Helpline.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class CallbackOutcome : Migration
+    public partial class Transfers : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<int>(
-                name: "LastOutcome",
-                table: "Callbacks",
-                type: "INTEGER",
+            migrationBuilder.AddColumn<string>(
+                name: "TransferCallSid",
+                table: "Contacts",
+                type: "TEXT",
+                maxLength: 34,
                 nullable: true);
         }
 
@@ -21,8 +22,8 @@ namespace Helpline.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropColumn(
-                name: "LastOutcome",
-                table: "Callbacks");
+                name: "TransferCallSid",
+                table: "Contacts");
         }
     }
 }
