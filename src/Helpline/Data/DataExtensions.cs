@@ -44,9 +44,9 @@ public static class DataExtensions
         var configured = builder.Configuration.GetConnectionString("Helpline");
         if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
         {
-            var connectionString = configured is { Length: > 0 }
+            var connectionString = configured is { Length: > 0 } && !configured.Contains("Data Source=", StringComparison.OrdinalIgnoreCase)
                 ? configured
-                : throw new InvalidOperationException("Database:Provider is Postgres: set ConnectionStrings:Helpline (ConnectionStrings__Helpline) to the PostgreSQL connection string.");
+                : throw new InvalidOperationException("Database:Provider is Postgres: set ConnectionStrings:Helpline (ConnectionStrings__Helpline) to a PostgreSQL connection string (Host=…;Database=…;Username=…).");
             builder.Services.AddDbContext<HelplineDb, PostgresHelplineDb>(options => options.UsePostgres(connectionString));
         }
         else
