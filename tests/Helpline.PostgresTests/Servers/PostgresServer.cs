@@ -78,7 +78,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 Execute($"CREATE DATABASE {Template}");
                 var template = ConnectionString(Template);
                 using (var db = new PostgresHelplineDb(
-                    (DbContextOptions<PostgresHelplineDb>)new DbContextOptionsBuilder<PostgresHelplineDb>().UsePostgres(template).Options,
+                    new DbContextOptionsBuilder<PostgresHelplineDb>().UseNpgsql(template).Options,
                     new FieldProtector(FieldKeyRing.Generate())))
                 {
                     db.Database.Migrate();
