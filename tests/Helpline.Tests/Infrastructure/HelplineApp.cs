@@ -41,9 +41,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Clock = new FakeTimeProvider(start ?? OpenTime);
 #if POSTGRES
         // The same suite on PostgreSQL: a fresh database of its own on the run's server.
-        var server = Helpline.PostgresTests.Servers.PostgresServer.Shared;
-        Assert.SkipWhen(server.Unavailable is not null, server.Unavailable ?? "");
-        _postgresDatabase = server.CreateDatabase();
+        Assert.SkipWhen(DatabaseUnavailable is not null, DatabaseUnavailable ?? "");
+        _postgresDatabase = Helpline.PostgresTests.Servers.PostgresServer.Shared.CreateDatabase();
         Settings["Database:Provider"] = "Postgres";
         Settings["ConnectionStrings:Helpline"] = _postgresDatabase;
 #else
@@ -71,6 +70,13 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Hangfire:ServerEnabled"] = "false";
         Settings["Simulator:AppBaseUrl"] = "http://localhost";
     }
+
+    /// <summary>Why no app can be built on this machine (Helpline.PostgresTests without PostgreSQL), or null.</summary>
+#if POSTGRES
+    public static string? DatabaseUnavailable => Helpline.PostgresTests.Servers.PostgresServer.Shared.Unavailable;
+#else
+    public static string? DatabaseUnavailable => null;
+#endif
 
     public Dictionary<string, string?> Settings { get; } = [];
 
