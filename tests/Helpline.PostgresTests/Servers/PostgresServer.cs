@@ -7,7 +7,7 @@ namespace Helpline.PostgresTests.Servers;
 
 /// <summary>
 /// One real PostgreSQL server per test run (Debian's package), started in a temp folder on a private
-/// port as the <c>postgres</c> user, with durability switched off (test data only). Each app gets a
+/// port as the <c>postgres</c> user, with durability switched off (test data only; see <see cref="Durable"/>). Each app gets a
 /// fresh database copied from a template that has the app's PostgreSQL migrations applied once.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
@@ -23,6 +23,12 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string? _user = LocalServer.RunAsUser("postgres");
     private string? _data;
     private bool _templateReady;
+
+    /// <summary>
+    /// Set before first use for a server that syncs to disk as a real one does (the benchmark);
+    /// the tests run without fsync, their data being thrown away.
+    /// </summary>
+    public static bool Durable { get; set; }
 
     /// <summary>The run's server, started on first use and stopped when the run ends.</summary>
     public static PostgresServer Shared => Instance.Value;
@@ -59,7 +65,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Port = LocalServer.FreePort();
         var options = string.Join(' ',
             $"-p {Port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={Path.GetDirectoryName(_data)}",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=400", "-c shared_buffers=64MB");
+            Durable ? "" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off", "-c max_connections=400", "-c shared_buffers=64MB");
         await LocalServer.RunAsync(Path.Combine(_bin!, "pg_ctl"), ["-D", _data, "-l", Path.Combine(Path.GetDirectoryName(_data)!, "server.log"), "-o", options, "-w", "-t", "120", "start"], _user);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
     }
