@@ -17,6 +17,7 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports     (only section 5; --reports-data DIR reuses a seeded folder)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --crash       (only the callbacks' SIGKILL reliability check)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --directory   (only section 6)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --scale       (only section 7; needs postgresql, redis-server, nginx)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
 ///    SQLite file in a temp folder), against a bare Kestrel + one-SQLite-insert baseline measured in
@@ -31,6 +32,8 @@ namespace Helpline.Benchmarks;
 /// 5. Reports: a million made-up contacts over a year; the whole report for 30 and 365 days (ReportsBenchmark.cs).
 /// 6. The treatment directory over the 14,034 real SAMHSA rows: import time, then p50/p99 of each kind
 ///    of search against the 50 ms target (DirectorySearchBench.cs).
+/// 7. Scale: the inbound webhook on PostgreSQL against SQLite, and two nodes behind nginx against one
+///    (ScaleBenchmark.cs); run only with --scale.
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -51,6 +54,19 @@ internal static class BenchmarkMain
     {
         if (args.Contains("--crash"))
             return await CrashCheckAsync();
+        if (args.Contains("--scale"))
+        {
+            Directory.SetCurrentDirectory(AppContext.BaseDirectory);
+            var scaleDirectory = Directory.CreateTempSubdirectory("helpline-scale-").FullName;
+            try
+            {
+                return await ScaleBenchmark.RunAsync(scaleDirectory);
+            }
+            finally
+            {
+                Directory.Delete(scaleDirectory, recursive: true);
+            }
+        }
         var sqlOnly = args.Contains("--sql");
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;
         var callbacksOnly = args.Contains("--callbacks") && !sqlOnly && !dashboardOnly;
@@ -266,7 +282,7 @@ internal static class BenchmarkMain
             throw new InvalidOperationException("The queued caller is not Waiting in the database.");
     }
 
-    private static void PrintTable(IReadOnlyList<PhaseResult> phases)
+    internal static void PrintTable(IReadOnlyList<PhaseResult> phases)
     {
         Console.WriteLine();
         Console.WriteLine($"   {"phase",-42} {"seconds",7} {"answered",8} {"errors",6} {"req/s",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {">=150ms",7} {"threads",7}");

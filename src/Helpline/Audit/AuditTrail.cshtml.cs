@@ -49,7 +49,13 @@ public sealed class AuditTrailModel(HelplineDb db, HelplineTime time) : PageMode
         if (ContactId is { } contactId)
             query = query.Where(a => a.ContactId == contactId);
         if (Staff is { } staff)
-            query = query.Where(a => a.UserName != null && a.UserName.StartsWith(staff));
+        {
+            // Case-insensitive on both providers (SQLite's LIKE ignores ASCII case; PostgreSQL's does not).
+            var pattern = staff.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            query = db.Database.IsNpgsql()
+                ? query.Where(a => a.UserName != null && EF.Functions.ILike(a.UserName, pattern, "\\"))
+                : query.Where(a => a.UserName != null && EF.Functions.Like(a.UserName, pattern, "\\"));
+        }
         if (Action is { } action)
             query = query.Where(a => a.Action.StartsWith(action));
         if (From is { } from)

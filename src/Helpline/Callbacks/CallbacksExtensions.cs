@@ -1,5 +1,8 @@
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
+using Helpline.Data;
 using Helpline.Accounts;
 using Microsoft.Extensions.Options;
 
@@ -12,16 +15,41 @@ public static class CallbacksExtensions
         builder.Services.AddOptions<CallbackOptions>().BindConfiguration("Callbacks").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HangfireOptions>().BindConfiguration("Hangfire").ValidateDataAnnotations().ValidateOnStart();
         var hangfire = builder.Configuration.GetSection("Hangfire").Get<HangfireOptions>() ?? new HangfireOptions();
-        var storageFile = Path.GetFullPath(hangfire.StorageFile, builder.Environment.ContentRootPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(storageFile)!);
 
         // The storage is this app's own service, never Hangfire's process-wide JobStorage.Current:
         // a second app in the same process (tests, the benchmark) must not take over this one's jobs.
-        builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(storageFile, new SQLiteStorageOptions
+        if (DataExtensions.ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
         {
-            // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls; the benchmark's section 4).
-            QueuePollInterval = hangfire.QueuePollInterval,
-        }));
+            // Shared by every node: a job is fetched by one worker on one node (row locks), and the
+            // schema is Hangfire's own, in the app's database unless ConnectionStrings:Hangfire names another.
+            var connectionString = builder.Configuration.GetConnectionString("Hangfire") is { Length: > 0 } own
+                ? own
+                : builder.Configuration.GetConnectionString("Helpline");
+            builder.Services.AddSingleton<JobStorage>(_ => new PostgreSqlStorage(
+                new NpgsqlConnectionFactory(connectionString, new PostgreSqlStorageOptions()),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = hangfire.Schema,
+                    // LISTEN/NOTIFY: a worker hears of an enqueued job at once instead of polling for it.
+                    EnableLongPolling = true,
+                    QueuePollInterval = hangfire.QueuePollInterval,
+                    // A node killed mid-job: its job is handed to another after this, not after 30 minutes;
+                    // while a job runs, the sliding timeout keeps it from being taken twice.
+                    InvisibilityTimeout = TimeSpan.FromMinutes(2),
+                    UseSlidingInvisibilityTimeout = true,
+                    PrepareSchemaIfNecessary = true,
+                }));
+        }
+        else
+        {
+            var storageFile = Path.GetFullPath(hangfire.StorageFile, builder.Environment.ContentRootPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(storageFile)!);
+            builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(storageFile, new SQLiteStorageOptions
+            {
+                // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls; the benchmark's section 4).
+                QueuePollInterval = hangfire.QueuePollInterval,
+            }));
+        }
         // Likewise the job activator: Hangfire's own registration hands out the process-wide
         // JobActivator.Current, which is whichever app was configured last. Under the test suite that
         // was another app, so a job ran against another app's database and "succeeded" doing nothing.

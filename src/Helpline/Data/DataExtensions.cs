@@ -6,14 +6,28 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Helpline.Data;
 
+public enum DatabaseProvider
+{
+    /// <summary>A SQLite file: the single-machine default.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL: for several app nodes on one database.</summary>
+    Postgres,
+}
+
+/// <summary>Section "Database".</summary>
 public sealed class DatabaseOptions
 {
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
     /// <summary>Apply pending migrations when the app starts (the single-machine default).</summary>
     public bool ApplyMigrationsOnStart { get; set; } = true;
 }
 
 public static class DataExtensions
 {
+    public const string DefaultSqlite = "Data Source=App_Data/helpline.db";
+
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database");
@@ -27,15 +41,40 @@ public static class DataExtensions
         builder.Services.AddScoped<EncryptedColumns>();
         builder.Services.AddSingleton<Audit.ListViews>();
 
-        var connectionString = SqliteConnectionString(
-            builder.Configuration.GetConnectionString("Helpline") ?? "Data Source=App_Data/helpline.db",
-            builder.Environment.ContentRootPath);
-        builder.Services.AddDbContext<HelplineDb>(options => options
-            .UseSqlite(connectionString)
-            .AddInterceptors(new SqliteBusyTimeout())
-            .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>());
+        // The app asks for HelplineDb; the provider's own context type (with its own migrations) answers.
+        var configured = builder.Configuration.GetConnectionString("Helpline");
+        if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
+        {
+            var connectionString = configured is { Length: > 0 } && !configured.Contains("Data Source=", StringComparison.OrdinalIgnoreCase)
+                ? configured
+                : throw new InvalidOperationException("Database:Provider is Postgres: set ConnectionStrings:Helpline (ConnectionStrings__Helpline) to a PostgreSQL connection string (Host=…;Database=…;Username=…).");
+            builder.Services.AddDbContext<HelplineDb, PostgresHelplineDb>(options => options.UsePostgres(connectionString));
+        }
+        else
+        {
+            var connectionString = SqliteConnectionString(configured ?? DefaultSqlite, builder.Environment.ContentRootPath);
+            builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString));
+        }
         return builder;
     }
+
+    /// <summary><c>Database:Provider</c>: <c>Sqlite</c> (the default) or <c>Postgres</c>.</summary>
+    public static DatabaseProvider ProviderOf(IConfiguration configuration) =>
+        configuration["Database:Provider"] is { Length: > 0 } provider
+            ? Enum.TryParse<DatabaseProvider>(provider, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new InvalidOperationException($"Database:Provider is '{provider}'; use Sqlite or Postgres.")
+            : DatabaseProvider.Sqlite;
+
+    internal static DbContextOptionsBuilder UseSqliteFile(this DbContextOptionsBuilder options, string connectionString) => options
+        .UseSqlite(connectionString)
+        .AddInterceptors(new SqliteBusyTimeout())
+        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>();
+
+    internal static DbContextOptionsBuilder UsePostgres(this DbContextOptionsBuilder options, string connectionString) => options
+        .UseNpgsql(connectionString)
+        .AddInterceptors(new QueueVersionOrder())
+        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>();
 
     /// <summary>Resolves a relative SQLite file against the content root and makes sure its folder exists.</summary>
     internal static string SqliteConnectionString(string connectionString, string contentRoot)
@@ -52,7 +91,10 @@ public static class DataExtensions
         return csb.ToString();
     }
 
-    /// <summary>Applies migrations (when configured) and puts the SQLite file in WAL mode.</summary>
+    /// <summary>
+    /// Applies migrations (when configured) and puts a SQLite file in WAL mode. EF Core takes a
+    /// migration lock, so nodes starting together on one PostgreSQL database apply them once.
+    /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
@@ -89,17 +131,31 @@ public static class DataExtensions
 }
 
 /// <summary>
-/// Lets <c>dotnet ef</c> build the model without starting the app or reading any key. It works on
+/// Lets <c>dotnet ef</c> build the SQLite model without starting the app or reading any key. It works on
 /// <c>ConnectionStrings__Helpline</c> from the environment, else the default file.
 /// </summary>
-internal sealed class DesignTimeHelplineDbFactory : IDesignTimeDbContextFactory<HelplineDb>
+internal sealed class DesignTimeSqliteHelplineDbFactory : IDesignTimeDbContextFactory<SqliteHelplineDb>
 {
-    public HelplineDb CreateDbContext(string[] args) => new(
-        new DbContextOptionsBuilder<HelplineDb>()
-            .UseSqlite(DataExtensions.SqliteConnectionString(
-                Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") ?? "Data Source=App_Data/helpline.db",
+    public SqliteHelplineDb CreateDbContext(string[] args) => new(
+        (DbContextOptions<SqliteHelplineDb>)new DbContextOptionsBuilder<SqliteHelplineDb>()
+            .UseSqliteFile(DataExtensions.SqliteConnectionString(
+                Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") ?? DataExtensions.DefaultSqlite,
                 Directory.GetCurrentDirectory()))
-            .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>()
+            .Options,
+        new FieldProtector(FieldKeyRing.Generate()));
+}
+
+/// <summary>
+/// Lets <c>dotnet ef</c> build the PostgreSQL model (and the migration bundle) without starting the app.
+/// Adding a migration needs no server; applying one uses <c>ConnectionStrings__Helpline</c> or <c>--connection</c>.
+/// </summary>
+internal sealed class DesignTimePostgresHelplineDbFactory : IDesignTimeDbContextFactory<PostgresHelplineDb>
+{
+    public PostgresHelplineDb CreateDbContext(string[] args) => new(
+        (DbContextOptions<PostgresHelplineDb>)new DbContextOptionsBuilder<PostgresHelplineDb>()
+            .UsePostgres(Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") is { Length: > 0 } configured && !configured.Contains("Data Source=", StringComparison.OrdinalIgnoreCase)
+                ? configured
+                : "Host=localhost;Database=helpline")
             .Options,
         new FieldProtector(FieldKeyRing.Generate()));
 }

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Helpline.Data;
 
@@ -10,7 +11,10 @@ public static class DbErrors
     private const int SqliteConstraintPrimaryKey = 1555;
 
     /// <summary>True when a unique index refused the write: the race was settled by the database.</summary>
-    public static bool IsUniqueViolation(this DbUpdateException e) =>
-        e.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint } sqlite
-        && sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
+    public static bool IsUniqueViolation(this DbUpdateException e) => e.InnerException switch
+    {
+        SqliteException { SqliteErrorCode: SqliteConstraint } sqlite => sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
 }

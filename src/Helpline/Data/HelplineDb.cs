@@ -7,6 +7,7 @@ using Helpline.Data.Protection;
 using Helpline.TreatmentDirectory;
 using Helpline.Disclosure;
 using Helpline.Queue;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -14,12 +15,16 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 namespace Helpline.Data;
 
 /// <summary>
-/// The helpline's database: the source of truth for every contact and callback.
-/// Add a migration with:
-/// <c>dotnet ef migrations add NAME --project src/Helpline --output-dir Data/Migrations</c>
+/// The helpline's database: the source of truth for every contact and callback. The app asks for
+/// this type; one subclass per provider (<see cref="SqliteHelplineDb"/>, <see cref="PostgresHelplineDb"/>)
+/// carries that provider's migrations, as EF Core recommends. Add a migration to both:
+/// <code>
+/// dotnet ef migrations add NAME --project src/Helpline --context SqliteHelplineDb --output-dir Data/Migrations/Sqlite
+/// dotnet ef migrations add NAME --project src/Helpline --context PostgresHelplineDb --output-dir Data/Migrations/Postgres
+/// </code>
 /// </summary>
-public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtector protector)
-    : IdentityDbContext<StaffUser>(options)
+public abstract class HelplineDb(DbContextOptions options, FieldProtector protector)
+    : IdentityDbContext<StaffUser>(options), IDataProtectionKeyContext
 {
     public FieldProtector Protector { get; } = protector;
 
@@ -37,6 +42,9 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     public DbSet<FacilityService> FacilityServices => Set<FacilityService>();
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
+
+    /// <summary>ASP.NET Data Protection's key ring, shared by every app node (see InfrastructureExtensions).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -60,7 +68,10 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
         builder.Entity<Microsoft.AspNetCore.Identity.IdentityUserToken<string>>().Property(t => t.Value).Encrypted(Protector, "StaffToken.Value");
     }
 
-    /// <summary>Every time is UTC; SQLite forgets the kind, so it is put back on reading.</summary>
+    /// <summary>
+    /// Every time is UTC; SQLite forgets the kind, so it is put back on reading. PostgreSQL stores
+    /// them as <c>timestamp with time zone</c>, which takes only UTC values: an unspecified kind is UTC.
+    /// </summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configuration)
     {
         configuration.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
@@ -68,7 +79,7 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
     }
 
     private sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
-        value => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value,
+        value => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc),
         value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -89,6 +100,12 @@ public sealed class HelplineDb(DbContextOptions<HelplineDb> options, FieldProtec
             throw new InvalidOperationException("The audit trail is append-only.");
     }
 }
+
+/// <summary>The SQLite database (the single-machine default); its migrations are in Data/Migrations/Sqlite.</summary>
+public sealed class SqliteHelplineDb(DbContextOptions<SqliteHelplineDb> options, FieldProtector protector) : HelplineDb(options, protector);
+
+/// <summary>The PostgreSQL database (several app nodes); its migrations are in Data/Migrations/Postgres.</summary>
+public sealed class PostgresHelplineDb(DbContextOptions<PostgresHelplineDb> options, FieldProtector protector) : HelplineDb(options, protector);
 
 /// <summary>
 /// The model holds value converters bound to this host's keys, so it is cached per key ring

@@ -188,7 +188,10 @@ public sealed class FacilitySearch(HelplineDb db, ZipCentroids zips)
         if (query.Text is { } text)
         {
             var pattern = "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            facilities = facilities.Where(f => EF.Functions.Like(f.Name, pattern, "\\") || EF.Functions.Like(f.City, pattern, "\\") || EF.Functions.Like(f.Name2!, pattern, "\\"));
+            // Case-insensitive on both: SQLite's LIKE ignores ASCII case, PostgreSQL's needs ILIKE.
+            facilities = db.Database.IsNpgsql()
+                ? facilities.Where(f => EF.Functions.ILike(f.Name, pattern, "\\") || EF.Functions.ILike(f.City, pattern, "\\") || EF.Functions.ILike(f.Name2!, pattern, "\\"))
+                : facilities.Where(f => EF.Functions.Like(f.Name, pattern, "\\") || EF.Functions.Like(f.City, pattern, "\\") || EF.Functions.Like(f.Name2!, pattern, "\\"));
         }
         return facilities;
     }

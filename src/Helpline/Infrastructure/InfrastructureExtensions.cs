@@ -36,10 +36,14 @@ public static class InfrastructureExtensions
         builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
             options.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
 
-        // Cookies and antiforgery tokens must outlive a restart.
-        builder.Services.AddDataProtection()
-            .SetApplicationName("Helpline")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(
+        // Cookies and antiforgery tokens must outlive a restart, and on several nodes a cookie issued by
+        // one must be read by the others: with PostgreSQL the key ring lives in the shared database
+        // (never only in Redis, which may lose it), else in a folder (shared by every node when set so).
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Helpline");
+        if (DataProtectionStore(builder.Configuration) == "Database")
+            dataProtection.PersistKeysToDbContext<Data.HelplineDb>();
+        else
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(
                 builder.Configuration["DataProtection:KeysDirectory"] ?? "App_Data/dataprotection-keys",
                 builder.Environment.ContentRootPath)));
 
@@ -74,6 +78,16 @@ public static class InfrastructureExtensions
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
+
+    /// <summary><c>DataProtection:Store</c>: <c>Database</c> (the default on PostgreSQL) or <c>FileSystem</c> (the default on SQLite).</summary>
+    internal static string DataProtectionStore(IConfiguration configuration) =>
+        configuration["DataProtection:Store"] switch
+        {
+            null or "" => Data.DataExtensions.ProviderOf(configuration) == Data.DatabaseProvider.Postgres ? "Database" : "FileSystem",
+            "Database" => "Database",
+            "FileSystem" => "FileSystem",
+            var other => throw new InvalidOperationException($"DataProtection:Store is '{other}'; use Database or FileSystem."),
+        };
 
     public static WebApplication UseInfrastructure(this WebApplication app)
     {

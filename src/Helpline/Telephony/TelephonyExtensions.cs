@@ -16,7 +16,9 @@ public static class TelephonyExtensions
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<SignatureFailures>();
         builder.Services.AddHealthChecks().AddCheck<SignatureFailuresHealthCheck>("twilio-signatures");
-        builder.Services.AddHttpClient(TwilioHttpClient);
+        var twilioApi = builder.Services.AddHttpClient(TwilioHttpClient);
+        if (builder.Configuration["Twilio:ApiBaseUrl"] is { Length: > 0 } apiBase && Uri.TryCreate(apiBase, UriKind.Absolute, out var apiBaseUri))
+            twilioApi.AddHttpMessageHandler(() => new TwilioApiBaseUrl(apiBaseUri));
         builder.Services.AddSingleton(sp =>
         {
             var twilio = sp.GetRequiredService<IOptions<TwilioOptions>>().Value;
@@ -42,4 +44,15 @@ public static class TelephonyExtensions
     private static bool SimulatorEnabled(WebApplicationBuilder builder) =>
         builder.Configuration.GetValue<bool?>("Simulator:Enabled")
         ?? (builder.Environment.IsDevelopment() && string.IsNullOrEmpty(builder.Configuration["Twilio:AccountSid"]));
+}
+
+/// <summary>Sends the Twilio SDK's absolute https://api.twilio.com requests to <c>Twilio:ApiBaseUrl</c> instead.</summary>
+internal sealed class TwilioApiBaseUrl(Uri baseUrl) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.RequestUri is { Host: "api.twilio.com" } uri)
+            request.RequestUri = new Uri(baseUrl, uri.PathAndQuery);
+        return base.SendAsync(request, cancellationToken);
+    }
 }

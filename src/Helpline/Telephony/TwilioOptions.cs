@@ -21,6 +21,12 @@ public sealed class TwilioOptions : IValidatableObject
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>
+    /// Where the app sends Twilio REST requests instead of https://api.twilio.com: empty in production;
+    /// set only to put a Twilio-compatible stub behind app processes (the multi-node tests do).
+    /// </summary>
+    public string? ApiBaseUrl { get; set; }
+
     /// <summary>Refused signatures within the window that make /healthz say Degraded and log a warning.</summary>
     [Range(1, 1_000_000)]
     public int SignatureFailureThreshold { get; set; } = 20;
@@ -35,5 +41,7 @@ public sealed class TwilioOptions : IValidatableObject
         {
             yield return new ValidationResult("Twilio:PublicBaseUrl must be the scheme and host Twilio calls, without a path or query, e.g. https://help.example.org.", [nameof(PublicBaseUrl)]);
         }
+        if (!string.IsNullOrEmpty(ApiBaseUrl) && !(Uri.TryCreate(ApiBaseUrl, UriKind.Absolute, out var api) && api.Scheme is "https" or "http" && api.AbsolutePath == "/"))
+            yield return new ValidationResult("Twilio:ApiBaseUrl must be a scheme and host without a path, or empty (Twilio itself).", [nameof(ApiBaseUrl)]);
     }
 }

@@ -27,7 +27,10 @@ public sealed class HangfireIsolationTests
         var job = new BackgroundJob("1", Hangfire.Common.Job.FromExpression<Helpline.Callbacks.CallbackJob>(j => j.RunAsync(1, CancellationToken.None)), DateTime.UtcNow);
         using var scope = activator.BeginScope(new JobActivatorContext(connection, job, new JobCancellationToken(false)));
         var db = (HelplineDb)scope.Resolve(typeof(HelplineDb));
-        Assert.Contains(first.DatabasePath, db.Database.GetConnectionString());
+        var firstDatabase = await first.WithDbAsync(d => Task.FromResult(d.Database.GetConnectionString()));
+        var secondDatabase = await second.WithDbAsync(d => Task.FromResult(d.Database.GetConnectionString()));
+        Assert.NotEqual(firstDatabase, secondDatabase);
+        Assert.Equal(firstDatabase, db.Database.GetConnectionString());
         Assert.Same(first.Services.GetRequiredService<JobStorage>(), first.Services.GetRequiredService<JobStorage>());
         Assert.NotSame(first.Services.GetRequiredService<JobStorage>(), second.Services.GetRequiredService<JobStorage>());
     }

@@ -72,7 +72,12 @@ public sealed class StartupTests
 
         Assert.False(db.Database.HasPendingModelChanges(), "The model has changed since the last migration: add one (see HelplineDb's doc comment).");
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+#if POSTGRES
+        Assert.IsType<PostgresHelplineDb>(db);
+#else
+        Assert.IsType<SqliteHelplineDb>(db);
         Assert.Equal("wal", await db.Database.SqlQueryRaw<string>("PRAGMA journal_mode").AsAsyncEnumerable().FirstAsync());
+#endif
     }
 
     [Fact]
@@ -85,8 +90,15 @@ public sealed class StartupTests
         db.AuditEntries.Add(new Helpline.Audit.AuditEntry { At = DateTime.UtcNow, Action = "contact.viewed", ContactId = 1 });
         await db.SaveChangesAsync();
 
-        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE AuditEntries SET Action = 'nothing'"));
-        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM AuditEntries"));
+        // Quoted names, so the statements reach the table on PostgreSQL too (and fail there only for the trigger).
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE \"AuditEntries\" SET \"Action\" = 'nothing'"));
+        Assert.Contains("append-only", refused.Message);
+        refused = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM \"AuditEntries\""));
+        Assert.Contains("append-only", refused.Message);
+#if POSTGRES
+        refused = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("TRUNCATE \"AuditEntries\""));
+        Assert.Contains("append-only", refused.Message);
+#endif
         var entry = await db.AuditEntries.SingleAsync();
         entry.Action = "rewritten";
         Assert.Throws<InvalidOperationException>(() => db.SaveChanges());

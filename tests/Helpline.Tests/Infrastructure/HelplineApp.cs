@@ -14,7 +14,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Helpline.Tests.Infrastructure;
 
 /// <summary>
-/// The app on a real SQLite file of its own, with test keys, a test Twilio token, a fake clock and
+/// The app on a real SQLite file of its own (in Helpline.PostgresTests: a PostgreSQL database of its own), with test keys, a test Twilio token, a fake clock and
 /// every log line captured. Settings can be changed before the first request.
 /// </summary>
 public sealed class HelplineApp : WebApplicationFactory<Program>
@@ -25,6 +25,9 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
     public static readonly DateTimeOffset OpenTime = new(2026, 11, 25, 15, 0, 0, TimeSpan.Zero);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("helpline-tests-").FullName;
+#if POSTGRES
+    private readonly string _postgresDatabase;
+#endif
 
     static HelplineApp()
     {
@@ -36,7 +39,15 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
     public HelplineApp(DateTimeOffset? start = null)
     {
         Clock = new FakeTimeProvider(start ?? OpenTime);
+#if POSTGRES
+        // The same suite on PostgreSQL: a fresh database of its own on the run's server.
+        Assert.SkipWhen(DatabaseUnavailable is not null, DatabaseUnavailable ?? "");
+        _postgresDatabase = Helpline.PostgresTests.Servers.PostgresServer.Shared.CreateDatabase();
+        Settings["Database:Provider"] = "Postgres";
+        Settings["ConnectionStrings:Helpline"] = _postgresDatabase;
+#else
         Settings["ConnectionStrings:Helpline"] = $"Data Source={DatabasePath}";
+#endif
         Settings["DataProtection:KeysDirectory"] = Path.Combine(_directory, "dataprotection");
         Settings["Encryption:KeyFile"] = "";
         Settings["Encryption:CurrentKeyId"] = "test1";
@@ -59,6 +70,13 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Hangfire:ServerEnabled"] = "false";
         Settings["Simulator:AppBaseUrl"] = "http://localhost";
     }
+
+    /// <summary>Why no app can be built on this machine (Helpline.PostgresTests without PostgreSQL), or null.</summary>
+#if POSTGRES
+    public static string? DatabaseUnavailable => Helpline.PostgresTests.Servers.PostgresServer.Shared.Unavailable;
+#else
+    public static string? DatabaseUnavailable => null;
+#endif
 
     public Dictionary<string, string?> Settings { get; } = [];
 
@@ -177,7 +195,11 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+#if POSTGRES
+        Helpline.PostgresTests.Servers.PostgresServer.Shared.DropDatabase(_postgresDatabase);
+#else
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+#endif
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -23,7 +23,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
     {
         await _app.AdvisorOnDutyAsync();
         var session = await _app.SignInAsync("on-duty@test.example");
-        var dashboard = new Dashboard(session.Hub());
+        var dashboard = new DashboardClient(session.Hub());
         await dashboard.StartAsync();
 
         var (contact, _) = await _app.CallerWaitsAsync("+12125550147");
@@ -42,7 +42,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
     {
         await _app.AdvisorOnDutyAsync();
         var session = await _app.SignInAsync("on-duty@test.example");
-        var dashboard = new Dashboard(session.Hub());
+        var dashboard = new DashboardClient(session.Hub());
         await dashboard.StartAsync();
         var (first, firstCall) = await _app.CallerWaitsAsync("+12125550101");
         await QueueFlows.EventuallyAsync(() => dashboard.Rows.ContainsKey(first), "the first caller");
@@ -70,8 +70,8 @@ public sealed class LiveUpdateTests : IAsyncLifetime
         await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
         var dashboards = new[]
         {
-            new Dashboard((await _app.SignInAsync("on-duty@test.example")).Hub()),
-            new Dashboard((await _app.SignInAsync("supervisor@test.example")).Hub()),
+            new DashboardClient((await _app.SignInAsync("on-duty@test.example")).Hub()),
+            new DashboardClient((await _app.SignInAsync("supervisor@test.example")).Hub()),
         };
         foreach (var d in dashboards)
             await d.StartAsync();
@@ -97,7 +97,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
         var advisorId = await _app.AdvisorOnDutyAsync();
         await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
         var advisor = await _app.SignInAsync("on-duty@test.example");
-        var wallboard = new Dashboard((await _app.SignInAsync("supervisor@test.example")).Hub());
+        var wallboard = new DashboardClient((await _app.SignInAsync("supervisor@test.example")).Hub());
         await wallboard.StartAsync();
 
         await advisor.PutAsync("/api/presence", new { presence = "Break" });
@@ -111,7 +111,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
     {
         await _app.AdvisorOnDutyAsync();
         var session = await _app.SignInAsync("on-duty@test.example");
-        var dashboard = new Dashboard(session.Hub());
+        var dashboard = new DashboardClient(session.Hub());
         await dashboard.StartAsync();
         await _app.CallerWaitsAsync("+12125550147");
         var server = await session.QueueAsync();
@@ -128,88 +128,5 @@ public sealed class LiveUpdateTests : IAsyncLifetime
         var negotiate = await _app.CreateBrowser().PostAsync("/hubs/queue/negotiate?negotiateVersion=1", null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, negotiate.StatusCode);
-    }
-
-    /// <summary>A dashboard as a browser would run it: snapshot on (re)connect, then only newer deltas; a gap means a new snapshot.</summary>
-    private sealed class Dashboard : IAsyncDisposable
-    {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-
-        public Dashboard(HubConnection connection)
-        {
-            Connection = connection;
-            Connection.On<QueueDelta>(nameof(IQueueClient.QueueChanged), delta => _ = ApplyAsync(delta));
-            Connection.On<long>(nameof(IQueueClient.Heartbeat), version =>
-            {
-                Heartbeats.Add(version);
-                if (version > Version)
-                    _ = ResyncAsync();
-            });
-        }
-
-        public HubConnection Connection { get; }
-        public long Version { get; private set; }
-        public ConcurrentDictionary<long, QueueRow> Rows { get; } = new();
-        public ConcurrentDictionary<string, AdvisorRow> Advisors { get; } = new();
-        public ConcurrentBag<long> Heartbeats { get; } = [];
-        public ConcurrentBag<string> RawDeltas { get; } = [];
-
-        public async Task StartAsync()
-        {
-            await Connection.StartAsync();
-            await ResyncAsync();
-        }
-
-        private async Task ResyncAsync()
-        {
-            var snapshot = await Connection.InvokeAsync<QueueSnapshot>(nameof(QueueHub.GetSnapshot));
-            await _gate.WaitAsync();
-            try
-            {
-                if (snapshot.Version < Version)
-                    return;
-                Rows.Clear();
-                foreach (var row in snapshot.Contacts)
-                    Rows[row.ContactId] = row;
-                foreach (var advisor in snapshot.Advisors)
-                    Advisors[advisor.Id] = advisor;
-                Version = snapshot.Version;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        private async Task ApplyAsync(QueueDelta delta)
-        {
-            RawDeltas.Add(System.Text.Json.JsonSerializer.Serialize(delta, StaffSession.Json));
-            bool gap;
-            await _gate.WaitAsync();
-            try
-            {
-                if (delta.Version <= Version)
-                    return;
-                gap = delta.Version != Version + 1;
-                if (!gap)
-                {
-                    if (delta.Contact is { } row)
-                        Rows[row.ContactId] = row;
-                    if (delta.RemovedContactId is { } removed)
-                        Rows.TryRemove(removed, out _);
-                    if (delta.Advisor is { } advisor)
-                        Advisors[advisor.Id] = advisor;
-                    Version = delta.Version;
-                }
-            }
-            finally
-            {
-                _gate.Release();
-            }
-            if (gap)
-                await ResyncAsync();
-        }
-
-        public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
     }
 }

@@ -1,0 +1,38 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Helpline.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Retention : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "AnonymizedAt",
+                table: "Contacts",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_AnonymizedAt_CreatedAt",
+                table: "Contacts",
+                columns: new[] { "AnonymizedAt", "CreatedAt" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_Contacts_AnonymizedAt_CreatedAt",
+                table: "Contacts");
+
+            migrationBuilder.DropColumn(
+                name: "AnonymizedAt",
+                table: "Contacts");
+        }
+    }
+}

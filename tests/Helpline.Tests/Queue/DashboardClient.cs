@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using Helpline.Queue;
+using Helpline.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Helpline.Tests.Queue;
+
+/// <summary>A dashboard as a browser would run it: snapshot on (re)connect, then only newer deltas; a gap means a new snapshot.</summary>
+internal sealed class DashboardClient : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public DashboardClient(HubConnection connection)
+    {
+        Connection = connection;
+        Connection.On<QueueDelta>(nameof(IQueueClient.QueueChanged), delta => _ = ApplyAsync(delta));
+        // As the staff pages do: after a reconnect, a snapshot first.
+        Connection.Reconnected += _ => ResyncAsync();
+        Connection.On<long>(nameof(IQueueClient.Heartbeat), version =>
+        {
+            Heartbeats.Add(version);
+            if (version > Version)
+                _ = ResyncAsync();
+        });
+    }
+
+    public HubConnection Connection { get; }
+    public long Version { get; private set; }
+    public ConcurrentDictionary<long, QueueRow> Rows { get; } = new();
+    public ConcurrentDictionary<string, AdvisorRow> Advisors { get; } = new();
+    public ConcurrentBag<long> Heartbeats { get; } = [];
+    public ConcurrentBag<string> RawDeltas { get; } = [];
+
+    public async Task StartAsync()
+    {
+        await Connection.StartAsync();
+        await ResyncAsync();
+    }
+
+    private async Task ResyncAsync()
+    {
+        var snapshot = await Connection.InvokeAsync<QueueSnapshot>(nameof(QueueHub.GetSnapshot));
+        await _gate.WaitAsync();
+        try
+        {
+            if (snapshot.Version < Version)
+                return;
+            Rows.Clear();
+            foreach (var row in snapshot.Contacts)
+                Rows[row.ContactId] = row;
+            foreach (var advisor in snapshot.Advisors)
+                Advisors[advisor.Id] = advisor;
+            Version = snapshot.Version;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ApplyAsync(QueueDelta delta)
+    {
+        RawDeltas.Add(System.Text.Json.JsonSerializer.Serialize(delta, StaffSession.Json));
+        bool gap;
+        await _gate.WaitAsync();
+        try
+        {
+            if (delta.Version <= Version)
+                return;
+            gap = delta.Version != Version + 1;
+            if (!gap)
+            {
+                if (delta.Contact is { } row)
+                    Rows[row.ContactId] = row;
+                if (delta.RemovedContactId is { } removed)
+                    Rows.TryRemove(removed, out _);
+                if (delta.Advisor is { } advisor)
+                    Advisors[advisor.Id] = advisor;
+                Version = delta.Version;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        if (gap)
+            await ResyncAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+}
