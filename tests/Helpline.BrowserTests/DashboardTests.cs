@@ -142,6 +142,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         var advisorId = await app.CreateStaffAsync($"eve-{suffix}@test.example", Roles.Advisor);
         var eve = await app.NewPageAsync();
         await eve.SignInAsync($"eve-{suffix}@test.example");
+        // As an advisor would: once the page is live (a snapshot arriving later repaints the choices).
+        await Expect(eve.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
         await eve.Page.GetByLabel("Available").CheckAsync();
         await Expect(eve.Page.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
         var board = await app.NewPageAsync();
