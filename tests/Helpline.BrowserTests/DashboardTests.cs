@@ -76,8 +76,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         await cleo.Page.Locator("h1").ClickAsync();
         await cleo.Page.Keyboard.PressAsync("n");
         await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("Connecting", new() { Timeout = 15_000 });
-        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
-        var phone = Simulator.Calls.First(c => c.Direction == "outbound-api" && c.Awaiting == "answer");
+        // "Connecting" shows as soon as the take is won; the app rings the advisor's phone just after.
+        var phone = await RingingAsync(c => c.Direction == "outbound-api" && c.Awaiting == "answer");
         await Simulator.AnswerAsync(phone.Sid);
         await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("On a call", new() { Timeout = 15_000 });
         await Simulator.PersonHangsUpAsync(caller.Sid);
@@ -332,5 +332,21 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         var locator = page.Locator(selector);
         await Expect(locator).Not.ToHaveTextAsync("…", new() { Timeout = 15_000 });
         return int.Parse(await locator.TextContentAsync() ?? "0");
+    }
+
+    /// <summary>The first simulated call that <paramref name="match"/>es, waiting generously for the app to place it.</summary>
+    private async Task<SimulatedCall> RingingAsync(Func<SimulatedCall, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (Simulator.Calls.FirstOrDefault(match) is { } call)
+                return call;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("No such call within 30 s. The simulator holds: " +
+                    string.Join("; ", Simulator.Calls.Select(c => $"{c.Sid} {c.Direction} awaiting {c.Awaiting ?? "nothing"}{(c.Ended ? " ended" : "")}")) +
+                    (Simulator.Errors.Count > 0 ? " Errors: " + string.Join("; ", Simulator.Errors) : ""));
+            await Task.Delay(50);
+        }
     }
 }

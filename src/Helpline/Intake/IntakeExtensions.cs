@@ -24,8 +24,7 @@ public static class IntakeExtensions
             {
                 context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.HttpContext.Response.ContentType = "text/html; charset=utf-8";
-                var spanish = context.HttpContext.Request.Query["lang"] == "es" || context.HttpContext.Request.Form["Lang"] == "es";
-                var text = FormText.For(spanish ? "es" : "en");
+                var text = FormText.For(await AsksForSpanishAsync(context.HttpContext.Request, cancellationToken) ? "es" : "en");
                 await context.HttpContext.Response.WriteAsync(
                     $"<!DOCTYPE html><html lang=\"{text.Lang}\"><head><meta charset=\"utf-8\"><title>{text.Title}</title></head><body><main><h1>{text.Title}</h1><p>{text.TooMany}</p>" +
                     "<p>If someone has overdosed or is in danger, call <a href=\"tel:911\">911</a>. In crisis, call or text <a href=\"tel:988\">988</a>.</p></main></body></html>",
@@ -33,5 +32,25 @@ public static class IntakeExtensions
             };
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The refused post's language: from the address, else the form's hidden field. The body is
+    /// anyone's, so a form that cannot be read answers in English rather than failing.
+    /// </summary>
+    private static async Task<bool> AsksForSpanishAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Query["lang"] == "es")
+            return true;
+        if (!request.HasFormContentType)
+            return false;
+        try
+        {
+            return (await request.ReadFormAsync(cancellationToken))["Lang"] == "es";
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return false;
+        }
     }
 }

@@ -262,7 +262,7 @@ public sealed partial class BadInputTests(ITestOutputHelper output) : IAsyncLife
         return dashboard;
     }
 
-    private string LastError() => _app.Logs.Lines.LastOrDefault(l => l.StartsWith("Error")) is { } line ? line[..Math.Min(line.Length, 1200)] : "";
+    private string LastError() => _app.Logs.Lines.LastOrDefault(l => l.StartsWith("Error")) is { } line ? line[..Math.Min(line.Length, 8000)] : "";
 
     private Task<(int Callers, int Contacts, int Consents, int Callbacks)> StoredAsync() => _app.WithDbAsync(async db =>
         (await db.Callers.CountAsync(), await db.Contacts.CountAsync(), await db.Consents.CountAsync(), await db.Callbacks.CountAsync()));

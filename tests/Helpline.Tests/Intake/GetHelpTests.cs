@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using Helpline.Callbacks;
 using Helpline.Contacts;
@@ -202,6 +203,26 @@ public sealed partial class GetHelpTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
         Assert.Contains("call or text", await last.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TheSlowDownPageSpeaksTheFormsLanguageAndSurvivesABodyItCannotRead()
+    {
+        for (var i = 0; i < Helpline.Intake.IntakeExtensions.PerAddressPerTenMinutes; i++)
+            await PostAsync(Valid($"+1 212 555 {1000 + i}"));
+
+        var spanish = Valid("+1 212 555 1100");
+        spanish["Lang"] = "es";
+        var (refused, html) = await PostAsync(spanish);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("lang=\"es\"", html);
+
+        // A broken body (a NUL in a field) cannot say its language: the page is in English, still a 429.
+        var garbled = new StringContent("Lang=es%00&Phone=%%%ZZ", Encoding.UTF8, "application/x-www-form-urlencoded");
+        var broken = await _app.CreateBrowser().PostAsync("/get-help", garbled);
+        Assert.Equal(HttpStatusCode.TooManyRequests, broken.StatusCode);
+        Assert.Contains("lang=\"en\"", await broken.Content.ReadAsStringAsync());
+        Assert.Equal(Helpline.Intake.IntakeExtensions.PerAddressPerTenMinutes, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
     }
 
     [Fact]
