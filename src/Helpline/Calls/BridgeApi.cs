@@ -40,7 +40,8 @@ public static class BridgeApi
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && (c.CallSid == call.CallSid || c.CalleeCallSid == call.CallSid));
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && (c.CallSid == call.CallSid || c.CalleeCallSid == call.CallSid))
+            ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Callee);
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
         if (row.CalleeCallSid == call.CallSid)
@@ -65,7 +66,8 @@ public static class BridgeApi
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid);
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid)
+            ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Advisor);
         if (row is not { Status: ContactStatus.Connecting or ContactStatus.InProgress })
             return Twiml(new VoiceResponse().Say("This call has ended.", language: Say.LanguageEnum.EnUs).Hangup());
         var response = new VoiceResponse().Say(Prompts.English.AdvisorWhisper, language: Say.LanguageEnum.EnUs);
@@ -81,7 +83,8 @@ public static class BridgeApi
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid);
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid)
+            ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Advisor);
         if (row is null)
             return Results.NoContent();
 
@@ -192,8 +195,12 @@ public static class BridgeApi
     {
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
+        // Twilio signed this address, which names the contact the leg was placed for. A line that answers
+        // at once (a recorded greeting) asks before the leg's SID is recorded: the caller still on the
+        // line is enough to join them.
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact
-            && (c.TransferCallSid == call.CallSid || v.Db.Referrals.Any(r => r.ContactId == c.Id && r.TransferCallSid == call.CallSid)));
+            && (c.TransferCallSid == call.CallSid || v.Db.Referrals.Any(r => r.ContactId == c.Id && r.TransferCallSid == call.CallSid)
+                || c.Status == ContactStatus.InProgress));
         if (row is null)
             return Twiml(new VoiceResponse().Hangup());
         return Twiml(Conference(contact, startOnEnter: true, endOnExit: false));
@@ -207,6 +214,27 @@ public static class BridgeApi
         if (call.CallStatus is "no-answer" or "busy" or "failed")
             v.Log.LogWarning("The transfer leg of contact {ContactId} was not answered: {Status}", contact, call.CallStatus);
         return Results.NoContent();
+    }
+
+    private enum Leg { Advisor, Callee }
+
+    /// <summary>
+    /// A leg's SID is recorded when Twilio's REST answer comes back, and Twilio can ask for the leg's
+    /// TwiML, or report it answered, before that: a phone set to answer at once does. The address
+    /// Twilio signed names the contact; if that contact is still waiting for this kind of leg, the
+    /// call is that leg and its SID is recorded here (one conditional update decides), rather than
+    /// the advisor or caller being hung up on and the contact left connecting.
+    /// </summary>
+    private static async Task<Contact?> ClaimLegAsync(Data.HelplineDb db, long contact, string callSid, Leg leg)
+    {
+        var claimed = leg == Leg.Advisor
+            ? await db.Contacts.Where(c => c.Id == contact && c.Status == ContactStatus.Connecting && c.AdvisorId != null && c.AdvisorCallSid == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.AdvisorCallSid, callSid))
+            // The caller of a callback is rung once the advisor is on the line, never for a live call.
+            : await db.Contacts.Where(c => c.Id == contact && c.Status == ContactStatus.Connecting && c.AdvisorCallSid != null && c.CalleeCallSid == null
+                    && c.CallSid != callSid && db.Callbacks.Any(b => b.ContactId == c.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, callSid));
+        return claimed == 1 ? await db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contact) : null;
     }
 
     private static async Task AnsweredAsync(VoiceApi.Voice v, Contact contact)

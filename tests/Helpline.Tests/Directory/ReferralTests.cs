@@ -89,6 +89,23 @@ public sealed class ReferralTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACrisisLineThatAnswersAtOnceJoinsTheCallerStraightAway()
+    {
+        var (contact, _, _) = await OnACallAsync();
+        HttpResponseMessage? twiml = null;
+        // A crisis line's recorded greeting answers before the app has the leg's SID from Twilio.
+        _app.Twilio.OnCallPlaced = async (placed, sid) => twiml = await _app.PostTwilioAsync(new Uri(placed["Url"]!).PathAndQuery, Inbound(sid));
+
+        Assert.Equal(HttpStatusCode.OK, (await _advisor.PostAsync($"/api/contacts/{contact}/crisis-transfer")).StatusCode);
+
+        (await twiml!.TwimlAsync()).One($"/Response/Dial/Conference[.='contact-{contact}']");
+        // A transfer leg for a caller nobody is talking to is not put into an empty conference.
+        _app.Twilio.OnCallPlaced = null;
+        var (waiting, _) = await _app.CallerWaitsAsync("+12125550149");
+        (await (await _app.PostTwilioAsync($"/twilio/voice/bridge/transfer?contact={waiting}", Inbound(NewCallSid()))).TwimlAsync()).One("/Response/Hangup");
+    }
+
+    [Fact]
     public async Task AWarmTransferNeedsTheCallerOnTheLineAndAnIntakeNumber()
     {
         var (waiting, _) = await _app.CallerWaitsAsync("+12125550148");

@@ -31,6 +31,12 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
     /// <summary>When set, every request fails as Twilio does when it refuses one.</summary>
     public bool Refuse { get; set; }
 
+    /// <summary>
+    /// When set, runs for each call placed, with its request and new SID, before the app has Twilio's
+    /// answer: a phone that answers at once makes Twilio ask for the call's TwiML that early.
+    /// </summary>
+    public Func<TwilioRequest, string, Task>? OnCallPlaced { get; set; }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Assert.Equal("api.twilio.com", request.RequestUri!.Host);
@@ -47,7 +53,12 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
         if (Refuse)
             return Json(HttpStatusCode.BadRequest, """{"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}""");
         if (path.EndsWith("/Calls.json"))
-            return Json(HttpStatusCode.Created, $$"""{"sid": "CA{{Hex()}}", "account_sid": "{{AccountSid}}", "status": "queued"}""");
+        {
+            var sid = "CA" + Hex();
+            if (OnCallPlaced is { } placed)
+                await placed(recorded, sid);
+            return Json(HttpStatusCode.Created, $$"""{"sid": "{{sid}}", "account_sid": "{{AccountSid}}", "status": "queued"}""");
+        }
         if (match.Success)
             return Json(HttpStatusCode.OK, $$"""{"sid": "{{match.Groups[1].Value}}", "account_sid": "{{AccountSid}}", "status": "in-progress"}""");
         if (request.Method == HttpMethod.Delete && RecordingPath().Match(path) is { Success: true } recording)

@@ -79,6 +79,52 @@ public sealed class TakingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APhoneThatAnswersAtOnceIsConnectedThoughTwiliosAnswerIsNotBackYet()
+    {
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available, dialNumber: "+13125550188");
+        var advisor = await _app.SignInAsync("advisor@test.example");
+        var (contact, _) = await _app.CallerWaitsAsync("+12125550147");
+        HttpResponseMessage? twiml = null, answered = null;
+        string? advisorCall = null;
+        _app.Twilio.OnCallPlaced = async (placed, sid) =>
+        {
+            // The advisor's softphone picks up at once: Twilio asks for its TwiML and reports it in
+            // progress before the app has the call's SID from the REST answer.
+            advisorCall = sid;
+            twiml = await _app.PostTwilioAsync(new Uri(placed["Url"]!).PathAndQuery, Inbound(sid));
+            answered = await _app.AdvisorLegAsync(contact, sid, "in-progress", 1);
+        };
+
+        var response = await advisor.PostAsync($"/api/contacts/{contact}/take");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        (await twiml!.TwimlAsync()).One($"/Response/Dial/Conference[.='contact-{contact}'][@startConferenceOnEnter='true']");
+        Assert.Equal(HttpStatusCode.NoContent, answered!.StatusCode);
+        var talking = await _app.ContactAsync(contact);
+        Assert.Equal(ContactStatus.InProgress, talking.Status);
+        Assert.Equal(advisorCall, talking.AdvisorCallSid);
+    }
+
+    [Fact]
+    public async Task AnEarlyWebhookForAnotherCallClaimsNothing()
+    {
+        await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available, dialNumber: "+13125550188");
+        var advisor = await _app.SignInAsync("advisor@test.example");
+        var (contact, _) = await _app.CallerWaitsAsync("+12125550147");
+
+        // Nobody is being connected to a waiting contact: a signed request about some other call is turned away.
+        var stray = await (await _app.PostTwilioAsync($"/twilio/voice/bridge/advisor?contact={contact}", Inbound(NewCallSid()))).TwimlAsync();
+        stray.One("/Response/Hangup");
+        await advisor.PostAsync($"/api/contacts/{contact}/take");
+        var advisorCall = (await _app.ContactAsync(contact)).AdvisorCallSid!;
+        // Once the leg's SID is recorded, another call cannot take its place.
+        await _app.AdvisorLegAsync(contact, NewCallSid(), "in-progress", 1);
+        var connecting = await _app.ContactAsync(contact);
+        Assert.Equal(ContactStatus.Connecting, connecting.Status);
+        Assert.Equal(advisorCall, connecting.AdvisorCallSid);
+    }
+
+    [Fact]
     public async Task AnsweredCallEndsInWrapUpThenCompletesWithDispositionAndTimes()
     {
         var advisorId = await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available);
