@@ -61,4 +61,9 @@ public static class BlockedNumbers
         var hash = db.Protector.BlindIndex(e164);
         return db.BlockedNumbers.AnyAsync(b => b.PhoneHash == hash && b.LiftedAt == null && b.Until > now);
     }
+
+    /// <summary>Whether a known caller's number is blocked right now.</summary>
+    public static Task<bool> IsCallerBlockedAsync(HelplineDb db, long callerId, DateTime now, CancellationToken cancellationToken = default) =>
+        db.Callers.Where(c => c.Id == callerId)
+            .AnyAsync(c => db.BlockedNumbers.Any(b => b.PhoneHash == c.PhoneHash && b.LiftedAt == null && b.Until > now), cancellationToken);
 }

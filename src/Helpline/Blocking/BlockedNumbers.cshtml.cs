@@ -1,5 +1,6 @@
 using Helpline.Accounts;
 using Helpline.Audit;
+using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
@@ -78,9 +79,26 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
             ContactId = contactId,
             Details = $"block {blocked.Id}: {blocked.MaskedNumber} for {days} day(s)",
         });
+        // Callbacks this number asked for and not yet due are cancelled with the block (one due meanwhile
+        // is refused when its job runs, and again before anyone dials).
+        var pending = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled && c.Caller!.PhoneHash == blocked.PhoneHash)
+            .Select(c => new { c.Id, c.ContactId }).ToListAsync();
+        foreach (var callback in pending)
+        {
+            await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
+            await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
+            db.AuditEntries.Add(new AuditEntry
+            {
+                At = now, UserId = blocked.BlockedById, UserName = blocked.BlockedByName, Action = "callback.blocked",
+                ContactId = callback.ContactId, Details = $"block {blocked.Id}: the callback is cancelled",
+            });
+        }
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
-        Done = $"{blocked.MaskedNumber} is blocked until {time.ToLocal(blocked.Until):ddd d MMM yyyy HH:mm}.";
+        Done = $"{blocked.MaskedNumber} is blocked until {time.ToLocal(blocked.Until):ddd d MMM yyyy HH:mm}."
+            + (pending.Count switch { 0 => "", 1 => " Its pending callback is cancelled.", var n => $" Its {n} pending callbacks are cancelled." });
         return RedirectToPage();
     }
 

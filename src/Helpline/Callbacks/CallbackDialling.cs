@@ -34,9 +34,10 @@ public sealed class CallbackDialling(
         db.Callbacks.AsNoTracking().Where(c => c.ContactId == contactId && (c.Status == CallbackStatus.Due || c.Status == CallbackStatus.InProgress))
             .OrderByDescending(c => c.Id).FirstOrDefaultAsync();
 
-    /// <summary>May this callback's caller be called right now? Consent, their window, the line's hours.</summary>
+    /// <summary>May this callback's caller be called right now? Consent, their window, the line's hours, a number not blocked.</summary>
     public async Task<bool> MayCallAsync(Callback callback) =>
-        await CallbackRules.HasConsentAsync(db, callback.CallerId) && CallbackRules.MayCallNow(callback, time.UtcNow, hours);
+        await CallbackRules.HasConsentAsync(db, callback.CallerId) && CallbackRules.MayCallNow(callback, time.UtcNow, hours)
+        && !await Blocking.BlockedNumbers.IsCallerBlockedAsync(db, callback.CallerId, time.UtcNow);
 
     /// <summary>The advisor answered: check again, then ring the caller into the conference.</summary>
     public async Task<bool> CallCallerAsync(Contact contact)

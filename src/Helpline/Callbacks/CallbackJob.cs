@@ -54,6 +54,17 @@ public sealed class CallbackJob(
             return;
         }
 
+        if (await Blocking.BlockedNumbers.IsCallerBlockedAsync(db, callback.CallerId, now, cancellationToken))
+        {
+            if (await CloseAsync(callback, CallbackStatus.Cancelled, ContactStatus.Cancelled, now, cancellationToken))
+            {
+                db.AuditEntries.Add(new Audit.AuditEntry { At = now, Action = "callback.blocked", ContactId = callback.ContactId, Details = "the number is blocked; callback cancelled" });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            logger.LogInformation("Callback {CallbackId} cancelled: the number has been blocked", callbackId);
+            return;
+        }
+
         if (!CallbackRules.MayCallNow(callback, now, hours))
         {
             var next = CallbackWindow.FirstDueTime(now, callback.TimeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours);
@@ -96,7 +107,8 @@ public sealed class CallbackJob(
             callbackId, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
     }
 
-    private async Task CloseAsync(Callback callback, CallbackStatus status, ContactStatus contactStatus, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Closes a callback still scheduled and its contact; false if another run closed or queued it first.</summary>
+    private async Task<bool> CloseAsync(Callback callback, CallbackStatus status, ContactStatus contactStatus, DateTime now, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var closed = await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
@@ -107,10 +119,11 @@ public sealed class CallbackJob(
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, contactStatus).SetProperty(c => c.UpdatedAt, now), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        return closed == 1;
     }
 }
 
-/// <summary>The checks that run when a callback's job fires and again when an advisor dials.</summary>
+/// <summary>The checks that run when a callback's job fires and again when an advisor dials (with the number not blocked).</summary>
 public static class CallbackRules
 {
     public static Task<bool> HasConsentAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>

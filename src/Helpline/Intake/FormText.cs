@@ -39,7 +39,8 @@ public sealed record FormText(
     string ThanksLater,
     string ThanksClosed,
     string TooMany,
-    string Errors)
+    string Errors,
+    string Blocked)
 {
     public const string ConsentVersion = "web-form-2026-11";
 
@@ -56,7 +57,8 @@ public sealed record FormText(
         "Another number we may try (optional)", "Ask for a call", "Who answers this line?", "En español",
         "Thank you. We got your request.", "An advisor will call you as soon as possible, usually within the hour while we are open.",
         "An advisor will call you on the day and in the window you chose.", "We are closed right now; an advisor will call you when we open, within your hours.",
-        "We already have several requests from here. Please wait a little, or call us now.", "Please correct the fields marked below.");
+        "We already have several requests from here. Please wait a little, or call us now.", "Please correct the fields marked below.",
+        "We are not able to take requests from this number at the moment. If someone has overdosed or is in danger, call 911. If you are in crisis, call or text 988.");
 
     public static readonly FormText Spanish = new(
         "es", "Pídanos que le llamemos", "Complete el formulario para que un consejero le contacte. Es gratis y confidencial.",
@@ -71,7 +73,8 @@ public sealed record FormText(
         "Otro número donde intentar (opcional)", "Pedir una llamada", "¿Quién atiende esta línea?", "In English",
         "Gracias. Recibimos su solicitud.", "Un consejero le llamará lo antes posible, normalmente dentro de una hora mientras estemos abiertos.",
         "Un consejero le llamará el día y en el horario que eligió.", "Ahora estamos cerrados; un consejero le llamará cuando abramos, dentro de su horario.",
-        "Ya tenemos varias solicitudes desde aquí. Espere un poco, o llámenos ahora.", "Corrija los campos indicados abajo.");
+        "Ya tenemos varias solicitudes desde aquí. Espere un poco, o llámenos ahora.", "Corrija los campos indicados abajo.",
+        "En este momento no podemos atender solicitudes de este número. Si alguien tuvo una sobredosis o está en peligro, llame al 911. Si está en crisis, llame o envíe un mensaje de texto al 988.");
 
     public static FormText For(string? lang) => lang == "es" ? Spanish : English;
 

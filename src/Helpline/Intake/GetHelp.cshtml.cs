@@ -1,3 +1,5 @@
+using Helpline.Audit;
+using Helpline.Blocking;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data;
@@ -85,6 +87,15 @@ public sealed partial class GetHelpModel(
         if (recent >= PerNumberPerHour)
         {
             Problem = Text.TooMany;
+            return Page();
+        }
+        if (await BlockedNumbers.IsBlockedAsync(db, e164, now))
+        {
+            // As on the phone: said plainly, with where to find help now. Nothing from the form is kept.
+            db.AuditEntries.Add(new AuditEntry { At = now, Action = "request.blocked", Details = $"web form from •••• {e164[^4..]}; not saved" });
+            await db.SaveChangesAsync();
+            logger.LogInformation("A callback request from a blocked number was refused");
+            Problem = Text.Blocked;
             return Page();
         }
 

@@ -2,7 +2,9 @@ using System.Net;
 using Helpline.Accounts;
 using Helpline.Contacts;
 using Helpline.Tests.Infrastructure;
+using Helpline.Tests.Queue;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Helpline.Tests.Infrastructure.Calls;
 
 namespace Helpline.Tests.Blocking;
@@ -157,6 +159,77 @@ public sealed class BlockedNumberTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
         Assert.Equal(0, await _app.WithDbAsync(db => db.BlockedNumbers.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ABlockedNumberCannotAskForACallbackAndItsPendingOneIsCancelled()
+    {
+        var (asked, form) = await AskForACallbackAsync("(212) 555-0147");
+        Assert.True(asked.StatusCode == HttpStatusCode.Redirect, form);
+        var pending = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        Assert.Equal(Helpline.Callbacks.CallbackStatus.Scheduled, pending.Status);
+
+        var (_, html) = await BlockAsync(("number", "212 555 0147"), ("days", "30"), ("reason", "Prank requests"));
+        Assert.Contains("•••• 0147 is blocked until", html);
+        Assert.Contains("Its pending callback is cancelled.", html);
+        Assert.Equal(Helpline.Callbacks.CallbackStatus.Cancelled, (await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync())).Status);
+        Assert.Equal(ContactStatus.Cancelled, (await _app.ContactAsync(pending.ContactId)).Status);
+
+        // Asking again, in either language: told plainly, with where to find help now; nothing is kept.
+        var before = await _app.WithDbAsync(async db => (await db.Contacts.CountAsync(), await db.Callbacks.CountAsync(), await db.Consents.CountAsync()));
+        var (refused, page) = await AskForACallbackAsync("+1 212-555-0147");
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("not able to take requests from this number", page);
+        Assert.Contains("988", page);
+        var (_, spanish) = await AskForACallbackAsync("2125550147", lang: "es");
+        Assert.Contains("no podemos atender solicitudes de este número", spanish);
+        Assert.Equal(before, await _app.WithDbAsync(async db => (await db.Contacts.CountAsync(), await db.Callbacks.CountAsync(), await db.Consents.CountAsync())));
+
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.AsNoTracking().Where(a => a.Action == "callback.blocked" || a.Action == "request.blocked").OrderBy(a => a.Id).ToListAsync());
+        Assert.Equal(["callback.blocked", "request.blocked", "request.blocked"], audit.Select(a => a.Action));
+        Assert.Equal(pending.ContactId, audit[0].ContactId);
+        Assert.DoesNotContain("2125550147", string.Join(" ", audit.Select(a => a.Details)));
+        Assert.Contains("0147", audit[1].Details);
+    }
+
+    [Fact]
+    public async Task ACallbackWhoseNumberIsBlockedBeforeItIsDueIsCancelledWhenItsJobRuns()
+    {
+        await AskForACallbackAsync("(212) 555-0147");
+        var pending = await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
+        // Blocked by another way than the page (another node, a restore): the job checks for itself.
+        await _app.WithDbAsync(async db =>
+        {
+            db.BlockedNumbers.Add(new Helpline.Blocking.BlockedNumber
+            {
+                PhoneHash = db.Protector.BlindIndex("+12125550147"), MaskedNumber = "•••• 0147", Reason = "Prank requests",
+                BlockedAt = _app.Clock.GetUtcNow().UtcDateTime, Until = _app.Clock.GetUtcNow().UtcDateTime.AddDays(30),
+            });
+            return await db.SaveChangesAsync();
+        });
+        _app.Clock.SetUtcNow(new DateTimeOffset(pending.DueAt, TimeSpan.Zero));
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<Helpline.Callbacks.CallbackJob>().RunAsync(pending.Id, CancellationToken.None);
+
+        Assert.Equal(Helpline.Callbacks.CallbackStatus.Cancelled, (await _app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync())).Status);
+        // Never queued: cancelled, not waiting.
+        Assert.Equal(ContactStatus.Cancelled, (await _app.ContactAsync(pending.ContactId)).Status);
+        Assert.True(await _app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "callback.blocked" && a.ContactId == pending.ContactId)));
+    }
+
+    /// <summary>The public form, asking for a call in two days' time (so the callback waits).</summary>
+    private async Task<(HttpResponseMessage Response, string Html)> AskForACallbackAsync(string phone, string lang = "en")
+    {
+        var browser = _app.CreateBrowser();
+        var token = await browser.TokenAsync("/get-help");
+        var day = _app.Clock.GetUtcNow().AddDays(2).ToString("yyyy-MM-dd");
+        var response = await browser.PostAsync("/get-help", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Lang"] = lang, ["Phone"] = phone, ["For"] = "Self", ["When"] = "later", ["Day"] = day, ["From"] = "10:00", ["Until"] = "12:00",
+            ["TimeZone"] = "America/New_York", ["MayCall"] = "true", ["__RequestVerificationToken"] = token,
+        }));
+        return (response, System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
     }
 
     private Task<(HttpResponseMessage Response, string Html)> BlockAsync(params (string Key, string Value)[] fields) =>
