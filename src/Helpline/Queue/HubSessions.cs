@@ -15,7 +15,7 @@ namespace Helpline.Queue;
 /// The hub connections open on this node, each with the account state it was opened with (security
 /// stamp and roles, from the cookie's principal). A cookie is re-checked every minute, but an open
 /// connection never is: <see cref="HubSessionCheck"/> compares these with the accounts and closes
-/// those of staff who were disabled, removed, signed out everywhere, or whose roles changed.
+/// those of staff who were disabled or removed, whose security stamp changed (password, two-factor), or whose roles changed.
 /// </summary>
 public sealed class HubSessions(IOptions<IdentityOptions> identity)
 {
@@ -102,7 +102,7 @@ public sealed class HubSessionCheck(HubSessions sessions, IServiceScopeFactory s
         var stale = open
             .Select(s => (Session: s, Reason: !accounts.TryGetValue(s.UserId, out var account) ? "account removed"
                 : account.DisabledAt is not null ? "account disabled"
-                : account.SecurityStamp != s.Stamp ? "security stamp changed (signed out, password or two-factor changed)"
+                : account.SecurityStamp != s.Stamp ? "security stamp changed (password or two-factor changed)"
                 : HubSessions.RoleList(account.Roles) != s.Roles ? "roles changed"
                 : null))
             .Where(s => s.Reason is not null)
