@@ -167,6 +167,32 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         await eve.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task AnAdvisorDisabledWhileTheirDashboardIsOpenIsToldTheyAreSignedOut()
+    {
+        app.RequireBrowser();
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        await app.CreateStaffAsync($"fay-{suffix}@test.example", Roles.Advisor);
+        await app.CreateStaffAsync($"admin-{suffix}@test.example", Roles.Admin);
+        var fay = await app.NewPageAsync();
+        await fay.SignInAsync($"fay-{suffix}@test.example");
+        await Expect(fay.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+
+        var admin = await app.NewPageAsync();
+        await admin.SignInAsync($"admin-{suffix}@test.example");
+        await admin.Page.GotoAsync("/admin/staff");
+        await admin.Page.GetByRole(AriaRole.Button, new() { Name = $"Disable fay-{suffix}@test.example" }).ClickAsync();
+        await Expect(admin.Page.GetByText($"fay-{suffix}@test.example is disabled")).ToBeVisibleAsync(Generously);
+
+        // The hub closes her connection; the reconnect is refused; the page says so instead of reconnecting for ever.
+        await Expect(fay.Page.Locator("#connection")).ToContainTextAsync("You are signed out", new() { Timeout = 30_000 });
+        await Expect(fay.Page.Locator("#connection a")).ToHaveAttributeAsync("href", "/sign-in?ReturnUrl=%2Fstaff");
+        fay.AssertNoErrors("401", "negotiation", "Failed to start", "Connection disconnected", "WebSocket");
+        admin.AssertNoErrors();
+        await fay.Context.CloseAsync();
+        await admin.Context.CloseAsync();
+    }
+
     [Theory]
     [InlineData("/", false)]
     [InlineData("/get-help", false)]

@@ -50,6 +50,15 @@ public static class AccountsExtensions
             // Scripts and the hub get status codes, not a sign-in page.
             cookie.Events.OnRedirectToLogin = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => Deny(context.HttpContext, context.RedirectUri, StatusCodes.Status403Forbidden);
+            // A hub connection outlives the minute's check, so the check is made whenever one starts:
+            // a dashboard whose connection was closed for a revoked sign-in cannot reconnect with it.
+            var validatePrincipal = cookie.Events.OnValidatePrincipal;
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                await validatePrincipal(context);
+                if (context.Principal is not null && IsHubConnectionStart(context.Request))
+                    await RecheckAsync(context);
+            };
         });
 
         builder.Services.AddOptions<SignInOptions>().BindConfiguration("SignIn").ValidateDataAnnotations().ValidateOnStart();
@@ -64,6 +73,24 @@ public static class AccountsExtensions
             .AddPolicy(SupervisorPolicy, policy => policy.RequireRole(Roles.Supervisor, Roles.Admin))
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
         return builder;
+    }
+
+    private static bool IsHubConnectionStart(HttpRequest request) =>
+        request.Path.StartsWithSegments("/hubs") &&
+        (request.Path.Value!.EndsWith("/negotiate", StringComparison.Ordinal) || !request.Query.ContainsKey("id") || request.HttpContext.WebSockets.IsWebSocketRequest);
+
+    /// <summary>What Identity's security stamp validator does when the minute is up: refuse, or go on with fresh roles.</summary>
+    private static async Task RecheckAsync(Microsoft.AspNetCore.Authentication.Cookies.CookieValidatePrincipalContext context)
+    {
+        var signIn = context.HttpContext.RequestServices.GetRequiredService<SignInManager<StaffUser>>();
+        if (await signIn.ValidateSecurityStampAsync(context.Principal) is { } user)
+        {
+            context.ReplacePrincipal(await signIn.CreateUserPrincipalAsync(user));
+            context.ShouldRenew = true;
+            return;
+        }
+        context.RejectPrincipal();
+        await signIn.SignOutAsync();
     }
 
     private static Task Deny(HttpContext context, string redirectUri, int statusCode)

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Helpline.Audit;
 using Helpline.Data;
 using Helpline.Infrastructure;
+using Helpline.Queue;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ namespace Helpline.Accounts;
 /// or drop their own admin role (the helpline would risk having no admin). Plain forms; audited.
 /// </summary>
 [Authorize(Policy = AccountsExtensions.AdminPolicy)]
-public sealed class StaffAdminModel(UserManager<StaffUser> users, HelplineDb db, HelplineTime time) : PageModel
+public sealed class StaffAdminModel(UserManager<StaffUser> users, HelplineDb db, HelplineTime time, HubSessions hubSessions) : PageModel
 {
     public sealed record Row(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles, string State, bool Disabled, bool TwoFactor, bool IsYou);
 
@@ -90,6 +91,7 @@ public sealed class StaffAdminModel(UserManager<StaffUser> users, HelplineDb db,
             await users.UpdateAsync(user);
             await users.UpdateSecurityStampAsync(user); // their cookies fail the next check (within a minute); open set-password links die too
             await AuditAsync("staff.disabled", user.Email!);
+            hubSessions.CheckSoon(); // their live dashboard closes now on this node, within the check interval on others
         }
         Done = $"{user.Email} is disabled: they cannot sign in, and any session they have ends within a minute.";
         return RedirectToPage();
@@ -126,7 +128,10 @@ public sealed class StaffAdminModel(UserManager<StaffUser> users, HelplineDb db,
         if (added.Count > 0)
             await users.AddToRolesAsync(user, added);
         if (removed.Count + added.Count > 0)
+        {
             await AuditAsync("staff.roles-changed", $"{user.Email}: {string.Join(", ", current.Order())} → {string.Join(", ", wanted.Order())}");
+            hubSessions.CheckSoon(); // an open live dashboard reconnects with the new roles
+        }
         Done = $"{user.Email}: {string.Join(", ", wanted.Order())}. A session they have open takes the change within a minute.";
         return RedirectToPage();
     }
@@ -140,6 +145,7 @@ public sealed class StaffAdminModel(UserManager<StaffUser> users, HelplineDb db,
             await users.SetTwoFactorEnabledAsync(user, false);
             await users.ResetAuthenticatorKeyAsync(user);
             await AuditAsync("staff.two-factor-disabled", $"{user.Email}: by an admin");
+            hubSessions.CheckSoon();
         }
         Done = $"Two-factor sign-in is off for {user.Email}; they can turn it on again with a new key.";
         return RedirectToPage();

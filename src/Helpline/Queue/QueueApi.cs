@@ -32,6 +32,8 @@ public static class QueueApi
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());
         builder.Services.AddScoped<QueueTaking>();
         builder.Services.AddHostedService<QueueHeartbeat>();
+        builder.Services.AddSingleton<HubSessions>();
+        builder.Services.AddHostedService<HubSessionCheck>();
         return builder;
     }
 

@@ -18,9 +18,21 @@ public interface IQueueClient
 /// Live updates for signed-in staff at /hubs/queue. A client calls <see cref="GetSnapshot"/> on
 /// connecting (and reconnecting), then applies only deltas newer than the snapshot's version.
 /// </summary>
-public sealed class QueueHub(QueueEvents events) : Hub<IQueueClient>
+public sealed class QueueHub(QueueEvents events, HubSessions sessions) : Hub<IQueueClient>
 {
     public Task<QueueSnapshot> GetSnapshot() => events.SnapshotAsync(Context.ConnectionAborted);
+
+    public override Task OnConnectedAsync()
+    {
+        sessions.Opened(Context);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        sessions.Closed(Context.ConnectionId);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Sends the current version to every dashboard every few seconds.</summary>

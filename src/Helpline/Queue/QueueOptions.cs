@@ -21,6 +21,13 @@ public sealed class QueueOptions
     [Range(1, 300)]
     public int HeartbeatSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How often each node checks its open hub connections against the staff accounts: a disabled
+    /// member of staff, or one whose security stamp or roles changed, loses the live updates within this long.
+    /// </summary>
+    [Range(1, 300)]
+    public int ConnectionCheckSeconds { get; set; } = 30;
+
     /// <summary>Handle time assumed for the expected wait until there is history to average.</summary>
     [Range(30, 3600)]
     public int DefaultHandleSeconds { get; set; } = 300;

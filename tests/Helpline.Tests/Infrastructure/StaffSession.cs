@@ -28,6 +28,21 @@ public sealed partial class StaffSession(HelplineApp app, HttpClient browser, st
         .AddJsonProtocol(options => options.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
         .Build();
 
+    /// <summary>The hub as a browser's page connects: a cookie the server renews while connecting (fresh roles) is sent on from then on.</summary>
+    public HubConnection BrowserHub()
+    {
+        var jar = new System.Net.CookieContainer();
+        jar.SetCookies(new Uri("https://localhost"), Cookie);
+        return new HubConnectionBuilder()
+            .WithUrl("https://localhost/hubs/queue", options =>
+            {
+                options.HttpMessageHandlerFactory = _ => new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(jar) { InnerHandler = app.Server.CreateHandler() };
+                options.Transports = HttpTransportType.LongPolling;
+            })
+            .AddJsonProtocol(options => options.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+    }
+
     public Task<HttpResponseMessage> PostAsync(string path, object? body = null) =>
         body is null ? Browser.PostAsync(path, null) : Browser.PostAsJsonAsync(path, body, Json);
 

@@ -2,11 +2,22 @@
 // deltas; a gap (a version not seen, or a heartbeat ahead) means a new snapshot.
 /* global signalR */
 
+// The hub answers 401 once the sign-in has ended (signed out, disabled, password changed): the
+// client reports it only inside its error's text.
+const signedOut = (error) => /Status code '401'/.test(String(error));
+
 export function connectQueue({ onChange, onStatus }) {
   const state = { version: 0, contacts: new Map(), advisors: new Map() };
+  const retryDelays = [0, 1000, 2000, 5000, 10000, 10000, 30000];
+  let refused = false;
   const connection = new signalR.HubConnectionBuilder()
     .withUrl("/hubs/queue")
-    .withAutomaticReconnect([0, 1000, 2000, 5000, 10000, 10000, 30000])
+    .withAutomaticReconnect({
+      nextRetryDelayInMilliseconds: ({ previousRetryCount, retryReason }) => {
+        refused = signedOut(retryReason);
+        return refused ? null : retryDelays[previousRetryCount] ?? null;
+      },
+    })
     .build();
   let resyncing = null;
 
@@ -48,6 +59,7 @@ export function connectQueue({ onChange, onStatus }) {
     onStatus("live");
   });
   connection.onclose(() => {
+    if (refused) return onStatus("signed-out");
     onStatus("offline");
     setTimeout(start, 5000);
   });
@@ -59,7 +71,8 @@ export function connectQueue({ onChange, onStatus }) {
       // "Live" only once the snapshot is in: until then the page shows what the server rendered.
       await resync();
       onStatus("live");
-    } catch {
+    } catch (error) {
+      if (signedOut(error)) return onStatus("signed-out");
       onStatus("offline");
       setTimeout(start, 5000);
     }
@@ -144,6 +157,11 @@ export function showConnection(status) {
     reconnecting: "Connection lost. Reconnecting…",
     offline: "Offline. Trying again in a few seconds…",
   };
-  banner.textContent = texts[status] ?? status;
+  if (status === "signed-out") {
+    const back = `/sign-in?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+    banner.replaceChildren("You are signed out, so this page no longer updates. ", element("a", { href: back }, "Sign in again"));
+  } else {
+    banner.textContent = texts[status] ?? status;
+  }
   banner.dataset.status = status;
 }
