@@ -109,7 +109,10 @@ public static class DataExtensions
     /// Refuses to start when the database holds caller data encrypted under a key that is not
     /// configured: the app would fail on every such record, and an operator who removed or lost a
     /// key must hear it now, by name, not from an advisor's error page later. (Without any key at
-    /// all the app already refuses while loading them.) One scan of each encrypted column.
+    /// all the app already refuses while loading them.) The keys recorded as in use
+    /// (<see cref="FieldKeyInUse"/>) answer it when each is configured; otherwise, or when none is
+    /// recorded yet, every encrypted column is scanned and the record corrected. Then the current
+    /// key is recorded, before anything is written with it.
     /// </summary>
     public static async Task CheckFieldKeysAsync(this WebApplication app)
     {
@@ -117,16 +120,35 @@ public static class DataExtensions
         var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
         if ((await db.Database.GetPendingMigrationsAsync()).Any())
             return; // not migrated yet (migrations applied elsewhere): /healthz says so, and there is nothing to read
+        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Helpline.Data.FieldKeys");
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var configured = db.Protector.Keys.KeyIds;
-        var unknown = await scope.ServiceProvider.GetRequiredService<EncryptedColumns>().UnknownKeyIdsAsync(configured);
-        if (unknown.Count == 0)
-            return;
-        var missing = string.Join("; ", unknown.Select(u => $"'{u.Key}' (in {string.Join(", ", u.Value)})"));
-        throw new InvalidOperationException(
-            $"The database holds caller data encrypted with field-encryption key(s) that are not configured: {missing}. " +
-            $"Configured key ids: {string.Join(", ", configured.Order(StringComparer.Ordinal))}. Without the missing key(s) those values cannot be read. " +
-            "Restore the key file that holds them (Encryption:KeyFile) from its backup, or give each as Encryption:Keys:<id>; " +
-            "see README, \"Keys\" (restoring a key). The app has not started, so nothing was changed.");
+        var columns = scope.ServiceProvider.GetRequiredService<EncryptedColumns>();
+
+        var recorded = await db.FieldKeysInUse.Select(k => k.KeyId).ToListAsync();
+        if (recorded.Count > 0 && recorded.All(configured.Contains))
+        {
+            logger.LogInformation("Field keys: the {Count} key(s) recorded as in use are configured", recorded.Count);
+        }
+        else
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var inUse = await columns.KeyIdsInUseAsync();
+            var unknown = inUse.Where(k => !configured.Contains(k.Key)).ToList();
+            if (unknown.Count > 0)
+            {
+                var missing = string.Join("; ", unknown.Select(u => $"'{u.Key}' (in {string.Join(", ", u.Value)})"));
+                throw new InvalidOperationException(
+                    $"The database holds caller data encrypted with field-encryption key(s) that are not configured: {missing}. " +
+                    $"Configured key ids: {string.Join(", ", configured.Order(StringComparer.Ordinal))}. Without the missing key(s) those values cannot be read. " +
+                    "Restore the key file that holds them (Encryption:KeyFile) from its backup, or give each as Encryption:Keys:<id>; " +
+                    "see README, \"Keys\" (restoring a key). The app has not started, so nothing was changed.");
+            }
+            await columns.RecordKeysInUseAsync(inUse.Keys, now);
+            logger.LogInformation("Field keys: scanned every encrypted column in {Elapsed} ms; key(s) in use: {Keys}",
+                (long)clock.Elapsed.TotalMilliseconds, inUse.Count == 0 ? "none" : string.Join(", ", inUse.Keys.Order(StringComparer.Ordinal)));
+        }
+        await columns.RecordCurrentKeyAsync(db.Protector.Keys.CurrentKeyId, now);
     }
 }
 

@@ -43,6 +43,9 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
 
+    /// <summary>The field keys that may have encrypted values here (see <see cref="Protection.FieldKeyInUse"/>).</summary>
+    public DbSet<Protection.FieldKeyInUse> FieldKeysInUse => Set<Protection.FieldKeyInUse>();
+
     /// <summary>ASP.NET Data Protection's key ring, shared by every app node (see InfrastructureExtensions).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

@@ -91,10 +91,13 @@ public sealed class KeyRotationTests : IAsyncDisposable
             Assert.All(RawValues(sql), v => Assert.StartsWith($"hx1.{newKey}.", v));
         Assert.Equal(before, await ReadEverythingAsync(restarted));
 
-        // The old key can now go: an app without it starts and reads everything.
+        // The old key can now go: an app without it starts and reads everything. The old key was
+        // recorded as in use, so that start scans, finds only the new key, and records that.
         RemoveKeyFromFile(oldKey);
         var withoutOldKey = AppOnKeyFile(first.DatabasePath);
         Assert.Equal(before, await ReadEverythingAsync(withoutOldKey));
+        Assert.Contains(withoutOldKey.Logs.Lines, l => l.Contains($"Field keys: scanned every encrypted column") && l.Contains($"key(s) in use: {newKey}"));
+        Assert.Equal([newKey], await RecordedKeysAsync(withoutOldKey));
         var audit = await withoutOldKey.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "keys.reencrypted").Select(a => a.Details!).ToListAsync());
         Assert.Equal([$"22 value(s) re-encrypted under {newKey}; 0 unreadable", $"0 value(s) re-encrypted under {newKey}; 0 unreadable"], audit);
     }
@@ -113,6 +116,30 @@ public sealed class KeyRotationTests : IAsyncDisposable
 
         Assert.Contains($"'{oldKey}' (in Callers.Name, Callers.PhoneNumber)", error.Message);
         Assert.Contains("README, \"Keys\"", error.Message);
+    }
+
+    [Fact]
+    public async Task ARestartTrustsTheRecordedKeysInsteadOfScanningEveryColumn()
+    {
+        var first = AppOnKeyFile();
+        await first.PostTwilioAsync("/twilio/voice/incoming", Inbound(NewCallSid()));
+        var key = CurrentKeyInFile();
+        // A new database: scanned (nothing in use), then the current key recorded before any write.
+        Assert.Contains(first.Logs.Lines, l => l.Contains("Field keys: scanned every encrypted column") && l.Contains("key(s) in use: none"));
+        Assert.Equal([key], await RecordedKeysAsync(first));
+
+        var restarted = AppOnKeyFile(first.DatabasePath);
+        await restarted.CreateClient().GetAsync("/healthz");
+
+        Assert.Contains(restarted.Logs.Lines, l => l.Contains("Field keys: the 1 key(s) recorded as in use are configured"));
+        Assert.DoesNotContain(restarted.Logs.Lines, l => l.Contains("Field keys: scanned"));
+
+        // A database from before the record (an upgrade): the first start scans and records what it finds.
+        await restarted.WithDbAsync(db => db.FieldKeysInUse.ExecuteDeleteAsync());
+        var upgraded = AppOnKeyFile(first.DatabasePath);
+        await upgraded.CreateClient().GetAsync("/healthz");
+        Assert.Contains(upgraded.Logs.Lines, l => l.Contains("Field keys: scanned every encrypted column") && l.Contains($"key(s) in use: {key}"));
+        Assert.Equal([key], await RecordedKeysAsync(upgraded));
     }
 
     [Fact]
@@ -172,6 +199,9 @@ public sealed class KeyRotationTests : IAsyncDisposable
         var exit = await KeysCommand.RunAsync(app.Services, args, output, output);
         return (exit, output.ToString());
     }
+
+    private static Task<List<string>> RecordedKeysAsync(HelplineApp app) =>
+        app.WithDbAsync(db => db.FieldKeysInUse.OrderBy(k => k.KeyId).Select(k => k.KeyId).ToListAsync());
 
     private static Task<List<string>> ReadEverythingAsync(HelplineApp app) => app.WithDbAsync(async db =>
     {

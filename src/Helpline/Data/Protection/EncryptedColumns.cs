@@ -37,26 +37,45 @@ public sealed class EncryptedColumns(HelplineDb db)
         .OrderBy(c => c.Name, StringComparer.Ordinal)];
 
     /// <summary>
-    /// Key ids that encrypted some value in the database but are not among <paramref name="configured"/>,
-    /// with the columns they were found in. One query per key id found, plus one per column.
+    /// Every key id that encrypted some value in the database, with the columns it was found in. One
+    /// query per key id found in each column, plus one per column that reads all of it (the scan).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, List<string>>> UnknownKeyIdsAsync(IReadOnlyCollection<string> configured, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, List<string>>> KeyIdsInUseAsync(CancellationToken cancellationToken = default)
     {
-        var unknown = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var column in All)
         {
-            var seen = new List<string>(configured);
+            var seen = new List<string>();
             while (await FirstOtherValueAsync(column, seen, cancellationToken) is { } value)
             {
                 var keyId = FieldProtector.KeyIdOf(value);
                 seen.Add(keyId!);
-                if (!unknown.TryGetValue(keyId!, out var columns))
-                    unknown[keyId!] = columns = [];
+                if (!found.TryGetValue(keyId!, out var columns))
+                    found[keyId!] = columns = [];
                 columns.Add(column.Name);
             }
         }
-        return unknown;
+        return found;
     }
+
+    /// <summary>Replaces the recorded keys in use with <paramref name="keyIds"/> (after a scan found exactly these).</summary>
+    public async Task RecordKeysInUseAsync(IEnumerable<string> keyIds, DateTime now, CancellationToken cancellationToken = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.FieldKeysInUse.ExecuteDeleteAsync(cancellationToken);
+        db.FieldKeysInUse.AddRange(keyIds.Distinct(StringComparer.Ordinal).Select(id => new FieldKeyInUse { KeyId = id, RecordedAt = now }));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records the current key before this process writes with it. Idempotent, and safe when several
+    /// nodes start at once: the insert is skipped where the row exists.
+    /// </summary>
+    public Task RecordCurrentKeyAsync(string keyId, DateTime now, CancellationToken cancellationToken = default) =>
+        db.Database.ExecuteSqlRawAsync(
+            """INSERT INTO "FieldKeysInUse" ("KeyId", "RecordedAt") VALUES ({0}, {1}) ON CONFLICT ("KeyId") DO NOTHING""",
+            [keyId, now], cancellationToken);
 
     /// <summary>How many values each key encrypted, column by column.</summary>
     public async Task<IReadOnlyList<KeyUsage>> UsageAsync(IReadOnlyCollection<string> configured, CancellationToken cancellationToken = default)

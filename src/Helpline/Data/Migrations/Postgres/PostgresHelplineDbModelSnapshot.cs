@@ -509,6 +509,20 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("Contacts");
                 });
 
+            modelBuilder.Entity("Helpline.Data.Protection.FieldKeyInUse", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("KeyId");
+
+                    b.ToTable("FieldKeysInUse", (string)null);
+                });
+
             modelBuilder.Entity("Helpline.Disclosure.DisclosureVersion", b =>
                 {
                     b.Property<string>("Version")

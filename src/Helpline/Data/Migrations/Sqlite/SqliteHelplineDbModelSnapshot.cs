@@ -492,6 +492,20 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("Contacts");
                 });
 
+            modelBuilder.Entity("Helpline.Data.Protection.FieldKeyInUse", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("KeyId");
+
+                    b.ToTable("FieldKeysInUse", (string)null);
+                });
+
             modelBuilder.Entity("Helpline.Disclosure.DisclosureVersion", b =>
                 {
                     b.Property<string>("Version")
