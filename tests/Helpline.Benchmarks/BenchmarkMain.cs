@@ -15,6 +15,8 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --callbacks   (only section 4)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports     (only section 5; --reports-data DIR reuses a seeded folder)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports-postgres   (only section 5, on a private PostgreSQL; seeded each run)
+///    (either reports section takes --reports-contacts N to seed N contacts instead of 1,000,000)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --crash       (only the callbacks' SIGKILL reliability check)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --directory   (only section 6)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --scale       (only section 7; needs postgresql, redis-server, nginx)
@@ -29,7 +31,8 @@ namespace Helpline.Benchmarks;
 ///    the first load of /staff with 1,000 contacts waiting (see DashboardBrowser.cs).
 /// 4. Callback lateness: 500 callbacks due over a minute, from due time to a hub client holding the
 ///    contact.queued delta, with the app's polling and with Hangfire's defaults (CallbackLateness.cs).
-/// 5. Reports: a million made-up contacts over a year; the whole report for 30 and 365 days (ReportsBenchmark.cs).
+/// 5. Reports: a million made-up contacts over a year; the whole report for 30 and 365 days (ReportsBenchmark.cs),
+///    on SQLite, or with --reports-postgres on PostgreSQL.
 /// 6. The treatment directory over the 14,034 real SAMHSA rows: import time, then p50/p99 of each kind
 ///    of search against the 50 ms target (DirectorySearchBench.cs).
 /// 7. Scale: the inbound webhook on PostgreSQL against SQLite, and two nodes behind nginx against one
@@ -70,8 +73,12 @@ internal static class BenchmarkMain
         var sqlOnly = args.Contains("--sql");
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;
         var callbacksOnly = args.Contains("--callbacks") && !sqlOnly && !dashboardOnly;
-        var reportsOnly = args.Contains("--reports") && !sqlOnly && !dashboardOnly && !callbacksOnly;
+        var reportsPostgres = args.Contains("--reports-postgres");
+        var reportsOnly = (args.Contains("--reports") || reportsPostgres) && !sqlOnly && !dashboardOnly && !callbacksOnly;
         var reportsData = args.SkipWhile(a => a != "--reports-data").Skip(1).FirstOrDefault();
+        var reportsContacts = args.SkipWhile(a => a != "--reports-contacts").Skip(1).FirstOrDefault() is { } n
+            ? int.Parse(n, CultureInfo.InvariantCulture)
+            : ReportsBenchmark.DefaultContacts;
         var directoryOnly = args.Contains("--directory") && !sqlOnly && !dashboardOnly && !callbacksOnly && !reportsOnly;
         var total = Stopwatch.StartNew();
         // WebApplicationFactory looks for MvcTestingAppManifest.json (the app's content root) in the
@@ -88,7 +95,7 @@ internal static class BenchmarkMain
         {
             if (reportsOnly)
             {
-                await ReportsBenchmark.RunAsync(directory, reportsData);
+                await ReportsBenchmark.RunAsync(directory, reportsData, reportsPostgres, reportsContacts);
                 return 0;
             }
             if (directoryOnly)
@@ -110,7 +117,7 @@ internal static class BenchmarkMain
                 await CallbackLateness.RunAsync(directory);
             if (!dashboardOnly && !callbacksOnly)
             {
-                await ReportsBenchmark.RunAsync(directory, reportsData);
+                await ReportsBenchmark.RunAsync(directory, reportsData, count: reportsContacts);
                 Console.WriteLine();
                 await DirectorySearchBench.RunAsync(Path.Combine(directory, "directory"));
             }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using System.Globalization;
+using Helpline.PostgresTests.Servers;
 using Helpline.Reports;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,35 +13,58 @@ namespace Helpline.Benchmarks;
 /// whole report (every table of the page) for the last 30 and the last 365 days, several times
 /// each, and the page itself over HTTP. Also: the same report counted entirely live (a filter the
 /// kept counts do not carry forces that), and the recount of every past day from scratch.
-/// With <c>--reports-data DIR</c> a folder seeded by an earlier run is used again (its helpline.db).
+/// On SQLite (<c>--reports</c>; with <c>--reports-data DIR</c> a folder seeded by an earlier run is
+/// used again, its helpline.db) or on a private PostgreSQL that syncs to disk (<c>--reports-postgres</c>,
+/// seeded afresh each run). <c>--reports-contacts N</c> seeds fewer (or more) for a quick look.
 /// </summary>
 internal static class ReportsBenchmark
 {
-    private const int Contacts = 1_000_000;
+    public const int DefaultContacts = 1_000_000;
     private const int Days = 365;
     private const int Runs = 7;
     private static readonly (int Days, double TargetMs)[] Ranges = [(30, 300), (365, 2000)];
 
-    public static async Task RunAsync(string directory, string? reuse)
+    public static async Task RunAsync(string directory, string? reuse, bool postgres = false, int count = DefaultContacts)
     {
-        var folder = reuse ?? Path.Combine(directory, "reports");
+        var folder = reuse ?? Path.Combine(directory, postgres ? "reports-postgres" : "reports");
         Directory.CreateDirectory(folder);
-        var seeded = File.Exists(Path.Combine(folder, "helpline.db"));
-        Console.WriteLine($"5. Reports: {Contacts:N0} made-up contacts over {Days} days; the whole report for the last 30 and 365 days ({Runs} runs each, the first not counted)");
-        await using var app = new HelplineServer(folder, settings: new() { ["Hangfire:ServerEnabled"] = "false" });
+        var settings = new Dictionary<string, string?> { ["Hangfire:ServerEnabled"] = "false" };
+        string? database = null;
+        if (postgres)
+        {
+            PostgresServer.Durable = true;
+            if (PostgresServer.Shared.Unavailable is { } missing)
+            {
+                Console.WriteLine($"5. Reports on PostgreSQL: skipped. {missing}");
+                return;
+            }
+            database = PostgresServer.Shared.CreateDatabase();
+            settings["Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Helpline"] = database;
+        }
+        var seeded = !postgres && File.Exists(Path.Combine(folder, "helpline.db"));
+        Console.WriteLine($"5. Reports{(postgres ? " on PostgreSQL" : " on SQLite")}: {count:N0} made-up contacts over {Days} days; the whole report for the last 30 and 365 days ({Runs} runs each, the first not counted)");
+        if (database is not null)
+            Console.WriteLine($"   PostgreSQL on 127.0.0.1:{PostgresServer.Shared.Port} (durable: fsync on), database {new Npgsql.NpgsqlConnectionStringBuilder(database).Database}");
+        Console.WriteLine($"   load average at start: {ScaleBenchmark.LoadAverage()}");
+        await using var app = new HelplineServer(folder, settings: settings);
         app.Start();
         if (!seeded)
         {
             var clock = Stopwatch.StartNew();
+            var written = TimeSpan.Zero;
             await using var scope = app.Services.CreateAsyncScope();
-            var result = await SeedContacts.SeedAsync(scope.ServiceProvider, Contacts, Days);
-            Console.WriteLine($"   seeded {result.Contacts:N0} contacts, {result.Callbacks:N0} callbacks, {result.PresenceSpans:N0} presence spans in {clock.Elapsed.TotalSeconds:F0} s ({folder})");
+            var result = await SeedContacts.SeedAsync(scope.ServiceProvider, count, Days, new Written(n => { if (n == count) written = clock.Elapsed; }));
+            Console.WriteLine($"   seeded {result.Contacts:N0} contacts, {result.Callbacks:N0} callbacks, {result.PresenceSpans:N0} presence spans in {clock.Elapsed.TotalSeconds:F0} s " +
+                              $"(rows written in {written.TotalSeconds:F0} s, past days counted in {(clock.Elapsed - written).TotalSeconds:F0} s; {(postgres ? "PostgreSQL" : folder)})");
         }
         else
         {
             Console.WriteLine($"   reusing {folder}");
         }
-        Console.WriteLine($"   database file: {new FileInfo(Path.Combine(folder, "helpline.db")).Length / 1024.0 / 1024:F0} MB");
+        Console.WriteLine(postgres
+            ? $"   database size: {await app.WithDbAsync(db => db.Database.SqlQueryRaw<long>("SELECT pg_database_size(current_database()) AS \"Value\"").SingleAsync()) / 1024.0 / 1024:F0} MB"
+            : $"   database file: {new FileInfo(Path.Combine(folder, "helpline.db")).Length / 1024.0 / 1024:F0} MB");
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var reports = scope.ServiceProvider.GetRequiredService<ReportQueries>();
@@ -102,6 +126,13 @@ internal static class ReportsBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   {"",-10} {"GET /reports (page over HTTP)",-34} {Stats.Percentile(pages, 50),9:F0} {pages.Max(),9:F0}"));
         }
+        Console.WriteLine($"   load average at the end: {ScaleBenchmark.LoadAverage()} (other work on the machine moves every figure)");
         Console.WriteLine();
     }
+}
+
+/// <summary>Seeding's progress, seen as it happens (<see cref="Progress{T}"/> would report later, on the thread pool).</summary>
+file sealed class Written(Action<int> report) : IProgress<int>
+{
+    public void Report(int value) => report(value);
 }

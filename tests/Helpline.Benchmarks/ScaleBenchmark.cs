@@ -90,7 +90,7 @@ internal static class ScaleBenchmark
         return 0;
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static async Task<(PhaseResult Closed, PhaseResult Open)> MeasureAsync(HttpClient http, Uri baseUri, string name)
