@@ -100,6 +100,8 @@ internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
         callback.Property(c => c.JobId).HasMaxLength(64);
         callback.HasIndex(c => new { c.Status, c.DueAt });
         callback.HasIndex(c => c.CallerId);
+        // The reports count a day's callbacks from here (see ReportQueries.CountAsync).
+        callback.HasIndex(c => c.CreatedAt);
     }
 }
 

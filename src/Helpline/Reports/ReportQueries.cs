@@ -53,12 +53,12 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             if (filter.To >= today)
             {
                 var from = filter.From > today ? filter.From : today;
-                rows.AddRange(await CountAsync(Contacts(filter with { From = from }), cancellationToken));
+                rows.AddRange(await CountAsync(Contacts(filter with { From = from }), from, cancellationToken));
             }
         }
         else
         {
-            rows.AddRange(await CountAsync(Contacts(filter), cancellationToken));
+            rows.AddRange(await CountAsync(Contacts(filter), filter.From, cancellationToken));
         }
         return new Report(
             filter,
@@ -103,11 +103,16 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
     }
 
     /// <summary>
-    /// The counts of a set of contacts, per day, channel and language: by hour (every measure), by
-    /// disposition, region and advisor, and their callbacks. Five grouped queries; the database counts.
+    /// The counts of a set of contacts, none of a local day before <paramref name="from"/>, per day,
+    /// channel and language: by hour (every measure), by disposition, region and advisor, and their
+    /// callbacks. Five grouped queries; the database counts.
     /// </summary>
-    public async Task<List<ReportCount>> CountAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken = default)
+    public async Task<List<ReportCount>> CountAsync(IQueryable<Contact> contacts, DateOnly from, CancellationToken cancellationToken = default)
     {
+        // A callback is made after its contact, and a contact of a local day after that day began (the
+        // noon before is safely earlier, whatever the clocks do): a bound on the callbacks' index that
+        // changes no count, so a few hours' contacts are not joined with every callback ever made.
+        var callbacksFrom = TimeZoneInfo.ConvertTimeToUtc(from.AddDays(-1).ToDateTime(new TimeOnly(12, 0)), time.Zone);
         var thresholdMs = Thresholds.ServiceLevelSeconds * 1000;
         var shortMs = Thresholds.ShortAbandonSeconds * 1000;
         var rows = new List<ReportCount>();
@@ -166,7 +171,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             Channel = r.Key.Channel, Language = r.Key.Language, Handled = r.Handled, TalkSeconds = r.Talk, WrapUpSeconds = r.WrapUp, Referrals = r.Referrals,
         }));
 
-        var callbacks = from callback in db.Callbacks.AsNoTracking()
+        var callbacks = from callback in db.Callbacks.AsNoTracking().Where(c => c.CreatedAt >= callbacksFrom)
                         join contact in contacts on callback.ContactId equals contact.Id
                         select new { callback, contact.LocalDate, contact.LocalDayOfWeek, contact.Channel, contact.Language };
         rows.AddRange((await callbacks.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.Channel, c.Language }).Select(g => new
@@ -208,7 +213,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         if (stale.Count == 0)
             return 0;
 
-        var counts = await CountAsync(db.Contacts.AsNoTracking().Where(c => stale.Contains(c.LocalDate)), cancellationToken);
+        var counts = await CountAsync(db.Contacts.AsNoTracking().Where(c => stale.Contains(c.LocalDate)), stale.Min(), cancellationToken);
         var countedAt = time.UtcNow;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.ReportCounts.Where(r => stale.Contains(r.LocalDate)).ExecuteDeleteAsync(cancellationToken);

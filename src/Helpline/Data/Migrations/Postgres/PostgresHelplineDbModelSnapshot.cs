@@ -270,6 +270,8 @@ namespace Helpline.Data.Migrations.Postgres
 
                     b.HasIndex("ContactId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("Status", "DueAt");
 
                     b.ToTable("Callbacks");

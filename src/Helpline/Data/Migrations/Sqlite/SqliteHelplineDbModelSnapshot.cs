@@ -259,6 +259,8 @@ namespace Helpline.Data.Migrations.Sqlite
 
                     b.HasIndex("ContactId");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("Status", "DueAt");
 
                     b.ToTable("Callbacks");
