@@ -83,18 +83,17 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
         // is refused when its job runs, and again before anyone dials).
         var pending = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled && c.Caller!.PhoneHash == blocked.PhoneHash)
             .Select(c => new { c.Id, c.ContactId }).ToListAsync();
-        foreach (var callback in pending)
+        var callbackIds = pending.Select(c => c.Id).ToList();
+        var contactIds = pending.Select(c => c.ContactId).ToList();
+        await db.Callbacks.Where(c => callbackIds.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
+        await db.Contacts.Where(c => contactIds.Contains(c.Id) && c.Status == ContactStatus.AwaitingCallback)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
+        db.AuditEntries.AddRange(contactIds.Select(contactId => new AuditEntry
         {
-            await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
-            await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
-            db.AuditEntries.Add(new AuditEntry
-            {
-                At = now, UserId = blocked.BlockedById, UserName = blocked.BlockedByName, Action = "callback.blocked",
-                ContactId = callback.ContactId, Details = $"block {blocked.Id}: the callback is cancelled",
-            });
-        }
+            At = now, UserId = blocked.BlockedById, UserName = blocked.BlockedByName, Action = "callback.blocked",
+            ContactId = contactId, Details = $"block {blocked.Id}: the callback is cancelled",
+        }));
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
         Done = $"{blocked.MaskedNumber} is blocked until {time.ToLocal(blocked.Until):ddd d MMM yyyy HH:mm}."
