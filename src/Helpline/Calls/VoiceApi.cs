@@ -189,7 +189,7 @@ public static class VoiceApi
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
         var contact = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
-        if (contact is not { Status: ContactStatus.Waiting, QueuedAt: { } queuedAt, QueueExit: QueueExit.None })
+        if (contact is not { Status: ContactStatus.Waiting, QueuedAt: { } queuedAt, QueueExit: QueueExit.None, Channel: ContactChannel.Phone })
             return Twiml(new VoiceResponse().Pause(length: 5));
 
         var now = v.Time.UtcNow;
@@ -232,45 +232,88 @@ public static class VoiceApi
 
         var now = v.Time.UtcNow;
         var prompts = Prompts.For(contact.Language);
-        if (call.Digits == "1" && contact is { CallerIdWithheld: false, CallerId: { } callerId })
+        if (call.Digits == "1" && contact is { CallerIdWithheld: false, Channel: ContactChannel.Phone, CallerId: { } callerId })
         {
-            QueueChange change;
-            await using (var transaction = await v.Db.Database.BeginTransactionAsync())
-            {
-                var kept = await v.Db.Contacts
-                    .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(c => c.Channel, ContactChannel.Callback)
-                        .SetProperty(c => c.QueueExit, QueueExit.Callback)
-                        .SetProperty(c => c.UpdatedAt, now));
-                if (kept == 0)
-                    return Twiml(new VoiceResponse().Pause(length: 1));
-                v.Db.Consents.Add(new Consent
-                {
-                    CallerId = callerId,
-                    ContactId = contact.Id,
-                    Kind = ConsentKind.CallBack,
-                    Granted = true,
-                    TextVersion = Prompts.CallbackConsentVersion,
-                    Source = ConsentSource.PhoneKeypad,
-                    RecordedAt = now,
-                });
-                change = v.Events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
-                await v.Db.SaveChangesAsync();
-                await transaction.CommitAsync();
-            }
-            await v.Events.PublishAsync(change);
-            v.Log.LogInformation("Caller on contact {ContactId} chose a callback, keeping their place", contact.Id);
+            if (!await KeepPlaceAsCallbackAsync(v, contact, callerId, now))
+                return Twiml(new VoiceResponse().Pause(length: 1));
             return Twiml(new VoiceResponse().Leave());
         }
         if (call.Digits == "9")
         {
             await v.Db.Contacts
-                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.Channel == ContactChannel.Phone)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.CrisisLine).SetProperty(c => c.UpdatedAt, now));
             return Twiml(Say(new VoiceResponse(), prompts, prompts.ConnectingCrisis).Leave());
         }
         return Twiml(new VoiceResponse().Redirect(Url("/twilio/voice/wait"), method: HttpMethod.Post));
+    }
+
+    /// <summary>
+    /// Press 1 while waiting: the caller hangs up and keeps their place. The contact stays in the queue
+    /// as a callback due now, taken like any other (the advisor is rung first, then the caller). Outside
+    /// the caller's own hours, or once the line has closed, it leaves the queue until the first moment
+    /// both allow. Returns false if the caller had already left the queue.
+    /// </summary>
+    private static async Task<bool> KeepPlaceAsCallbackAsync(Voice v, Contact contact, long callerId, DateTime now)
+    {
+        var timeZone = await v.Db.Callers.Where(c => c.Id == callerId).Select(c => c.TimeZone).SingleAsync();
+        var callback = new Callback
+        {
+            ContactId = contact.Id,
+            CallerId = callerId,
+            Status = CallbackStatus.Due,
+            DueAt = now,
+            TimeZone = timeZone,
+            WindowStartLocal = CallbackWindow.Earliest,
+            WindowEndLocal = CallbackWindow.Latest,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var callableNow = CallbackRules.MayCallNow(callback, now, v.Hours);
+        if (!callableNow)
+        {
+            callback.Status = CallbackStatus.Scheduled;
+            callback.DueAt = CallbackWindow.FirstDueTime(now, timeZone, callback.WindowStartLocal, callback.WindowEndLocal, v.Hours)
+                ?? CallbackWindow.FirstDueTime(now, timeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours: null)!.Value;
+        }
+
+        QueueChange change;
+        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        {
+            var kept = await v.Db.Contacts
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.Channel == ContactChannel.Phone)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Channel, ContactChannel.Callback)
+                    .SetProperty(c => c.Status, callableNow ? ContactStatus.Waiting : ContactStatus.AwaitingCallback)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (kept == 0)
+                return false;
+            v.Db.Consents.Add(new Consent
+            {
+                CallerId = callerId,
+                ContactId = contact.Id,
+                Kind = ConsentKind.CallBack,
+                Granted = true,
+                TextVersion = Prompts.CallbackConsentVersion,
+                Source = ConsentSource.PhoneKeypad,
+                RecordedAt = now,
+            });
+            v.Db.Callbacks.Add(callback);
+            change = v.Events.Record(callableNow ? QueueChangeKinds.ContactUpdated : QueueChangeKinds.ContactLeftQueue, now, contact.Id);
+            await v.Db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await v.Events.PublishAsync(change);
+        if (callableNow)
+        {
+            v.Log.LogInformation("Caller on contact {ContactId} chose a callback, keeping their place", contact.Id);
+        }
+        else
+        {
+            v.Callbacks.Wake();
+            v.Log.LogInformation("Caller on contact {ContactId} chose a callback outside their hours; due at {DueAt:o}", contact.Id, callback.DueAt);
+        }
+        return true;
     }
 
     /// <summary>The Enqueue action: how the caller's time in Twilio's queue ended.</summary>
@@ -288,8 +331,8 @@ public static class VoiceApi
             case "hangup":
                 await AbandonAsync(v, contact, call.QueueTime);
                 return Twiml(new VoiceResponse());
-            case "leave" when contact.QueueExit == QueueExit.Callback:
-                return Twiml(Say(new VoiceResponse(), prompts, prompts.CallbackThanks).Hangup());
+            case "leave" when contact.Channel == ContactChannel.Callback:
+                return Twiml(Say(new VoiceResponse(), prompts, contact.Status == ContactStatus.AwaitingCallback ? prompts.CallbackInYourHours : prompts.CallbackThanks).Hangup());
             case "leave" when contact.QueueExit == QueueExit.CrisisLine:
                 return Twiml(await TransferToCrisisLineAsync(v, contact, prompts, announce: false));
             case "leave" when contact.QueueExit == QueueExit.Voicemail:
@@ -329,7 +372,7 @@ public static class VoiceApi
             return Results.NoContent();
 
         var ended = call.CallStatus is "completed" or "busy" or "failed" or "no-answer" or "canceled";
-        if (ended && contact.Status == ContactStatus.Waiting && contact.QueueExit == QueueExit.None)
+        if (ended && contact.Status == ContactStatus.Waiting && contact.QueueExit == QueueExit.None && contact.Channel == ContactChannel.Phone)
         {
             await AbandonAsync(v, contact, queueSeconds: null);
         }
@@ -541,8 +584,9 @@ public static class VoiceApi
         QueueChange? change = null;
         await using (var transaction = await v.Db.Database.BeginTransactionAsync())
         {
+            // Only a caller still on the line: one who pressed 1 has hung up keeping their place as a callback.
             var abandoned = await v.Db.Contacts
-                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None)
+                .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.Channel == ContactChannel.Phone)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.Abandoned)
                     .SetProperty(c => c.WaitSeconds, waited)

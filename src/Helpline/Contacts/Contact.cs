@@ -149,7 +149,11 @@ public enum Substance
 public enum QueueExit
 {
     None = 0,
-    /// <summary>Pressed 1: hung up to be called back, keeping their place in line.</summary>
+    /// <summary>
+    /// Pressed 1, as an earlier version recorded it (the contact then stuck in the queue with no callback).
+    /// No longer set: press 1 now makes the contact a callback (channel Callback, with its callback row),
+    /// and such old contacts are given their callback at start.
+    /// </summary>
     Callback = 1,
     /// <summary>Pressed 9: put through to the crisis line.</summary>
     CrisisLine = 2,
