@@ -17,7 +17,7 @@ namespace Helpline.Blocking;
 /// Every block and lift is audited. Plain forms with antiforgery.
 /// </summary>
 [Authorize(Policy = AccountsExtensions.SupervisorPolicy)]
-public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListViews views) : PageModel
+public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListViews views, QueuedCallbacks callbacks) : PageModel
 {
     public const int MaxDays = 365;
     public const int MaxReasonLength = 500;
@@ -79,25 +79,13 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
             ContactId = contactId,
             Details = $"block {blocked.Id}: {blocked.MaskedNumber} for {days} day(s)",
         });
-        // Callbacks this number asked for and not yet due are cancelled with the block (one due meanwhile
-        // is refused when its job runs, and again before anyone dials).
-        var pending = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled && c.Caller!.PhoneHash == blocked.PhoneHash)
-            .Select(c => new { c.Id, c.ContactId }).ToListAsync();
-        var callbackIds = pending.Select(c => c.Id).ToList();
-        var contactIds = pending.Select(c => c.ContactId).ToList();
-        await db.Callbacks.Where(c => callbackIds.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
-        await db.Contacts.Where(c => contactIds.Contains(c.Id) && c.Status == ContactStatus.AwaitingCallback)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
-        db.AuditEntries.AddRange(contactIds.Select(contactId => new AuditEntry
-        {
-            At = now, UserId = blocked.BlockedById, UserName = blocked.BlockedByName, Action = "callback.blocked",
-            ContactId = contactId, Details = $"block {blocked.Id}: the callback is cancelled",
-        }));
-        await db.SaveChangesAsync();
+        // Every callback this number asked for and not yet made is cancelled with the block: scheduled,
+        // due in the queue (it leaves the queue now), or being dialled (the phones stop ringing).
+        var cancelled = await callbacks.CancelForBlockAsync(blocked.PhoneHash, blocked.Id, blocked.BlockedById, blocked.BlockedByName, now);
         await transaction.CommitAsync();
+        await callbacks.AfterBlockAsync(cancelled);
         Done = $"{blocked.MaskedNumber} is blocked until {time.ToLocal(blocked.Until):ddd d MMM yyyy HH:mm}."
-            + (pending.Count switch { 0 => "", 1 => " Its pending callback is cancelled.", var n => $" Its {n} pending callbacks are cancelled." });
+            + (cancelled.ContactIds.Count switch { 0 => "", 1 => " Its pending callback is cancelled.", var n => $" Its {n} pending callbacks are cancelled." });
         return RedirectToPage();
     }
 

@@ -17,6 +17,13 @@ public sealed class CallbackOptions
     [Range(10, 120)]
     public int RingSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often each node looks for callbacks waiting in the queue whose caller's hours (or the line's)
+    /// have ended, and moves them to the next allowed time: the most a callback outlives its window there.
+    /// </summary>
+    [Range(1, 300)]
+    public int QueueCheckSeconds { get; set; } = 15;
+
     /// <summary>A neutral number shown instead of the hotline when the caller asked for discretion (E.164); empty: the hotline.</summary>
     [RegularExpression(@"^(\+[1-9]\d{6,14})?$")]
     public string? NeutralCallerId { get; set; }

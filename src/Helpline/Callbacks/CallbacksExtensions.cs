@@ -46,7 +46,7 @@ public static class CallbacksExtensions
             Directory.CreateDirectory(Path.GetDirectoryName(storageFile)!);
             builder.Services.AddSingleton<JobStorage>(_ => new SQLiteStorage(storageFile, new SQLiteStorageOptions
             {
-                // Measured: the defaults make a job up to ~30 s late (DESIGN.md, pitfalls; the benchmark's section 4).
+                // Measured: the defaults make a job up to ~30 s late (the benchmark's section 4).
                 QueuePollInterval = hangfire.QueuePollInterval,
             }));
         }
@@ -71,6 +71,8 @@ public static class CallbacksExtensions
         builder.Services.AddScoped<CallbackJob>();
         builder.Services.AddScoped<CallbackDialling>();
         builder.Services.AddScoped<CallbackDesk>();
+        builder.Services.AddScoped<QueuedCallbacks>();
+        builder.Services.AddHostedService<QueuedCallbackWatch>();
         builder.Services.AddSingleton<CallbackDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
         builder.Services.AddHealthChecks().AddCheck<CallbackHealthCheck>("callbacks");

@@ -39,30 +39,48 @@ public sealed class QueueTaking(
     IOptions<QueueOptions> queue,
     IOptions<HelplineOptions> helpline,
     Callbacks.CallbackDialling dialling,
+    Callbacks.QueuedCallbacks queuedCallbacks,
     ILogger<QueueTaking> logger)
 {
     public static string ConferenceName(long contactId) => $"contact-{contactId}";
 
-    /// <summary>Takes the first waiting contact, in queue order, in a language the advisor speaks.</summary>
+    /// <summary>
+    /// Takes the first waiting contact, in queue order, in a language the advisor speaks. A callback
+    /// whose caller may not be called now leaves the queue on the way (see <see cref="Callbacks.QueuedCallbacks"/>)
+    /// and the next contact is taken instead: nothing at the head of the line can stall it.
+    /// </summary>
     public async Task<TakeResult> TakeNextAsync(StaffUser advisor)
     {
         var languages = LanguagesOf(advisor.Languages);
+        var passed = new List<long>();
         // A few tries: between reading the head of the line and claiming it, another advisor may win it.
-        for (var attempt = 0; attempt < 5; attempt++)
+        for (var lost = 0; lost < 5 && passed.Count < MaxPassedOver;)
         {
             var next = await db.Contacts.AsNoTracking()
-                .Where(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language))
+                .Where(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language) && !passed.Contains(c.Id))
                 .InQueueOrder()
                 .Select(c => (long?)c.Id)
                 .FirstOrDefaultAsync();
             if (next is null)
                 return new TakeResult(TakeOutcome.NothingWaiting);
             var result = await TakeAsync(advisor, next.Value, anyLanguage: false);
-            if (result.Outcome != TakeOutcome.Lost)
-                return result;
+            switch (result.Outcome)
+            {
+                case TakeOutcome.Lost:
+                    lost++;
+                    break;
+                case TakeOutcome.NotAllowedNow:
+                    passed.Add(next.Value);
+                    break;
+                default:
+                    return result;
+            }
         }
         return new TakeResult(TakeOutcome.Lost);
     }
+
+    /// <summary>How many contacts one take-next passes over (each one leaving the queue as it does) before it gives up.</summary>
+    private const int MaxPassedOver = 50;
 
     public async Task<TakeResult> TakeAsync(StaffUser advisor, long contactId, bool anyLanguage)
     {
@@ -72,9 +90,13 @@ public sealed class QueueTaking(
             return new TakeResult(TakeOutcome.NoDialNumber);
 
         var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
-        // A callback is checked again before anyone is rung: consent, the caller's hours, the line's.
+        // A callback is checked again before anyone is rung: consent, the caller's hours, the line's, a
+        // number not blocked. One that may not be made now leaves the queue with its reason.
         if (await dialling.CallbackOfAsync(contactId) is { } callback && !await dialling.MayCallAsync(callback))
+        {
+            await queuedCallbacks.TakeOutIfUncallableAsync(callback);
             return new TakeResult(TakeOutcome.NotAllowedNow);
+        }
         var now = time.UtcNow;
         QueueChange taken, busy;
         await using (var transaction = await db.Database.BeginTransactionAsync())

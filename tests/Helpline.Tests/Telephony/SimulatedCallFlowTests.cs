@@ -273,7 +273,7 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CallbackWhoseCallerWithdrewConsentIsNotTaken()
+    public async Task CallbackWhoseCallerWithdrewConsentIsNeverDialledAndLeavesTheQueue()
     {
         var (callback, advisor) = await VoicemailCallbackInTheQueueAsync();
         await _app.WithDbAsync(async db =>
@@ -282,10 +282,14 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
             return await db.SaveChangesAsync();
         });
 
-        var refused = await advisor.PostAsync("/api/queue/take-next");
+        var taken = await advisor.PostAsync("/api/queue/take-next");
 
-        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        // Passed over on the way: nobody is rung, it is cancelled, and it no longer waits in anyone's queue.
+        Assert.Equal(HttpStatusCode.NotFound, taken.StatusCode);
         Assert.DoesNotContain(Simulator.Calls, c => c.Direction == "outbound-api");
+        Assert.Equal(ContactStatus.Cancelled, (await _app.ContactAsync(callback.ContactId)).Status);
+        Assert.Equal(CallbackStatus.Cancelled, (await _app.WithDbAsync(db => db.Callbacks.SingleAsync())).Status);
+        Assert.Equal(Presence.Available, (await _app.WithDbAsync(db => db.Users.SingleAsync())).Presence);
     }
 
     /// <summary>A voicemail left at night whose callback job has put it in the queue in the morning; an advisor on duty.</summary>
