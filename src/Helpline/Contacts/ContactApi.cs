@@ -152,7 +152,7 @@ public static class ContactApi
             }
             db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.completed", id, $"disposition {request.Disposition}"));
             if (request.FollowUp is { } followUp)
-                ScheduleFollowUp(db, contact, followUp, now, hours);
+                ScheduleFollowUp(db, contact, followUp, now, hours, time);
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
         }
@@ -180,9 +180,11 @@ public static class ContactApi
 
     /// <summary>
     /// A new contact for the follow-up, waiting for its callback, with the caller's spoken consent as
-    /// evidence. The callback is due at the first moment of the window when the line is open.
+    /// evidence. The callback is due at the first moment of the window when the line is open. Reports
+    /// count the follow-up as a contact of the day it is due, the day it is the line's work, not of
+    /// the day it was booked (which already counts the call that booked it).
     /// </summary>
-    private static void ScheduleFollowUp(HelplineDb db, Contact contact, FollowUpRequest followUp, DateTime now, OpeningHours hours)
+    private static void ScheduleFollowUp(HelplineDb db, Contact contact, FollowUpRequest followUp, DateTime now, OpeningHours hours, HelplineTime time)
     {
         var caller = contact.Caller!;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(caller.TimeZone);
@@ -193,6 +195,7 @@ public static class ContactApi
             from = now;
         var due = CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours)
             ?? CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours: null)!.Value;
+        var dueDay = time.Stamp(due);
         var followUpContact = new Contact
         {
             CallerId = caller.Id,
@@ -204,9 +207,9 @@ public static class ContactApi
             DisclosureVersion = contact.DisclosureVersion,
             CreatedAt = now,
             UpdatedAt = now,
-            LocalDate = contact.LocalDate,
-            LocalHour = contact.LocalHour,
-            LocalDayOfWeek = contact.LocalDayOfWeek,
+            LocalDate = dueDay.Date,
+            LocalHour = dueDay.Hour,
+            LocalDayOfWeek = dueDay.DayOfWeek,
         };
         db.Contacts.Add(followUpContact);
         db.Consents.Add(new Consent

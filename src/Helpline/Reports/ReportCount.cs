@@ -55,7 +55,7 @@ public sealed class ReportCount
     public int CallbackAttempts { get; set; }
 }
 
-/// <summary>A past day whose counts are kept, and what they were counted from: stale when the day's contacts changed since, or the thresholds did.</summary>
+/// <summary>A past day whose counts are kept, and what they were counted from: stale when the day's contacts changed since, or the thresholds or the counting rules did.</summary>
 public sealed class ReportDay
 {
     public DateOnly LocalDate { get; set; }
@@ -63,5 +63,9 @@ public sealed class ReportDay
     public DateTime? LastUpdatedAt { get; set; }
     public int ServiceLevelSeconds { get; set; }
     public int ShortAbandonSeconds { get; set; }
+
+    /// <summary>The counting rules' version it was counted under (<see cref="ReportQueries.FormulasVersion"/>); 0 before versions were kept.</summary>
+    public int Formulas { get; set; }
+
     public DateTime CountedAt { get; set; }
 }

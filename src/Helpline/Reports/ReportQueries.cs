@@ -18,6 +18,13 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
 {
     public ReportOptions Thresholds => options.Value;
 
+    /// <summary>
+    /// The version of the counting rules in <see cref="CountAsync"/>. Raise it with any change to what
+    /// a figure counts: every kept day counted under another version is recounted when next read.
+    /// 2: a caller who pressed 9 is no longer also counted as an advisor's crisis transfer.
+    /// </summary>
+    public const int FormulasVersion = 2;
+
     /// <summary>The contacts a report covers.</summary>
     public IQueryable<Contact> Contacts(ReportFilter filter)
     {
@@ -130,7 +137,8 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             Talk = g.Sum(c => c.WrapUpSeconds != null ? (long)(c.TalkSeconds ?? 0) : 0L),
             WrapUp = g.Sum(c => (long)(c.WrapUpSeconds ?? 0)),
             Referrals = g.Count(c => c.Disposition == Disposition.ReferredToTreatment),
-            CrisisByAdvisor = g.Count(c => c.CrisisTransferredAt != null),
+            // A caller who pressed 9 is put through from the menu: counted there alone, never as an advisor's transfer too.
+            CrisisByAdvisor = g.Count(c => c.CrisisTransferredAt != null && c.Status != ContactStatus.TransferredToCrisisLine),
             CrisisFromMenu = g.Count(c => c.Status == ContactStatus.TransferredToCrisisLine),
         }).ToListAsync(cancellationToken)).Select(r => new ReportCount
         {
@@ -195,7 +203,8 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
 
     /// <summary>
     /// Recounts the kept days in From–To whose contacts changed since they were counted (a different
-    /// number of contacts, or a later change), or that were counted with other thresholds. Returns
+    /// number of contacts, or a later change), or that were counted with other thresholds or under
+    /// other counting rules (<see cref="FormulasVersion"/>). Returns
     /// how many days were recounted.
     /// </summary>
     public async Task<int> RefreshAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
@@ -206,7 +215,8 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         var kept = await db.ReportDays.AsNoTracking().Where(d => d.LocalDate >= from && d.LocalDate <= to).ToDictionaryAsync(d => d.LocalDate, cancellationToken);
         var stale = current.Values
             .Where(d => !kept.TryGetValue(d.Date, out var k) || k.Contacts != d.Contacts || k.LastUpdatedAt != d.Last
-                || k.ServiceLevelSeconds != Thresholds.ServiceLevelSeconds || k.ShortAbandonSeconds != Thresholds.ShortAbandonSeconds)
+                || k.ServiceLevelSeconds != Thresholds.ServiceLevelSeconds || k.ShortAbandonSeconds != Thresholds.ShortAbandonSeconds
+                || k.Formulas != FormulasVersion)
             .Select(d => d.Date)
             .Concat(kept.Keys.Where(d => !current.ContainsKey(d)))
             .ToList();
@@ -222,7 +232,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         db.ReportDays.AddRange(stale.Where(current.ContainsKey).Select(d => new ReportDay
         {
             LocalDate = d, Contacts = current[d].Contacts, LastUpdatedAt = current[d].Last, CountedAt = countedAt,
-            ServiceLevelSeconds = Thresholds.ServiceLevelSeconds, ShortAbandonSeconds = Thresholds.ShortAbandonSeconds,
+            ServiceLevelSeconds = Thresholds.ServiceLevelSeconds, ShortAbandonSeconds = Thresholds.ShortAbandonSeconds, Formulas = FormulasVersion,
         }));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -77,7 +77,7 @@ public static class ReportsApi
     {
         var t = r.Totals;
         yield return ["figure", "value", "formula"];
-        yield return ["contacts", N(t.Contacts), "contacts that arrived in the range"];
+        yield return ["contacts", N(t.Contacts), "calls, web-form requests and voicemails that arrived in the range, and follow-ups due in it"];
         yield return ["answered", N(t.Answered), ""];
         yield return [$"answered within {r.Thresholds.ServiceLevelSeconds} s", N(t.AnsweredWithinThreshold), ""];
         yield return ["abandoned", N(t.Abandoned), ""];
