@@ -50,6 +50,18 @@ internal static class QueueFlows
         return await app.WithDbAsync(db => db.Callbacks.AsNoTracking().SingleAsync());
     }
 
+    /// <summary>Waits for a condition read from the app (its database, say) with a generous deadline, polling.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"Timed out after {seconds} s waiting for {what}.");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Waits for a condition with a generous deadline, polling; never a fixed sleep.</summary>
     public static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15, HelplineApp? explainFrom = null)
     {
