@@ -7,6 +7,7 @@ using Helpline.Contacts;
 using Helpline.Telephony.Simulator;
 using Helpline.Tests.Infrastructure;
 using Helpline.Tests.Queue;
+using Helpline.Tests.Reports;
 using Helpline.Tests.TreatmentDirectory;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -453,28 +454,20 @@ public sealed partial class JourneyTests : IAsyncLifetime
         async Task ReadAsync()
         {
             var supervisor = await _app.SignInAsync("supervisor@test.example");
-            var totals = (await CsvAsync(supervisor, "totals", day)).ToDictionary(r => r[0], r => r[1]);
+            var totals = (await supervisor.ReportRowsAsync("totals", day, day)).ToDictionary(r => r[0], r => r[1]);
             var read = _app.Clock.GetUtcNow().ToString("u", CultureInfo.InvariantCulture);
             Assert.True(
                 (contacts, answered, withinThreshold, abandoned, referrals, crisisByAdvisor, crisisFromMenu) ==
                 (Int(totals["contacts"]), Int(totals["answered"]), Int(totals["answered within 30 s"]), Int(totals["abandoned"]), Int(totals["referrals"]),
                  Int(totals["crisis transfers by advisors"]), Int(totals["crisis line from the menu or queue"])),
                 $"read at {read}: {string.Join(", ", totals.Select(t => $"{t.Key} = {t.Value}"))}");
-            var row = (await CsvAsync(supervisor, "callbacks", day)).Single();
+            var row = (await supervisor.ReportRowsAsync("callbacks", day, day)).Single();
             Assert.Equal(callbacks, Int(row[0]));
             if (callbacksPlaced is { } placed)
                 Assert.Equal(placed, Int(row[1]));
             if (callbacksCompleted is { } completed)
                 Assert.Equal(completed, Int(row[4]));
         }
-    }
-
-    private static async Task<List<string[]>> CsvAsync(StaffSession supervisor, string table, DateOnly day)
-    {
-        var response = await supervisor.Browser.GetAsync($"/reports/export/{table}.csv?range=custom&from={day:yyyy-MM-dd}&to={day:yyyy-MM-dd}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var lines = (await response.Content.ReadAsStringAsync()).TrimStart('\uFEFF').Trim().Split('\n').Select(l => l.TrimEnd('\r'));
-        return [.. lines.Skip(1).Select(l => l.Split(','))];
     }
 
     /// <summary>One headline figure of the reports page, as the supervisor sees it.</summary>

@@ -347,14 +347,8 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<List<string[]>> CsvRowsAsync(string table, DateOnly from, DateOnly to, string filters = "")
-    {
-        var response = await _supervisor.Browser.GetAsync($"/reports/export/{table}.csv?range=custom&from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}{filters}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith("text/csv", response.Content.Headers.ContentType?.ToString());
-        var lines = (await response.Content.ReadAsStringAsync()).TrimStart('\uFEFF').Trim().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        return [.. lines.Skip(1).Select(l => l.Split(','))];
-    }
+    private Task<List<string[]>> CsvRowsAsync(string table, DateOnly from, DateOnly to, string filters = "") =>
+        _supervisor.ReportRowsAsync(table, from, to, filters);
 
     private async Task<Dictionary<string, string>> CsvAsync(string table, DateOnly from, DateOnly to, string filters = "") =>
         (await CsvRowsAsync(table, from, to, filters)).ToDictionary(r => r[0], r => r[1]);
