@@ -245,6 +245,6 @@ public sealed partial class GetHelpModel(
         !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+)*$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*\z")]
     private static partial System.Text.RegularExpressions.Regex ZoneId();
 }

@@ -325,6 +325,31 @@ public sealed class InboundCallTests : IAsyncLifetime
         Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
     }
 
+    [Theory]
+    [InlineData("/twilio/voice/incoming")]
+    [InlineData("/twilio/voice/status")]
+    public async Task SignedRequestWhoseCallSidEndsInANewlineIsABadRequestAndWritesNothing(string path)
+    {
+        var form = Inbound(NewCallSid() + "\n");
+
+        var response = await _app.PostTwilioAsync(path, form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task SignedTextWhoseMessageSidEndsInANewlineIsABadRequestAndRecordsNoConsent()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(NewCallSid()))).StatusCode);
+        var text = new Dictionary<string, string> { ["MessageSid"] = "SM" + new string('a', 32) + "\n", ["From"] = CallerNumber, ["Body"] = "STOP" };
+
+        var response = await _app.PostTwilioAsync("/twilio/sms/incoming", text);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Consents.CountAsync()));
+    }
+
     [Fact]
     public async Task SignedRequestWithAHugeFieldIsRefusedAndWritesNothing()
     {
