@@ -29,6 +29,27 @@ public sealed class InboundCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwilioRetriesRacingForOneCallSidLogNoErrors()
+    {
+        var client = _app.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var rounds = 0;
+        // Retries at the same moment: some round makes two requests insert the same CallSid, the unique
+        // index refuses one, and the app uses the contact the other wrote.
+        while (!_app.Logs.Lines.Any(l => l.Contains("was recorded by a request at the same moment")))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no two requests raced in {rounds} rounds");
+            var sid = NewCallSid();
+            var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid), client)));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+            Assert.Equal(1, await _app.WithDbAsync(db => db.Contacts.CountAsync(c => c.CallSid == sid)));
+            rounds++;
+        }
+
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.StartsWith("Error") || l.StartsWith("Critical"));
+    }
+
+    [Fact]
     public async Task CallerHearsWhoAnswersTheCrisisNoticeAndTheMenu()
     {
         var sid = NewCallSid();
