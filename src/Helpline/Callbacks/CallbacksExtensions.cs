@@ -83,7 +83,28 @@ public static class CallbacksExtensions
     public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AppPath = "/wallboard", DashboardTitle = "Helpline jobs" })
-            .RequireAuthorization(AccountsExtensions.SupervisorPolicy);
+            .RequireAuthorization(AccountsExtensions.SupervisorPolicy)
+            .Add(endpoint => endpoint.RequestDelegate = StatsOnlyAsAFormPost(endpoint.RequestDelegate!));
         return app;
     }
+
+    /// <summary>
+    /// Hangfire's <c>/hangfire/stats</c> (the dashboard's live counters) reads a form whatever the
+    /// request, and throws (a 500) on anything but a form post: a GET is 405, another body 415.
+    /// </summary>
+    private static RequestDelegate StatsOnlyAsAFormPost(RequestDelegate hangfire) => context =>
+    {
+        if (!context.Request.Path.Equals("/hangfire/stats", StringComparison.OrdinalIgnoreCase))
+            return hangfire(context);
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            context.Response.Headers.Allow = HttpMethods.Post;
+            return Results.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed",
+                detail: "The dashboard's counters are posted as a form.").ExecuteAsync(context);
+        }
+        if (!context.Request.HasFormContentType)
+            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "The dashboard's counters are posted as a form.").ExecuteAsync(context);
+        return hangfire(context);
+    };
 }

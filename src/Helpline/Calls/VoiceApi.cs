@@ -438,6 +438,7 @@ public static class VoiceApi
         {
             await transaction.RollbackAsync();
             v.Db.ChangeTracker.Clear();
+            v.Log.LogInformation("Inbound call {CallSid} was recorded by a request at the same moment (a Twilio retry); using that contact", call.CallSid);
             return await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid);
         }
         v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);

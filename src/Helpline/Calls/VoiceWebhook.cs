@@ -76,6 +76,6 @@ internal sealed partial record VoiceWebhook(
             : null;
     }
 
-    [GeneratedRegex("^CA[0-9a-fA-F]{32}$")]
+    [GeneratedRegex(@"^CA[0-9a-fA-F]{32}\z")]
     private static partial Regex CallSidPattern();
 }

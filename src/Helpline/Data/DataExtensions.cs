@@ -2,6 +2,7 @@ using Helpline.Data.Protection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Helpline.Data;
@@ -69,12 +70,25 @@ public static class DataExtensions
     internal static DbContextOptionsBuilder UseSqliteFile(this DbContextOptionsBuilder options, string connectionString) => options
         .UseSqlite(connectionString)
         .AddInterceptors(new SqliteBusyTimeout())
-        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>();
+        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>()
+        .LogFailuresOnceWhereHandled();
 
     internal static DbContextOptionsBuilder UsePostgres(this DbContextOptionsBuilder options, string connectionString) => options
         .UseNpgsql(connectionString)
         .AddInterceptors(new QueueVersionOrder())
-        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>();
+        .ReplaceService<IModelCacheKeyFactory, KeyRingModelCacheKeyFactory>()
+        .LogFailuresOnceWhereHandled();
+
+    /// <summary>
+    /// EF Core logs every failed command and save at Error before throwing, even when the caller
+    /// expects the failure: a race settled by a unique index (the same CallSid posted twice at once)
+    /// showed as an error each time. The exception still reaches its handler, and one that nothing
+    /// handles is logged at Error by ASP.NET Core, Hangfire or the background service that ran it.
+    /// </summary>
+    private static DbContextOptionsBuilder LogFailuresOnceWhereHandled(this DbContextOptionsBuilder options) => options
+        .ConfigureWarnings(warnings => warnings.Log(
+            (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+            (RelationalEventId.CommandError, LogLevel.Debug)));
 
     /// <summary>Resolves a relative SQLite file against the content root and makes sure its folder exists.</summary>
     internal static string SqliteConnectionString(string connectionString, string contentRoot)

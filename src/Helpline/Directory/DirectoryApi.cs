@@ -116,10 +116,18 @@ public static class DirectoryApi
             new ReferralRow(referral.Id, facility.Id, facility.Name, facility.City, facility.State, facility.IntakePhone, request.How, now, user.Identity?.Name));
     }
 
-    internal static async Task<Ok<List<ReferralRow>>> Referrals(long id, HelplineDb db) =>
-        TypedResults.Ok(await db.Referrals.AsNoTracking().Where(r => r.ContactId == id).OrderBy(r => r.At)
+    /// <summary>Where a caller was sent is as sensitive as their details: audited like them (<c>contact.viewed</c>).</summary>
+    internal static async Task<Results<Ok<List<ReferralRow>>, NotFound>> Referrals(long id, ClaimsPrincipal user, HelplineDb db, HelplineTime time)
+    {
+        if (!await db.Contacts.AnyAsync(c => c.Id == id))
+            return TypedResults.NotFound();
+        var rows = await db.Referrals.AsNoTracking().Where(r => r.ContactId == id).OrderBy(r => r.At)
             .Select(r => new ReferralRow(r.Id, r.FacilityId, r.Facility!.Name, r.Facility.City, r.Facility.State, r.Facility.IntakePhone, r.How, r.At, r.Advisor!.DisplayName))
-            .ToListAsync());
+            .ToListAsync();
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.referrals-viewed", id, $"{rows.Count} referral(s)"));
+        await db.SaveChangesAsync();
+        return TypedResults.Ok(rows);
+    }
 
     /// <summary>Referrals made between two helpline-local dates (inclusive), by how they were made.</summary>
     internal static async Task<Results<Ok<ReferralCountsReport>, ProblemHttpResult>> ReferralCounts(DateOnly? from, DateOnly? to, HelplineDb db, HelplineTime time)

@@ -150,7 +150,7 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
         {
             // Two imports at once (the page and the command) inserting the same facility: the unique key wins.
             throw new FacilityFileException("Another import changed the directory at the same time; nothing more was imported from this file. Import it again: what is already in is counted as unchanged.");

@@ -19,6 +19,27 @@ public static class UsStates
         ["MP"] = "Northern Mariana Islands", ["FM"] = "Micronesia", ["MH"] = "Marshall Islands", ["PW"] = "Palau",
     };
 
+    /// <summary>Spanish names, where they differ from the English ones.</summary>
+    private static readonly IReadOnlyDictionary<string, string> SpanishNames = new Dictionary<string, string>
+    {
+        ["DC"] = "Distrito de Columbia", ["HI"] = "Hawái", ["LA"] = "Luisiana", ["MI"] = "Míchigan", ["MS"] = "Misisipi",
+        ["MO"] = "Misuri", ["NJ"] = "Nueva Jersey", ["NM"] = "Nuevo México", ["NY"] = "Nueva York", ["NC"] = "Carolina del Norte",
+        ["ND"] = "Dakota del Norte", ["OR"] = "Oregón", ["PA"] = "Pensilvania", ["SC"] = "Carolina del Sur", ["SD"] = "Dakota del Sur",
+        ["WV"] = "Virginia Occidental", ["PR"] = "Puerto Rico", ["VI"] = "Islas Vírgenes de EE. UU.", ["AS"] = "Samoa Americana",
+        ["MP"] = "Islas Marianas del Norte", ["MH"] = "Islas Marshall", ["PW"] = "Palaos",
+    };
+
+    /// <summary>Every code with its name in English ("en") or Spanish ("es"), in that language's alphabetical order.</summary>
+    public static IReadOnlyList<(string Code, string Name)> InOrder(string lang) =>
+        [.. Names.Keys.Select(code => (code, NameOf(code, lang))).OrderBy(s => WithoutAccents(s.Item2), StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>"Míchigan" sorts as "Michigan", whether or not the machine has culture data.</summary>
+    private static string WithoutAccents(string text) => string.Concat(text.Normalize(System.Text.NormalizationForm.FormD)
+        .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark));
+
+    public static string NameOf(string code, string lang) =>
+        lang == "es" && SpanishNames.TryGetValue(code, out var spanish) ? spanish : NameOf(code);
+
     /// <summary>The code for "ny", "NY", "New York" or "new-york"; null when it names no state.</summary>
     public static string? Code(string text)
     {

@@ -6,6 +6,7 @@ using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
 using Helpline.Telephony;
+using Helpline.TreatmentDirectory;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -138,7 +139,7 @@ public sealed partial class GetHelpModel(
             };
             contact.For = For!.Value;
             contact.Substance = Substance;
-            contact.Region = string.IsNullOrWhiteSpace(Place) ? contact.Region : Place.Trim();
+            contact.Region = Place ?? contact.Region;
             contact.Language = caller.Language;
             contact.DisclosureVersion = disclosure.Value.Version;
             contact.UpdatedAt = now;
@@ -214,8 +215,11 @@ public sealed partial class GetHelpModel(
             ModelState.AddModelError(nameof(For), Text.Lang == "es" ? "Elija para quién es." : "Please choose who this is for.");
         if (Substance is { } substance && !Enum.IsDefined(substance))
             ModelState.AddModelError(nameof(Substance), "?");
-        if (Place is { Length: > 80 })
-            ModelState.AddModelError(nameof(Place), Text.Lang == "es" ? "Use 80 caracteres como máximo." : "Please use at most 80 characters.");
+        // A state from the list, kept as its code: Contacts.Region is in clear and the reports group by it,
+        // so no free text a caller might fill with an address goes there.
+        Place = string.IsNullOrWhiteSpace(Place) ? null : Place.Trim().ToUpperInvariant();
+        if (Place is not null && !UsStates.Names.ContainsKey(Place))
+            ModelState.AddModelError(nameof(Place), Text.PlaceUnknown);
         if (!IsKnownZone(TimeZone))
             ModelState.AddModelError(nameof(TimeZone), Text.Lang == "es" ? "Elija su zona horaria." : "Please choose your time zone.");
         if (When is not ("asap" or "later"))
@@ -245,6 +249,6 @@ public sealed partial class GetHelpModel(
         !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+)*$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*\z")]
     private static partial System.Text.RegularExpressions.Regex ZoneId();
 }

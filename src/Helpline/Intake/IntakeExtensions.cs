@@ -48,7 +48,7 @@ public static class IntakeExtensions
         {
             return (await request.ReadFormAsync(cancellationToken))["Lang"] == "es";
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        catch (Exception e) when (Infrastructure.UnreadableBodies.IsUnreadableBody(request, e) || e is IOException)
         {
             return false;
         }

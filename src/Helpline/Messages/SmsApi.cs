@@ -62,6 +62,6 @@ public static partial class SmsApi
     public static Task<bool> MayTextAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
         db.IsGrantedAsync(callerId, ConsentKind.Text, cancellationToken);
 
-    [GeneratedRegex("^SM[0-9a-fA-F]{32}$")]
+    [GeneratedRegex(@"^SM[0-9a-fA-F]{32}\z")]
     private static partial Regex MessageSidPattern();
 }

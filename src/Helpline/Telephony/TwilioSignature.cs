@@ -49,7 +49,7 @@ public sealed class TwilioSignatureMiddleware(RequestDelegate next, IOptions<Twi
                 ? _validator.Validate(url, FormParameters(await context.Request.ReadFormAsync(FormLimits, context.RequestAborted)), signature)
                 : await ValidateBodyAsync(context.Request, url, signature);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException or FormatException)
+        catch (Exception e) when (Infrastructure.UnreadableBodies.IsUnreadableBody(context.Request, e) || e is IOException or FormatException)
         {
             // The body could not be read as Twilio sends it, so its signature cannot be proven.
             await RejectAsync(context, "unreadable body");

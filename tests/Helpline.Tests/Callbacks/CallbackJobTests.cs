@@ -141,6 +141,35 @@ public sealed class CallbackJobTests : IAsyncLifetime
         Assert.Contains("Helpline jobs", await page.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task HangfireStatsAnswersTheDashboardAndRefusesAnythingElseWithoutAServerError()
+    {
+        await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("supervisor@test.example");
+        var page = await supervisor.Browser.GetStringAsync("/hangfire");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"csrf-token\" content=\"([^\"]+)\"").Groups[1].Value;
+
+        var get = await supervisor.Browser.GetAsync("/hangfire/stats");
+        var json = await supervisor.Browser.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/hangfire/stats")
+        {
+            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
+            Headers = { { "RequestVerificationToken", token } },
+        });
+        // What the dashboard's script posts every few seconds.
+        var dashboard = await supervisor.Browser.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/hangfire/stats")
+        {
+            Content = new FormUrlEncodedContent([new("metrics[]", "succeeded:count"), new("metrics[]", "failed:count")]),
+            Headers = { { "RequestVerificationToken", token } },
+        });
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("\"failed:count\"", await dashboard.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.StartsWith("Error"));
+    }
+
     private async Task<Callback> VoicemailCallbackAsync(string from, bool closed = true, HelplineApp? app = null)
     {
         var target = app ?? _app;

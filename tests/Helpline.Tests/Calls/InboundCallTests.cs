@@ -29,6 +29,27 @@ public sealed class InboundCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwilioRetriesRacingForOneCallSidLogNoErrors()
+    {
+        var client = _app.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var rounds = 0;
+        // Retries at the same moment: some round makes two requests insert the same CallSid, the unique
+        // index refuses one, and the app uses the contact the other wrote.
+        while (!_app.Logs.Lines.Any(l => l.Contains("was recorded by a request at the same moment")))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no two requests raced in {rounds} rounds");
+            var sid = NewCallSid();
+            var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(sid), client)));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+            Assert.Equal(1, await _app.WithDbAsync(db => db.Contacts.CountAsync(c => c.CallSid == sid)));
+            rounds++;
+        }
+
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.StartsWith("Error") || l.StartsWith("Critical"));
+    }
+
+    [Fact]
     public async Task CallerHearsWhoAnswersTheCrisisNoticeAndTheMenu()
     {
         var sid = NewCallSid();
@@ -323,6 +344,31 @@ public sealed class InboundCallTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("/twilio/voice/incoming")]
+    [InlineData("/twilio/voice/status")]
+    public async Task SignedRequestWhoseCallSidEndsInANewlineIsABadRequestAndWritesNothing(string path)
+    {
+        var form = Inbound(NewCallSid() + "\n");
+
+        var response = await _app.PostTwilioAsync(path, form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task SignedTextWhoseMessageSidEndsInANewlineIsABadRequestAndRecordsNoConsent()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _app.PostTwilioAsync("/twilio/voice/incoming", Inbound(NewCallSid()))).StatusCode);
+        var text = new Dictionary<string, string> { ["MessageSid"] = "SM" + new string('a', 32) + "\n", ["From"] = CallerNumber, ["Body"] = "STOP" };
+
+        var response = await _app.PostTwilioAsync("/twilio/sms/incoming", text);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Consents.CountAsync()));
     }
 
     [Fact]

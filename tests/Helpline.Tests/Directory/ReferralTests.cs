@@ -61,6 +61,23 @@ public sealed class ReferralTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadingAContactsReferralsIsAuditedWithWhoReadThem()
+    {
+        var (contact, _, _) = await OnACallAsync();
+        await _advisor.PostAsync($"/api/contacts/{contact}/referrals", new { facilityId = await _app.FacilityIdAsync("Front Range Residential"), how = "NumberGiven" });
+        await _app.CreateStaffAsync("colleague@test.example", Roles.Advisor);
+        var colleague = await _app.SignInAsync("colleague@test.example");
+
+        var response = await colleague.Browser.GetAsync($"/api/contacts/{contact}/referrals");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.AsNoTracking().SingleAsync(a => a.Action == "contact.referrals-viewed"));
+        Assert.Equal((contact, "colleague@test.example", "1 referral(s)"), (audit.ContactId!.Value, audit.UserName, audit.Details));
+        Assert.Equal(HttpStatusCode.NotFound, (await colleague.Browser.GetAsync("/api/contacts/999999/referrals")).StatusCode);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "contact.referrals-viewed")));
+    }
+
+    [Fact]
     public async Task AWarmTransferDialsTheFacilitysIntakeLineIntoTheCallersConference()
     {
         var (contact, callSid, advisorCall) = await OnACallAsync();

@@ -22,7 +22,7 @@ public sealed partial class GetHelpTests : IAsyncLifetime
         ["Phone"] = phone,
         ["For"] = "LovedOne",
         ["Substance"] = "Fentanyl",
-        ["Place"] = "10001",
+        ["Place"] = "NY",
         ["When"] = "asap",
         ["TimeZone"] = "America/New_York",
         ["MayCall"] = "true",
@@ -45,7 +45,7 @@ public sealed partial class GetHelpTests : IAsyncLifetime
         Assert.Equal(ContactStatus.AwaitingCallback, contact.Status);
         Assert.Equal(ContactFor.LovedOne, contact.For);
         Assert.Equal(Substance.Fentanyl, contact.Substance);
-        Assert.Equal("10001", contact.Region);
+        Assert.Equal("NY", contact.Region);
         Assert.Equal("test-2026-11", contact.DisclosureVersion);
         var consents = await _app.WithDbAsync(db => db.Consents.AsNoTracking().ToListAsync());
         Assert.Equal(6, consents.Count);
@@ -81,6 +81,8 @@ public sealed partial class GetHelpTests : IAsyncLifetime
     [InlineData("TimeZone", "Mars/Olympus_Mons", "TimeZone-error", "time zone")]
     [InlineData("Name", "A name that is far too long to be a first name or a nickname at all", "Name-error", "at most 50")]
     [InlineData("AlternatePhone", "call me maybe", "AlternatePhone-error", "valid number")]
+    [InlineData("Place", "Bronx, NY", "Place-error", "choose your state from the list")]
+    [InlineData("Place", "10001", "Place-error", "choose your state from the list")]
     public async Task EachBadFieldGetsItsOwnMessageAndNothingIsSaved(string field, string value, string errorId, string message)
     {
         var form = Valid();
@@ -97,6 +99,70 @@ public sealed partial class GetHelpTests : IAsyncLifetime
         Assert.Equal(0, await _app.WithDbAsync(db => db.Callers.CountAsync()));
         Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
         Assert.Equal(0, await _app.WithDbAsync(db => db.Consents.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("", "en", "State (optional)", "Prefer not to say", "New York")]
+    [InlineData("?lang=es", "es", "Estado (opcional)", "Prefiero no decirlo", "Nueva York")]
+    public async Task ThePlaceIsAStateChosenFromAListInTheFormsLanguage(string query, string lang, string label, string none, string newYork)
+    {
+        var page = await _app.CreateBrowser().GetStringAsync("/get-help" + query);
+
+        // A labelled native list: it works without a script and with a screen reader.
+        Assert.Matches($"<label for=\"Place\">{Regex.Escape(label)}</label>\\s*<select id=\"Place\" name=\"Place\"[^>]*aria-describedby=\"Place-hint Place-error\"", page);
+        Assert.Contains($"<option value=\"\">{none}</option>", page);
+        Assert.Contains($"<option value=\"NY\">{newYork}</option>", page);
+        Assert.Equal(Helpline.TreatmentDirectory.UsStates.Names.Count, Regex.Matches(page, "<option value=\"[A-Z]{2}\"").Count);
+        Assert.DoesNotContain("<input id=\"Place\"", page);
+
+        var form = Valid();
+        form["Place"] = "TX";
+        form["Lang"] = lang;
+        await PostAsync(form, "/get-help" + query);
+        Assert.Equal("TX", (await _app.WithDbAsync(db => db.Contacts.AsNoTracking().SingleAsync())).Region);
+    }
+
+    [Fact]
+    public async Task TheByRegionReportCountsRequestsByTheirState()
+    {
+        foreach (var (phone, state) in new[] { ("(212) 555-0147", "NY"), ("(212) 555-0148", "NY"), ("(512) 555-0149", "TX") })
+        {
+            var form = Valid(phone);
+            form["Place"] = state;
+            await PostAsync(form);
+        }
+        await _app.CreateStaffAsync("supervisor@test.example", Helpline.Accounts.Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("supervisor@test.example");
+
+        var csv = await supervisor.Browser.GetStringAsync("/reports/export/regions.csv?range=today");
+
+        var rows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0], c => c[1]);
+        Assert.Equal(("2", "1"), (rows["NY"], rows["TX"]));
+    }
+
+    [Fact]
+    public async Task AnUnknownPlaceIsRefusedInSpanishOnTheSpanishForm()
+    {
+        var form = Valid();
+        form["Place"] = "Calle Mayor 5";
+        form["Lang"] = "es";
+
+        var (_, html) = await PostAsync(form, "/get-help?lang=es");
+
+        Assert.Matches("id=\"Place-error\" class=\"error\">Elija su estado de la lista.<", html);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task LeavingThePlaceOutStoresNoRegion()
+    {
+        var form = Valid();
+        form["Place"] = "";
+
+        var (response, _) = await PostAsync(form);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Null((await _app.WithDbAsync(db => db.Contacts.AsNoTracking().SingleAsync())).Region);
     }
 
     [Theory]
