@@ -1,10 +1,13 @@
 using System.Net;
+using System.Security.Claims;
 using Helpline.Accounts;
+using Helpline.Callbacks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -106,7 +109,12 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>Every simulated caller hangs up, then every phone still ringing, so a test starts from an empty line.</summary>
-    public async Task HangUpEveryCallAsync()
+    /// <summary>
+    /// Empties the queue that the tests share: every call still going on is hung up, and every
+    /// callback not yet made (a web-form request other tests left, due and waiting) is cancelled, as a
+    /// supervisor would. Then "take next" takes what the test itself puts in the queue.
+    /// </summary>
+    public async Task EmptyTheQueueAsync()
     {
         var simulator = Services.GetRequiredService<Helpline.Telephony.Simulator.TwilioSimulator>();
         foreach (var call in simulator.Calls.Where(c => !c.Ended).OrderBy(c => c.Direction == "inbound" ? 0 : 1))
@@ -115,6 +123,13 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
                 await simulator.PersonHangsUpAsync(call.Sid);
             await simulator.IdleAsync(TimeSpan.FromSeconds(15));
         }
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Helpline.Data.HelplineDb>();
+        var desk = scope.ServiceProvider.GetRequiredService<CallbackDesk>();
+        var supervisor = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "browser tests")], "test"));
+        var open = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due).Select(c => c.Id).ToListAsync();
+        foreach (var id in open)
+            await desk.CancelAsync(id, supervisor);
     }
 
     /// <summary>A new browser context (its own cookies) with a page that fails the test on any uncaught error or console error.</summary>

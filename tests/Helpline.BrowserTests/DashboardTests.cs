@@ -60,8 +60,8 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     public async Task AdvisorTakesNextWithTheKeyboardTalksAndCompletesTheWrapUp()
     {
         app.RequireBrowser();
-        // Take next takes the head of the line: start from an empty one.
-        await app.HangUpEveryCallAsync();
+        // Take next takes the head of the line: start from an empty one (other tests leave callers and callbacks).
+        await app.EmptyTheQueueAsync();
         var suffix = Guid.NewGuid().ToString("N")[..6];
         await app.CreateStaffAsync($"cleo-{suffix}@test.example", Roles.Advisor);
         var cleo = await app.NewPageAsync();
