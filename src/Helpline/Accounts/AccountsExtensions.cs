@@ -36,6 +36,12 @@ public static class AccountsExtensions
         builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
         builder.Services.AddOptions<SecurityOptions>().BindConfiguration("Security");
 
+        // Each sign-in is a row in the database and the cookie only its key: signing out deletes the row,
+        // so a copy of the cookie is refused on its next request, on every node (see StaffSignInStore).
+        builder.Services.AddSingleton<StaffSignInStore>();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<StaffSignInStore>((cookie, store) => cookie.SessionStore = store);
+
         builder.Services.ConfigureApplicationCookie(cookie =>
         {
             cookie.LoginPath = "/sign-in";
@@ -55,9 +61,13 @@ public static class AccountsExtensions
             var validatePrincipal = cookie.Events.OnValidatePrincipal;
             cookie.Events.OnValidatePrincipal = async context =>
             {
+                var signInKey = StaffSignInStore.KeyOf(context.Principal);
                 await validatePrincipal(context);
                 if (context.Principal is not null && IsHubConnectionStart(context.Request))
                     await RecheckAsync(context);
+                // A principal made afresh from the account (new roles) is still this sign-in.
+                if (context.Principal is not null && signInKey is not null)
+                    StaffSignInStore.WithKey(context.Principal, signInKey);
             };
         });
 

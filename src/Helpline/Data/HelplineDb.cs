@@ -43,6 +43,9 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
 
+    /// <summary>Staff sign-ins, one row each; the staff cookie holds only the key (see <see cref="StaffSignInStore"/>).</summary>
+    public DbSet<StaffSignIn> StaffSignIns => Set<StaffSignIn>();
+
     /// <summary>The field keys that may have encrypted values here (see <see cref="Protection.FieldKeyInUse"/>).</summary>
     public DbSet<Protection.FieldKeyInUse> FieldKeysInUse => Set<Protection.FieldKeyInUse>();
 

@@ -34,6 +34,7 @@ public static class QueueApi
         builder.Services.AddHostedService<QueueHeartbeat>();
         builder.Services.AddSingleton<HubSessions>();
         builder.Services.AddHostedService<HubSessionCheck>();
+        builder.Services.AddHostedService<SignOutCheck>();
         return builder;
     }
 

@@ -28,6 +28,13 @@ public sealed class QueueOptions
     [Range(1, 300)]
     public int ConnectionCheckSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often each node looks up the sign-ins of its open hub connections: a connection whose
+    /// sign-in was signed out, on any node, is closed within this long (one indexed query per check).
+    /// </summary>
+    [Range(1, 60)]
+    public int SignOutCheckSeconds { get; set; } = 2;
+
     /// <summary>Handle time assumed for the expected wait until there is history to average.</summary>
     [Range(30, 3600)]
     public int DefaultHandleSeconds { get; set; } = 300;
