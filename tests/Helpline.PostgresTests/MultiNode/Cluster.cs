@@ -165,8 +165,13 @@ public sealed class ClusterSession(Cluster cluster, HttpClient client, string co
     public async Task<Helpline.Queue.QueueSnapshot> QueueAsync() =>
         (await client.GetFromJsonAsync<Helpline.Queue.QueueSnapshot>("/api/queue", Json))!;
 
+    public string Cookie => cookie;
+
     /// <summary>The real SignalR client on WebSockets through nginx, to the session's node.</summary>
-    public HubConnection Hub() => new HubConnectionBuilder()
+    public HubConnection Hub() => HubOn(node);
+
+    /// <summary>The same, to a given node: the session's cookie used from another node's side.</summary>
+    public HubConnection HubOn(int? node) => new HubConnectionBuilder()
         .WithUrl(new Uri(cluster.Nginx.BaseUri, "/hubs/queue"), options =>
         {
             options.Transports = HttpTransportType.WebSockets;

@@ -155,6 +155,52 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
         }
     }
 
+    [Fact]
+    public async Task SigningOutOnOneNodeEndsThatSignInOnTheOtherWithinSecondsAndLeavesTheWallboardsSignIn()
+    {
+        cluster.RequireServers();
+        await cluster.Admin.CreateStaffAsync("leaving-supervisor@test.example", Roles.Supervisor);
+        var dashboard = await cluster.SignInAsync("leaving-supervisor@test.example", node: 0);
+        var wallboard = await cluster.SignInAsync("leaving-supervisor@test.example", node: 1);
+        // A copy of the dashboard's cookie, used on the other node: its requests and its hub connection.
+        using var stolen = cluster.Client(node: 1);
+        stolen.DefaultRequestHeaders.Add("Cookie", dashboard.Cookie);
+        Assert.Equal(HttpStatusCode.OK, (await stolen.GetAsync("/api/queue")).StatusCode);
+        await using var stolenHub = new DashboardClient(dashboard.HubOn(node: 1));
+        await stolenHub.StartAsync();
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stolenHub.Connection.Reconnecting += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        stolenHub.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        await using var wallboardHub = new DashboardClient(wallboard.Hub());
+        await wallboardHub.StartAsync();
+
+        await SignOutAsync(dashboard, node: 0);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stolen.GetAsync("/api/queue")).StatusCode);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => dashboard.HubOn(node: 1).StartAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await wallboard.Client.GetAsync("/api/wallboard")).StatusCode);
+        Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, wallboardHub.Connection.State);
+    }
+
+    /// <summary>The sign-out form posted as a browser posts it, to one node.</summary>
+    private async Task SignOutAsync(ClusterSession session, int node)
+    {
+        using var client = cluster.Client(node);
+        using var pageRequest = new HttpRequestMessage(HttpMethod.Get, "/sign-out") { Headers = { { "Cookie", session.Cookie } } };
+        using var page = await client.SendAsync(pageRequest);
+        page.EnsureSuccessStatusCode();
+        var antiforgery = page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => c.StartsWith(".AspNetCore.Antiforgery.", StringComparison.Ordinal));
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/sign-out")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = Forms.Token(await page.Content.ReadAsStringAsync()) }),
+        };
+        post.Headers.Add("Cookie", string.Join("; ", antiforgery.Prepend(session.Cookie)));
+        using var response = await client.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
     private static IEnumerable<QueueDelta> Deltas(DashboardClient dashboard) =>
         dashboard.RawDeltas.ToArray().Select(d => JsonSerializer.Deserialize<QueueDelta>(d, StaffSession.Json)!);
 
