@@ -69,7 +69,7 @@ public sealed class TreatmentCityModel(HelplineDb db, FacilitySearch search) : P
     public async Task<IActionResult> OnGetAsync(string state, string city)
     {
         var code = UsStates.Code(state);
-        var slug = ServiceCodes.Slug(city);
+        var slug = city is null ? "" : ServiceCodes.Slug(city);
         if (code is null || slug.Length == 0)
             return NotFoundPage();
         if (state != code.ToLowerInvariant() || city != slug)

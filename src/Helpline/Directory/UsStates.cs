@@ -41,8 +41,11 @@ public static class UsStates
         lang == "es" && SpanishNames.TryGetValue(code, out var spanish) ? spanish : NameOf(code);
 
     /// <summary>The code for "ny", "NY", "New York" or "new-york"; null when it names no state.</summary>
-    public static string? Code(string text)
+    public static string? Code(string? text)
     {
+        // Null when model binding gave up (a GET whose body is an unreadable form leaves every parameter unbound).
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
         var trimmed = text.Trim();
         if (trimmed.Length == 2 && Names.ContainsKey(trimmed.ToUpperInvariant()))
             return trimmed.ToUpperInvariant();

@@ -78,6 +78,21 @@ public sealed class PublicDirectoryPagesTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("GET", "/treatment/co")]
+    [InlineData("HEAD", "/treatment/co/denver")]
+    public async Task APlacePageAskedWithAnUnreadableFormBodyIsNotFoundRatherThanAServerError(string method, string path)
+    {
+        // Model binding gives up on the whole request when the form cannot be read, leaving the place unbound.
+        var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent([1, 2, 3]) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=hx");
+
+        var response = await _app.CreateBrowser().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.StartsWith("Error"));
+    }
+
+    [Theory]
     [InlineData("80203", "Nearest to ZIP code 80203", "Mile High Recovery Center")]
     [InlineData("Pueblo, CO", "In Pueblo, Colorado", "Pueblo Methadone Clinic")]
     [InlineData("massachusetts", "In Massachusetts", "New England Recovery")]
