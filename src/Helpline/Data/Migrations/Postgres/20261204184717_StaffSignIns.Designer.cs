@@ -746,6 +746,9 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Property<DateTime>("CountedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Formulas")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("LastUpdatedAt")
                         .HasColumnType("timestamp with time zone");
 

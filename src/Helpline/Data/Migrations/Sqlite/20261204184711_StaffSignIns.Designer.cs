@@ -723,6 +723,9 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Property<DateTime>("CountedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Formulas")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("LastUpdatedAt")
                         .HasColumnType("TEXT");
 
