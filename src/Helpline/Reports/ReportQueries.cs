@@ -75,7 +75,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             [.. WeekFromMonday.Select(d => BucketOf(rows, CountDimension.Hour, r => r.LocalDayOfWeek == d, d.ToString(), CultureInfo.InvariantCulture.DateTimeFormat.GetDayName(d)))],
             [.. Enum.GetValues<ContactChannel>().Select(c => BucketOf(rows, CountDimension.Hour, r => r.Channel == c, c.ToString(), Words.Channel(c)))],
             [.. Keys(rows, CountDimension.Disposition).Select(k => BucketOf(rows, CountDimension.Disposition, r => r.Key == k, k, Words.Disposition(Enum.Parse<Disposition>(k))))
-                .OrderByDescending(b => b.Contacts)],
+                .OrderByDescending(b => b.Contacts).ThenBy(b => b.Label, StringComparer.Ordinal)],
             [.. Keys(rows, CountDimension.Region).Select(k => BucketOf(rows, CountDimension.Region, r => r.Key == k, k, k))
                 .OrderByDescending(b => b.Contacts).ThenBy(b => b.Key, StringComparer.Ordinal)],
             CallbacksOf(rows.Where(r => r.Dimension == CountDimension.Callbacks)),
