@@ -116,6 +116,27 @@ public sealed partial class JourneyTests : IAsyncLifetime
         Assert.Empty(Simulator.Errors);
     }
 
+    [Fact]
+    public async Task CallerWhoPressesOneBeforeTheirHoursIsToldSoAndCalledWhenTheyBegin()
+    {
+        // 10:00 in New York is 7:00 in Los Angeles, where the caller's number is: too early to call them.
+        const string LosAngeles = "+13105550147";
+        var caller = await Simulator.CallInAsync(LosAngeles);
+        await Simulator.PressAsync(caller.Sid, "1");
+        await Simulator.PressAsync(caller.Sid, "1");
+
+        Assert.True(caller.Ended);
+        Assert.Contains(caller.Log, e => e.Kind == "say" && e.Text.Contains("We only call between 8 in the morning and 9 at night your time"));
+        Assert.Equal(HttpStatusCode.NotFound, (await _advisor.PostAsync("/api/queue/take-next")).StatusCode);
+
+        // 8:00 in Los Angeles: the callback is due, and their phone rings.
+        Assert.Equal(new DateTime(2026, 11, 25, 16, 0, 0, DateTimeKind.Utc), await FireCallbackJobAsync());
+        await TakeNextAndAnswerAsync();
+        await Simulator.AnswerAsync((await RingingAsync(LosAngeles)).Sid);
+        Assert.Equal(ContactStatus.InProgress, (await _app.ContactAsync(await ContactIdAsync(caller.Sid))).Status);
+        Assert.Empty(Simulator.Errors);
+    }
+
     public enum WhereNine { AtTheMenu, WhileWaiting, AfterHours }
 
     [Theory]
