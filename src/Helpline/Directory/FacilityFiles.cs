@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Helpline.TreatmentDirectory;
 
-/// <summary>The public SAMHSA files the directory takes as they are downloaded (DESIGN.md, "Treatment directory formats").</summary>
+/// <summary>The public SAMHSA files the directory takes as they are downloaded (their columns are described in README.md, "Treatment directory").</summary>
 public enum FacilityFileFormat
 {
     /// <summary>FindTreatment.gov's locator JSON (<c>exportsAsJson/v2</c>): <c>rows[]</c> with <c>services[]</c>.</summary>

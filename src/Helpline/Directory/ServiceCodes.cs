@@ -1,7 +1,7 @@
 namespace Helpline.TreatmentDirectory;
 
 /// <summary>
-/// SAMHSA's service codes (DESIGN.md, "Treatment directory formats"): the services advisors search
+/// SAMHSA's service codes (as SAMHSA publishes them with its files): the services advisors search
 /// by, and the labels the locator's JSON uses for them.
 /// </summary>
 public static class ServiceCodes

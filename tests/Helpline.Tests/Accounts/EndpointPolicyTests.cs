@@ -16,7 +16,7 @@ namespace Helpline.Tests.Accounts;
 public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
-    /// The only anonymous routes (DESIGN.md, "Public contract"): the home page, the public form and
+    /// The only anonymous routes (the public routes listed in README.md): the home page, the public form and
     /// its confirmation, the disclosure, the public directory pages and site search, the sign-in
     /// pages, health; and /twilio/, guarded by Twilio's signature instead (checked below). Static
     /// files are served before routing.

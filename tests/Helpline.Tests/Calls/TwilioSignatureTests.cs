@@ -10,7 +10,7 @@ public sealed class TwilioSignatureTests : IAsyncLifetime
 {
     private readonly HelplineApp _app = new();
 
-    // Twilio's published vectors (../shared/fixtures/twilio-signature-vectors.md).
+    // Twilio's published vectors (from Twilio's documentation of request validation).
     private static readonly Dictionary<string, string> VectorParams = new()
     {
         ["CallSid"] = "CA1234567890ABCDE",
