@@ -7,8 +7,8 @@ using Microsoft.Data.Sqlite;
 namespace Helpline.Checks;
 
 /// <summary>
-/// The callbacks' reliability check: the real app in its own process (its embedded default: SQLite
-/// and Hangfire's SQLite store), callbacks due over a few minutes, the process killed with SIGKILL
+/// The callbacks' reliability check: the real app in its own process (its embedded default: SQLite,
+/// callbacks woken from memory), callbacks due over a few minutes, the process killed with SIGKILL
 /// part-way (more than once), started again on the same files, until every callback is due. Then it
 /// counts, from the database, how many reached the queue, how many were lost and how many twice.
 /// Shared by the benchmark program (<c>--crash</c>, 500 callbacks, prints the counts) and the test
@@ -116,10 +116,9 @@ public sealed class CallbackCrashCheck(string directory, TextWriter log)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            ["ConnectionStrings__Helpline"] = $"Data Source={Database}",
-            ["Hangfire__StorageFile"] = Path.Combine(directory, "hangfire.db"),
-            ["Encryption__KeyFile"] = Path.Combine(directory, "field-keys.json"),
-            ["DataProtection__KeysDirectory"] = Path.Combine(directory, "dataprotection"),
+            // Everything the app writes goes under this one folder: the database, the field-key file
+            // (created in Development) and the data-protection keys.
+            ["DataDirectory"] = directory,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Hangfire"] = "Warning",
         };

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Hangfire;
-using Hangfire.Storage.SQLite;
 using Helpline.Callbacks;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -14,8 +13,8 @@ namespace Helpline.Benchmarks;
 /// How late callbacks reach a dashboard: 500 callbacks due over a minute (at odd fractions of a
 /// second), each saved as the form saves one and given its Hangfire job by the dispatcher; a real
 /// SignalR client on /hubs/queue notes when each contact.queued delta arrives. Lateness = arrival −
-/// due time (negative would be early). Run twice on fresh app instances: the app's tuned polling,
-/// then Hangfire's (and its SQLite store's) default polling, in the same run.
+/// due time (negative would be early). Run twice on fresh app instances: the app's tuned schedule
+/// polling, then Hangfire's default, in the same run.
 /// </summary>
 internal static class CallbackLateness
 {
@@ -28,15 +27,15 @@ internal static class CallbackLateness
 
     public static async Task RunAsync(string directory)
     {
-        var defaults = (Schedule: new BackgroundJobServerOptions().SchedulePollingInterval, Queue: new SQLiteStorageOptions().QueuePollInterval);
+        var defaultPolling = new BackgroundJobServerOptions().SchedulePollingInterval;
         var tuned = new HangfireOptions();
         Console.WriteLine($"4. Callback lateness: {Callbacks} callbacks due over {Over.TotalSeconds:F0} s; due time -> a SignalR client on /hubs/queue holds contact.queued");
-        Console.WriteLine($"   tuned:    schedule polling {tuned.SchedulePollingInterval.TotalMilliseconds:F0} ms, queue polling {tuned.QueuePollInterval.TotalMilliseconds:F0} ms (the app's settings)");
-        Console.WriteLine($"   defaults: schedule polling {defaults.Schedule.TotalMilliseconds:F0} ms, queue polling {defaults.Queue.TotalMilliseconds:F0} ms (Hangfire's and Hangfire.Storage.SQLite's own)");
+        Console.WriteLine($"   tuned:    schedule polling {tuned.SchedulePollingInterval.TotalMilliseconds:F0} ms (the app's setting); the in-memory store hands enqueued jobs to workers without polling");
+        Console.WriteLine($"   defaults: schedule polling {defaultPolling.TotalMilliseconds:F0} ms (Hangfire's own)");
         var runs = new List<Run>
         {
-            await OneRunAsync(Path.Combine(directory, "callbacks-tuned"), "tuned polling", tuned.SchedulePollingInterval, tuned.QueuePollInterval),
-            await OneRunAsync(Path.Combine(directory, "callbacks-default"), "Hangfire's default polling", defaults.Schedule, defaults.Queue),
+            await OneRunAsync(Path.Combine(directory, "callbacks-tuned"), "tuned polling", tuned.SchedulePollingInterval),
+            await OneRunAsync(Path.Combine(directory, "callbacks-default"), "Hangfire's default polling", defaultPolling),
         };
         Console.WriteLine();
         Console.WriteLine($"   {"lateness (ms)",-32} {"p50",9} {"p99",9} {"max",9} {"earliest",9} {"early",6} {"missing",8}");
@@ -55,13 +54,12 @@ internal static class CallbackLateness
         Console.WriteLine();
     }
 
-    private static async Task<Run> OneRunAsync(string directory, string name, TimeSpan schedulePolling, TimeSpan queuePolling)
+    private static async Task<Run> OneRunAsync(string directory, string name, TimeSpan schedulePolling)
     {
         Directory.CreateDirectory(directory);
         await using var app = new HelplineServer(directory, settings: new()
         {
             ["Hangfire:SchedulePollingInterval"] = schedulePolling.ToString("c", CultureInfo.InvariantCulture),
-            ["Hangfire:QueuePollInterval"] = queuePolling.ToString("c", CultureInfo.InvariantCulture),
         });
         app.Start();
         await app.CreateAdvisorAsync();
@@ -96,7 +94,7 @@ internal static class CallbackLateness
         }
         app.Services.GetRequiredService<CallbackDispatcher>().Wake();
         var lastDue = due.Values.Max();
-        var deadline = lastDue + schedulePolling + queuePolling + queuePolling + TimeSpan.FromSeconds(30);
+        var deadline = lastDue + schedulePolling + TimeSpan.FromSeconds(30);
         while (arrivals.Count < due.Count && DateTime.UtcNow < deadline)
             await Task.Delay(100);
         var lateness = due.Where(d => arrivals.ContainsKey(d.Key)).Select(d => (arrivals[d.Key] - d.Value).TotalMilliseconds).ToList();

@@ -50,7 +50,7 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
         {
             ["ConnectionStrings:Helpline"] = $"Data Source={DatabasePath}",
             ["DataProtection:KeysDirectory"] = Path.Combine(_directory, "dataprotection"),
-            ["Hangfire:StorageFile"] = Path.Combine(_directory, "hangfire.db"),
+            ["DataDirectory"] = _directory,
             ["Encryption:KeyFile"] = "",
             ["Encryption:CurrentKeyId"] = "bench1",
             ["Encryption:Keys:bench1"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),

@@ -50,7 +50,7 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["Encryption:BlindIndexKey"] = Convert.ToBase64String(Enumerable.Range(70, 32).Select(i => (byte)i).ToArray()),
             ["Twilio:AuthToken"] = "browser-tests-token",
             ["Simulator:Enabled"] = "true",
-            ["Hangfire:StorageFile"] = Path.Combine(_directory, "hangfire.db"),
+            ["DataDirectory"] = _directory,
             ["Helpline:Name"] = "Helpline",
             ["Helpline:HotlineNumber"] = "+18005550100",
             ["Helpline:CrisisLineNumber"] = "+18002738255",

@@ -98,6 +98,7 @@ public sealed class CallbackDispatcher(
             var now = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow;
             late = [];
             using var connection = storage.GetConnection();
+            var given = new List<(long Id, string? OldJobId, string JobId)>();
             foreach (var callback in pending)
             {
                 var ours = _scheduledHere.TryGetValue(callback.Id, out var here) && here.JobId == callback.JobId;
@@ -112,10 +113,21 @@ public sealed class CallbackDispatcher(
                     continue;
                 }
                 var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), WholeSecondBefore(callback.DueAt));
-                await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
                 _scheduledHere[callback.Id] = (jobId, Stopwatch.GetTimestamp());
-                scheduled++;
+                given.Add((callback.Id, callback.JobId, jobId));
+            }
+            // Recorded a batch per transaction: after a restart in a surge, thousands of callbacks get a
+            // job at once, and a commit (a disk sync) each would hold up the webhooks writing meanwhile.
+            foreach (var batch in given.Chunk(200))
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                foreach (var (id, oldJobId, jobId) in batch)
+                {
+                    await db.Callbacks.Where(c => c.Id == id && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)
+                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
+                }
+                await transaction.CommitAsync(cancellationToken);
+                scheduled += batch.Length;
             }
             if (scheduled > 0)
                 logger.LogInformation("Scheduled {Count} callback job(s){After}", scheduled, recoverAfterCrash ? " at start" : "");
@@ -153,8 +165,8 @@ public sealed class CallbackDispatcher(
 
     /// <summary>
     /// Hangfire keeps schedule times in whole seconds: the job is scheduled at the whole second at or
-    /// before the due time, so polling delay falls inside that remainder, and the job waits out the
-    /// rest. Rounding up instead would make every callback up to a second late.
+    /// before the due time, so polling delay falls inside that remainder, and the job hands the rest
+    /// to <see cref="CallbackDueGate"/>. Rounding up instead would make every callback up to a second late.
     /// </summary>
     private static DateTimeOffset WholeSecondBefore(DateTime dueUtc) =>
         new(DateTime.SpecifyKind(dueUtc.AddTicks(-(dueUtc.Ticks % TimeSpan.TicksPerSecond)), DateTimeKind.Utc));

@@ -18,33 +18,43 @@ public sealed class CallbackJob(
     OpeningHours hours,
     TimeProvider clock,
     CallbackDispatcher dispatcher,
+    CallbackDueGate gate,
     ILogger<CallbackJob> logger)
 {
     /// <summary>Hangfire may run a job up to a second early; a callback never starts before its due time.</summary>
     private static readonly TimeSpan WaitOutAtMost = TimeSpan.FromSeconds(5);
 
-    public async Task RunAsync(long callbackId, CancellationToken cancellationToken)
+    /// <summary>Hangfire's entry: a job that fires before the due time hands the callback to the gate and returns at once.</summary>
+    public Task RunAsync(long callbackId, CancellationToken cancellationToken) => RunAsync(callbackId, held: false, cancellationToken);
+
+    /// <summary>The gate's entry, at the due time: waits out what is left to the millisecond, then runs.</summary>
+    internal Task RunHeldAsync(long callbackId, CancellationToken cancellationToken) => RunAsync(callbackId, held: true, cancellationToken);
+
+    private async Task RunAsync(long callbackId, bool held, CancellationToken cancellationToken)
     {
         var callback = await db.Callbacks.AsNoTracking().SingleOrDefaultAsync(c => c.Id == callbackId, cancellationToken);
         if (callback is not { Status: CallbackStatus.Scheduled })
             return;
 
         var early = callback.DueAt - time.UtcNow;
-        if (early > TimeSpan.Zero)
+        if (early > WaitOutAtMost)
         {
-            if (early > WaitOutAtMost)
-            {
-                // Fired far too early (the due time moved, or a stale job): let the dispatcher schedule it again.
-                await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
-                dispatcher.Wake();
-                return;
-            }
-            // Timers count whole milliseconds and may wake a hair early: wait until the clock says it is time.
-            do
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), clock, cancellationToken);
-            while ((early = callback.DueAt - time.UtcNow) > TimeSpan.Zero);
+            // Fired far too early (the due time moved, or a stale job): let the dispatcher schedule it again.
+            await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
+            dispatcher.Wake();
+            return;
         }
+        if (early > TimeSpan.Zero && !held)
+        {
+            // Waiting here would hold one of Hangfire's few workers for up to a second; in a surge the
+            // callbacks due after it would wait their turn and all be late.
+            gate.HoldUntilDue(callbackId, early);
+            return;
+        }
+        // Timers count whole milliseconds and may wake a hair early: wait until the clock says it is time.
+        while ((early = callback.DueAt - time.UtcNow) > TimeSpan.Zero)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), clock, cancellationToken);
 
         var now = time.UtcNow;
         if (!await CallbackRules.HasConsentAsync(db, callback.CallerId, cancellationToken))

@@ -32,9 +32,6 @@ public sealed class CallbackOptions
 /// <summary>Section "Hangfire": the background-job server that makes callbacks happen on time.</summary>
 public sealed class HangfireOptions
 {
-    /// <summary>Hangfire's own SQLite file, kept apart from the app's database (SQLite only).</summary>
-    public string StorageFile { get; set; } = "App_Data/hangfire.db";
-
     /// <summary>On PostgreSQL: Hangfire's own schema, in the app's database or in <c>ConnectionStrings:Hangfire</c>.</summary>
     [RegularExpression("^[a-z_][a-z0-9_]{0,62}$")]
     public string Schema { get; set; } = "hangfire";
@@ -56,7 +53,7 @@ public sealed class HangfireOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RescueAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often workers look for enqueued jobs (SQLite's store defaults to 15 s; on PostgreSQL, LISTEN/NOTIFY wakes them sooner).</summary>
+    /// <summary>On PostgreSQL: how often workers look for enqueued jobs (LISTEN/NOTIFY wakes them sooner). The in-memory store of a single node never polls.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -27,15 +27,16 @@ public sealed class DatabaseOptions
 
 public static class DataExtensions
 {
-    public const string DefaultSqlite = "Data Source=App_Data/helpline.db";
-
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database");
         builder.Services.AddOptions<EncryptionOptions>().BindConfiguration("Encryption");
+        var dataDirectory = DataDirectory.From(builder.Configuration, builder.Environment.ContentRootPath);
+        builder.Services.AddSingleton(dataDirectory);
 
         builder.Services.AddSingleton(sp => FieldKeyLoader.Load(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EncryptionOptions>>().Value,
+            dataDirectory,
             builder.Environment,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
         builder.Services.AddSingleton<FieldProtector>();
@@ -53,7 +54,11 @@ public static class DataExtensions
         }
         else
         {
-            var connectionString = SqliteConnectionString(configured ?? DefaultSqlite, builder.Environment.ContentRootPath);
+            // A file named relative to the data directory when one is set, else (the directory being
+            // the file's own folder) relative to the content root, as before.
+            var connectionString = SqliteConnectionString(
+                configured is { Length: > 0 } ? configured : $"Data Source={DataDirectory.DatabaseFile}",
+                builder.Configuration[DataDirectory.ConfigurationKey] is { Length: > 0 } || configured is not { Length: > 0 } ? dataDirectory.Path : builder.Environment.ContentRootPath);
             builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString));
         }
         return builder;
@@ -90,13 +95,13 @@ public static class DataExtensions
             (CoreEventId.SaveChangesFailed, LogLevel.Debug),
             (RelationalEventId.CommandError, LogLevel.Debug)));
 
-    /// <summary>Resolves a relative SQLite file against the content root and makes sure its folder exists.</summary>
-    internal static string SqliteConnectionString(string connectionString, string contentRoot)
+    /// <summary>Resolves a relative SQLite file against <paramref name="baseDirectory"/> and makes sure its folder exists.</summary>
+    internal static string SqliteConnectionString(string connectionString, string baseDirectory)
     {
         var csb = new SqliteConnectionStringBuilder(connectionString);
         if (csb.DataSource is { Length: > 0 } file && file != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
         {
-            csb.DataSource = Path.GetFullPath(file, contentRoot);
+            csb.DataSource = Path.GetFullPath(file, baseDirectory);
             Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
         }
         // Writers wait for each other instead of failing at once with SQLITE_BUSY.
@@ -175,7 +180,7 @@ internal sealed class DesignTimeSqliteHelplineDbFactory : IDesignTimeDbContextFa
     public SqliteHelplineDb CreateDbContext(string[] args) => new(
         (DbContextOptions<SqliteHelplineDb>)new DbContextOptionsBuilder<SqliteHelplineDb>()
             .UseSqliteFile(DataExtensions.SqliteConnectionString(
-                Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") ?? DataExtensions.DefaultSqlite,
+                Environment.GetEnvironmentVariable("ConnectionStrings__Helpline") ?? $"Data Source=App_Data/{DataDirectory.DatabaseFile}",
                 Directory.GetCurrentDirectory()))
             .Options,
         new FieldProtector(FieldKeyRing.Generate()));

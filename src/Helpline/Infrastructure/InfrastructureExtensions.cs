@@ -43,9 +43,9 @@ public static class InfrastructureExtensions
         if (DataProtectionStore(builder.Configuration) == "Database")
             dataProtection.PersistKeysToDbContext<Data.HelplineDb>();
         else
-            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(
-                builder.Configuration["DataProtection:KeysDirectory"] ?? "App_Data/dataprotection-keys",
-                builder.Environment.ContentRootPath)));
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(
+                Data.DataDirectory.From(builder.Configuration, builder.Environment.ContentRootPath)
+                    .Resolve(builder.Configuration["DataProtection:KeysDirectory"] is { Length: > 0 } keys ? keys : Data.DataDirectory.DataProtectionKeys)));
 
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {

@@ -66,7 +66,7 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
         Settings["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro. Ningún proveedor de tratamiento paga por su llamada.";
         Settings["Logging:LogLevel:Default"] = "Information";
         Settings["Simulator:Enabled"] = "false";
-        Settings["Hangfire:StorageFile"] = Path.Combine(_directory, "hangfire.db");
+        Settings["DataDirectory"] = _directory;
         Settings["Hangfire:ServerEnabled"] = "false";
         Settings["Simulator:AppBaseUrl"] = "http://localhost";
     }

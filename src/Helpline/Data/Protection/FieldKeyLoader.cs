@@ -2,7 +2,7 @@ namespace Helpline.Data.Protection;
 
 public sealed class EncryptionOptions
 {
-    /// <summary>Path of the JSON key file (relative paths are under the content root).</summary>
+    /// <summary>Path of the JSON key file; relative paths are under the data directory (default <c>keys/field-keys.json</c> there).</summary>
     public string? KeyFile { get; set; }
 
     /// <summary>
@@ -22,11 +22,11 @@ public sealed class EncryptionOptions
 /// <summary>Loads the field keys at start, refusing to run without them rather than inventing new ones.</summary>
 public static class FieldKeyLoader
 {
-    public static FieldKeyRing Load(EncryptionOptions options, IHostEnvironment environment, ILogger logger)
+    public static FieldKeyRing Load(EncryptionOptions options, DataDirectory data, IHostEnvironment environment, ILogger logger)
     {
         var configured = options.Keys.Where(k => !string.IsNullOrWhiteSpace(k.Value)).ToDictionary();
         FieldKeyRing? fromFile = null;
-        var path = KeyFilePath(options, environment);
+        var path = KeyFilePath(options, data);
         if (path is not null)
         {
             if (File.Exists(path))
@@ -64,9 +64,14 @@ public static class FieldKeyLoader
         return new FieldKeyRing(currentId, keys, blindIndexKey);
     }
 
-    /// <summary>The key file's full path, or null when none is configured.</summary>
-    public static string? KeyFilePath(EncryptionOptions options, IHostEnvironment environment) =>
-        string.IsNullOrWhiteSpace(options.KeyFile) ? null : Path.GetFullPath(options.KeyFile, environment.ContentRootPath);
+    /// <summary>
+    /// The key file's full path: the one configured, or the default in the data directory. Null when
+    /// the keys are given in configuration alone (no file named, and the default file absent).
+    /// </summary>
+    public static string? KeyFilePath(EncryptionOptions options, DataDirectory data) =>
+        !string.IsNullOrWhiteSpace(options.KeyFile) ? data.Resolve(options.KeyFile)
+        : options.Keys.Values.Any(k => !string.IsNullOrWhiteSpace(k)) && !File.Exists(data.Resolve(DataDirectory.KeyFile)) ? null
+        : data.Resolve(DataDirectory.KeyFile);
 
     /// <summary>
     /// Writes a key file readable by its owner only. It is written beside the old one and then moved

@@ -62,7 +62,7 @@ public static class KeysCommand
     private static async Task<int> RotateAsync(IServiceProvider app, Output console)
     {
         var options = app.GetRequiredService<IOptions<EncryptionOptions>>().Value;
-        var path = FieldKeyLoader.KeyFilePath(options, app.GetRequiredService<IHostEnvironment>());
+        var path = FieldKeyLoader.KeyFilePath(options, app.GetRequiredService<DataDirectory>());
         if (path is null || !File.Exists(path))
         {
             console.Error.WriteLine("keys rotate works on the key file (Encryption:KeyFile), and there is none" + (path is null ? "." : $" at {path}.") +
