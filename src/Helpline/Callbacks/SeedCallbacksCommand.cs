@@ -16,7 +16,14 @@ namespace Helpline.Callbacks;
 /// </summary>
 public static class SeedCallbacksCommand
 {
-    private static readonly string[] AreaCodes = ["212", "213", "312", "415", "503", "602", "617", "646", "702", "713", "786", "808", "907", "971"];
+    private static readonly string[] AreaCodes =
+    [
+        "212", "213", "312", "415", "503", "602", "617", "646", "702", "713", "786", "808", "907", "971", "202", "206",
+        "303", "305", "404", "412", "469", "512", "614", "615", "651", "704", "720", "801", "816", "919",
+    ];
+
+    /// <summary>Each area code has 100 fictional numbers (555-0100 to 555-0199).</summary>
+    public const int MaxCount = 3000;
 
     private static readonly string[] Zones =
     [
@@ -24,13 +31,13 @@ public static class SeedCallbacksCommand
         "Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
     ];
 
-    public const string Usage = "seed callbacks COUNT SECONDS [START]   (1–1,400 callbacks due over SECONDS, the first START seconds from now, default 15)";
+    public const string Usage = "seed callbacks COUNT SECONDS [START]   (1–3,000 callbacks due over SECONDS, the first START seconds from now, default 15)";
 
     /// <summary>Arguments after "seed callbacks".</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         if (args is not [var countText, var overText, ..]
-            || !int.TryParse(countText, CultureInfo.InvariantCulture, out var count) || count is < 1 or > 1400
+            || !int.TryParse(countText, CultureInfo.InvariantCulture, out var count) || count is < 1 or > MaxCount
             || !int.TryParse(overText, CultureInfo.InvariantCulture, out var over) || over is < 0 or > 3600
             || !TryStart(args, out var startIn))
         {

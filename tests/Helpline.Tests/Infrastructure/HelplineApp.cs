@@ -84,6 +84,9 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
 
     public FakeTimeProvider Clock { get; }
 
+    /// <summary>Run on the machine's clock instead of <see cref="Clock"/>: for what Hangfire's own timers drive (a callback surge).</summary>
+    public bool RealClock { get; init; }
+
     public CapturedLogs Logs { get; } = new();
 
     /// <summary>Twilio's REST API as the app's Twilio SDK sees it: every request recorded.</summary>
@@ -97,7 +100,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton<TimeProvider>(Clock);
+            if (!RealClock)
+                services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromTestHeader>();
             services.AddHttpClient(Helpline.Telephony.TelephonyExtensions.TwilioHttpClient).ConfigurePrimaryHttpMessageHandler(() => Twilio);

@@ -52,6 +52,7 @@ public sealed class TwilioSimulator(
     public const string AccountSid = "ACsimulator0000000000000000000000";
 
     private readonly ConcurrentDictionary<string, SimulatedCall> _calls = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<SimulatedCall>> _placedTo = new();
     private readonly List<string> _queue = [];
     private readonly Dictionary<string, List<Participant>> _conferences = [];
     private readonly ConcurrentQueue<SimulatedMessage> _messages = new();
@@ -67,6 +68,9 @@ public sealed class TwilioSimulator(
     public IReadOnlyList<string> Errors => [.. _errors];
 
     public SimulatedCall? Find(string sid) => _calls.GetValueOrDefault(sid);
+
+    /// <summary>The calls the app has placed to <paramref name="number"/>, first first: how often that phone was rung.</summary>
+    public IReadOnlyList<SimulatedCall> PlacedTo(string number) => _placedTo.TryGetValue(number, out var calls) ? [.. calls] : [];
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -246,6 +250,7 @@ public sealed class TwilioSimulator(
             Machine = outbound.Machine,
         };
         _calls[call.Sid] = call;
+        _placedTo.GetOrAdd(call.To, _ => new ConcurrentQueue<SimulatedCall>()).Enqueue(call);
         call.Write("rest", $"REST: call placed, ringing for up to {outbound.RingSeconds} s", Now);
         Background(call, async () =>
         {
