@@ -20,6 +20,7 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --crash       (only the callbacks' SIGKILL reliability check)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --directory   (only section 6)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --scale       (only section 7; needs postgresql, redis-server, nginx)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --surge       (only section 8; --surge-runs N repeats it; --surge-sqlite or --surge-postgres for one database)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
 ///    SQLite file in a temp folder), against a bare Kestrel + one-SQLite-insert baseline measured in
@@ -37,6 +38,9 @@ namespace Helpline.Benchmarks;
 ///    of search against the 50 ms target (DirectorySearchBench.cs).
 /// 7. Scale: the inbound webhook on PostgreSQL against SQLite, and two nodes behind nginx against one
 ///    (ScaleBenchmark.cs); run only with --scale.
+/// 8. Callback surge: 2,000 callbacks due within a minute while calls and form posts arrive, advisors
+///    answering through the simulator, on SQLite and PostgreSQL, then with SIGKILL part-way
+///    (SurgeBenchmark.cs); run only with --surge.
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -57,6 +61,22 @@ internal static class BenchmarkMain
     {
         if (args.Contains("--crash"))
             return await CrashCheckAsync();
+        if (args.Contains("--surge"))
+        {
+            Directory.SetCurrentDirectory(AppContext.BaseDirectory);
+            var surgeDirectory = Directory.CreateTempSubdirectory("helpline-surge-").FullName;
+            try
+            {
+                var runs = args.SkipWhile(a => a != "--surge-runs").Skip(1).FirstOrDefault() is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
+                Console.WriteLine($"Helpline benchmarks: {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, {(IsRelease() ? "Release" : "Debug (use -c Release)")}");
+                return await SurgeBenchmark.RunAsync(surgeDirectory, runs, postgresOnly: args.Contains("--surge-postgres"), sqliteOnly: args.Contains("--surge-sqlite")) ? 0 : 1;
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(surgeDirectory, recursive: true);
+            }
+        }
         if (args.Contains("--scale"))
         {
             Directory.SetCurrentDirectory(AppContext.BaseDirectory);

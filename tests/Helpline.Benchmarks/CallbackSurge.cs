@@ -160,8 +160,9 @@ public sealed partial class CallbackSurge(IServiceProvider services, Func<HttpCl
             using var taken = await advisor.PostAsync("/api/queue/take-next", null, stop);
             if (taken.StatusCode != HttpStatusCode.OK)
             {
-                // 404: nobody waiting yet; 409: another advisor took that contact first.
-                await Task.Delay(taken.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict ? 20 : 200, stop);
+                // 404: nobody waiting (an advisor looks again when the dashboard shows someone; here, a
+                // moment later); 409: another advisor took that contact first, so straight away.
+                await Task.Delay(taken.StatusCode == HttpStatusCode.Conflict ? 10 : 250, stop);
                 continue;
             }
             var row = await taken.Content.ReadFromJsonAsync<TakenRow>(stop) ?? throw new InvalidOperationException("take-next answered 200 without a contact.");

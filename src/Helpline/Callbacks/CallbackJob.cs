@@ -24,13 +24,12 @@ public sealed class CallbackJob(
     /// <summary>Hangfire may run a job up to a second early; a callback never starts before its due time.</summary>
     private static readonly TimeSpan WaitOutAtMost = TimeSpan.FromSeconds(5);
 
-    /// <summary>Hangfire's entry: a job that fires before the due time hands the callback to the gate and returns at once.</summary>
-    public Task RunAsync(long callbackId, CancellationToken cancellationToken) => RunAsync(callbackId, held: false, cancellationToken);
-
-    /// <summary>The gate's entry, at the due time: waits out what is left to the millisecond, then runs.</summary>
-    internal Task RunHeldAsync(long callbackId, CancellationToken cancellationToken) => RunAsync(callbackId, held: true, cancellationToken);
-
-    private async Task RunAsync(long callbackId, bool held, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hangfire's entry. A job that fires before the due time leaves the callback to the gate and
+    /// returns at once; one that fires on time (or late) goes through the gate too, with the others
+    /// due then, and returns when its callback is in the queue.
+    /// </summary>
+    public async Task RunAsync(long callbackId, CancellationToken cancellationToken)
     {
         var callback = await db.Callbacks.AsNoTracking().SingleOrDefaultAsync(c => c.Id == callbackId, cancellationToken);
         if (callback is not { Status: CallbackStatus.Scheduled })
@@ -39,29 +38,102 @@ public sealed class CallbackJob(
         var early = callback.DueAt - time.UtcNow;
         if (early > WaitOutAtMost)
         {
-            // Fired far too early (the due time moved, or a stale job): let the dispatcher schedule it again.
-            await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
-            dispatcher.Wake();
+            await ScheduleAgainAsync(callback, cancellationToken);
             return;
         }
-        if (early > TimeSpan.Zero && !held)
+        if (early > TimeSpan.Zero)
         {
             // Waiting here would hold one of Hangfire's few workers for up to a second; in a surge the
             // callbacks due after it would wait their turn and all be late.
             gate.HoldUntilDue(callbackId, early);
             return;
         }
+        await gate.StartNowAsync(callbackId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The gate's entry: callbacks due now, put in the queue together in one transaction. In a surge
+    /// that is one commit (one disk sync, one turn of SQLite's single writer) for all of them instead
+    /// of one each, which is what keeps them on time while calls and forms are written too.
+    /// </summary>
+    internal async Task StartDueAsync(IReadOnlyCollection<long> callbackIds, CancellationToken cancellationToken)
+    {
+        var callbacks = await db.Callbacks.AsNoTracking()
+            .Where(c => callbackIds.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
+            .ToListAsync(cancellationToken);
+        if (callbacks.Count == 0)
+            return;
         // Timers count whole milliseconds and may wake a hair early: wait until the clock says it is time.
-        while ((early = callback.DueAt - time.UtcNow) > TimeSpan.Zero)
+        var latest = callbacks.Where(c => c.DueAt - time.UtcNow <= WaitOutAtMost).Select(c => c.DueAt).DefaultIfEmpty().Max();
+        TimeSpan early;
+        while ((early = latest - time.UtcNow) > TimeSpan.Zero)
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), clock, cancellationToken);
 
         var now = time.UtcNow;
+        var ready = new List<Callback>();
+        foreach (var callback in callbacks)
+        {
+            if (callback.DueAt - now > WaitOutAtMost)
+                await ScheduleAgainAsync(callback, cancellationToken); // its due time moved on since its job fired
+            else if (await MayQueueAsync(callback, now, cancellationToken))
+                ready.Add(callback);
+        }
+        if (ready.Count == 0)
+            return;
+
+        var queued = new List<(Callback Callback, QueueChange Change)>();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            foreach (var callback in ready)
+            {
+                // The single winner between two runs of this job (or two nodes): Scheduled becomes Due once.
+                var due = await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Due).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+                if (due == 0)
+                    continue;
+                var lastAttempt = callback.Attempts + 1 >= callback.MaxAttempts;
+                await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.Status, ContactStatus.Waiting)
+                        .SetProperty(c => c.Channel, c => c.Channel == ContactChannel.Phone ? ContactChannel.Callback : c.Channel)
+                        .SetProperty(c => c.QueuedAt, callback.DueAt)
+                        .SetProperty(c => c.QueueExit, QueueExit.None)
+                        .SetProperty(c => c.Priority, c => lastAttempt ? ContactPriority.Urgent : c.Priority)
+                        .SetProperty(c => c.UpdatedAt, now), cancellationToken);
+                queued.Add((callback, events.Record(QueueChangeKinds.ContactQueued, now, callback.ContactId)));
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await events.PublishAsync([.. queued.Select(q => q.Change)]);
+        foreach (var (callback, _) in queued)
+        {
+            logger.LogInformation("Callback {CallbackId} is in the queue as contact {ContactId}, {Late} ms after its due time",
+                callback.Id, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Fired far too early (the due time moved, or a stale job): the dispatcher schedules it again.</summary>
+    private async Task ScheduleAgainAsync(Callback callback, CancellationToken cancellationToken)
+    {
+        await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
+        dispatcher.Wake();
+    }
+
+    /// <summary>
+    /// Whether the callback may enter the queue now. One that may not is closed (consent withdrawn,
+    /// number blocked, no allowed moment left) or moved to the next moment the caller's hours and
+    /// the line's allow.
+    /// </summary>
+    private async Task<bool> MayQueueAsync(Callback callback, DateTime now, CancellationToken cancellationToken)
+    {
+        var callbackId = callback.Id;
         if (!await CallbackRules.HasConsentAsync(db, callback.CallerId, cancellationToken))
         {
             await CloseAsync(callback, CallbackStatus.Cancelled, ContactStatus.Cancelled, now, cancellationToken);
             logger.LogInformation("Callback {CallbackId} cancelled: the caller's consent to be called back is withdrawn", callbackId);
-            return;
+            return false;
         }
 
         if (await Blocking.BlockedNumbers.IsCallerBlockedAsync(db, callback.CallerId, now, cancellationToken))
@@ -72,7 +144,7 @@ public sealed class CallbackJob(
                 await db.SaveChangesAsync(cancellationToken);
             }
             logger.LogInformation("Callback {CallbackId} cancelled: the number has been blocked", callbackId);
-            return;
+            return false;
         }
 
         if (!CallbackRules.MayCallNow(callback, now, hours))
@@ -82,39 +154,15 @@ public sealed class CallbackJob(
             {
                 await CloseAsync(callback, CallbackStatus.Missed, ContactStatus.Missed, now, cancellationToken);
                 logger.LogWarning("Callback {CallbackId} missed: no moment in the caller's window while the line is open in the next two weeks", callbackId);
-                return;
+                return false;
             }
             await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.DueAt, next.Value).SetProperty(c => c.JobId, (string?)null).SetProperty(c => c.UpdatedAt, now), cancellationToken);
             dispatcher.Wake();
             logger.LogInformation("Callback {CallbackId} moved to {DueAt:o}: outside the caller's hours or the line's", callbackId, next.Value);
-            return;
+            return false;
         }
-
-        var lastAttempt = callback.Attempts + 1 >= callback.MaxAttempts;
-        QueueChange queued;
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            // The single winner between two runs of this job (or two nodes): Scheduled becomes Due once.
-            var due = await db.Callbacks.Where(c => c.Id == callbackId && c.Status == CallbackStatus.Scheduled)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Due).SetProperty(c => c.UpdatedAt, now), cancellationToken);
-            if (due == 0)
-                return;
-            await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.AwaitingCallback)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ContactStatus.Waiting)
-                    .SetProperty(c => c.Channel, c => c.Channel == ContactChannel.Phone ? ContactChannel.Callback : c.Channel)
-                    .SetProperty(c => c.QueuedAt, callback.DueAt)
-                    .SetProperty(c => c.QueueExit, QueueExit.None)
-                    .SetProperty(c => c.Priority, c => lastAttempt ? ContactPriority.Urgent : c.Priority)
-                    .SetProperty(c => c.UpdatedAt, now), cancellationToken);
-            queued = events.Record(QueueChangeKinds.ContactQueued, now, callback.ContactId);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await events.PublishAsync(queued);
-        logger.LogInformation("Callback {CallbackId} is in the queue as contact {ContactId}, {Late} ms after its due time",
-            callbackId, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
+        return true;
     }
 
     /// <summary>Closes a callback still scheduled and its contact; false if another run closed or queued it first.</summary>

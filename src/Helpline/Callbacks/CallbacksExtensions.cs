@@ -79,6 +79,7 @@ public static class CallbacksExtensions
         builder.Services.AddHostedService<QueuedCallbackWatch>();
         builder.Services.AddSingleton<CallbackDispatcher>();
         builder.Services.AddSingleton<CallbackDueGate>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDueGate>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallbackDispatcher>());
         builder.Services.AddHealthChecks().AddCheck<CallbackHealthCheck>("callbacks");
         return builder;
