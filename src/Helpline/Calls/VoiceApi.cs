@@ -428,7 +428,7 @@ public static class VoiceApi
             LocalDayOfWeek = stamp.DayOfWeek,
         };
 
-        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        await using var transaction = await v.Db.Database.BeginWriteTransactionAsync();
         try
         {
             if (number is not null)

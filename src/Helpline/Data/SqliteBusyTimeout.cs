@@ -12,7 +12,8 @@ namespace Helpline.Data;
 /// <remarks>
 /// Set on every open, because a pooled connection is handed out again without it being known
 /// whether this handle was given one; a direct call rather than a <c>PRAGMA</c> statement, so an
-/// open costs no statement to prepare and run.
+/// open costs no statement to prepare and run. Writers in this process queue before SQLite's
+/// handler is ever needed (<see cref="SqliteWriteGate"/>); it remains for any other writer.
 /// </remarks>
 internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
 {
