@@ -12,6 +12,7 @@ namespace Helpline.Benchmarks;
 /// <summary>
 /// dotnet run -c Release --project tests/Helpline.Benchmarks
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --sql   (only the SQL one call runs, then exit)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --webhook   (only section 1)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --callbacks   (only section 4)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports     (only section 5; --reports-data DIR reuses a seeded folder)
@@ -91,6 +92,7 @@ internal static class BenchmarkMain
             }
         }
         var sqlOnly = args.Contains("--sql");
+        var webhookOnly = args.Contains("--webhook") && !sqlOnly;
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;
         var callbacksOnly = args.Contains("--callbacks") && !sqlOnly && !dashboardOnly;
         var reportsPostgres = args.Contains("--reports-postgres");
@@ -126,8 +128,8 @@ internal static class BenchmarkMain
                 return met ? 0 : 1;
             }
             if (!dashboardOnly && !callbacksOnly)
-                await WebhookAndFanOutAsync(directory, sqlOnly);
-            if (sqlOnly)
+                await WebhookAndFanOutAsync(directory, sqlOnly, webhookOnly);
+            if (sqlOnly || webhookOnly)
                 return 0;
             // Sections 3, 4 and 5 run on their own app instances, after 1 and 2 have ended: their 500 hub
             // clients and thousands of contacts would otherwise be part of what is measured.
@@ -178,8 +180,8 @@ internal static class BenchmarkMain
         return met ? 0 : 1;
     }
 
-    /// <summary>Sections 1 and 2 on one app instance, disposed (with its hub clients) when they end; with --sql, only the SQL of one call.</summary>
-    private static async Task WebhookAndFanOutAsync(string directory, bool sqlOnly)
+    /// <summary>Sections 1 and 2 on one app instance, disposed (with its hub clients) when they end; with --sql, only the SQL of one call; with --webhook, only section 1.</summary>
+    private static async Task WebhookAndFanOutAsync(string directory, bool sqlOnly, bool webhookOnly)
     {
         await using var app = new HelplineServer(directory, logSql: sqlOnly);
         app.Start();
@@ -253,6 +255,8 @@ internal static class BenchmarkMain
         Console.WriteLine($"   without contention (1 worker): app {appSingle.PerSecond:F0} req/s, p50 {appSingle.Percentile(50):F2} ms; baseline {baseSingle.PerSecond:F0} req/s, p50 {baseSingle.Percentile(50):F2} ms; ratio {appSingle.PerSecond / baseSingle.PerSecond:F2}");
         Console.WriteLine($"   for reference, app/baseline+busy_timeout: throughput {appClosed.PerSecond / nativeClosed.PerSecond:F2}, p99 at {OfferedRate} req/s {appOpen.Percentile(99) / nativeOpen.Percentile(99):F1}x");
         Console.WriteLine();
+        if (webhookOnly)
+            return;
 
         Console.WriteLine($"2. Fan-out: {FanOutClients} SignalR clients (WebSockets, one staff cookie) on /hubs/queue, {FanOutCalls} calls queued one after another");
         var signIn = Stopwatch.StartNew();

@@ -55,6 +55,9 @@ public static class VoiceApi
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
 
+        // One connection for the lookups and the insert: EF Core would otherwise open and close a
+        // pooled one around each, and every open sets the connection up again.
+        await v.Db.Database.OpenConnectionAsync();
         var contact = await FindOrCreateContactAsync(v, call);
         var now = v.Time.UtcNow;
         if (contact.Status == ContactStatus.Blocked || await IsBlockedAsync(v, contact, call, now))
@@ -425,7 +428,7 @@ public static class VoiceApi
             LocalDayOfWeek = stamp.DayOfWeek,
         };
 
-        await using var transaction = await v.Db.Database.BeginTransactionAsync();
+        await using var transaction = await v.Db.Database.BeginWriteTransactionAsync();
         try
         {
             if (number is not null)

@@ -44,22 +44,28 @@ public static class DataExtensions
         builder.Services.AddSingleton<Audit.ListViews>();
 
         // The app asks for HelplineDb; the provider's own context type (with its own migrations) answers.
+        // The options depend on nothing of a request, so they are built once rather than for every scope.
         var configured = builder.Configuration.GetConnectionString("Helpline");
         if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
         {
             var connectionString = configured is { Length: > 0 } && !configured.Contains("Data Source=", StringComparison.OrdinalIgnoreCase)
                 ? configured
                 : throw new InvalidOperationException("Database:Provider is Postgres: set ConnectionStrings:Helpline (ConnectionStrings__Helpline) to a PostgreSQL connection string (Host=…;Database=…;Username=…).");
-            builder.Services.AddDbContext<HelplineDb, PostgresHelplineDb>(options => options.UsePostgres(connectionString));
+            builder.Services.AddDbContext<HelplineDb, PostgresHelplineDb>(options => options.UsePostgres(connectionString), optionsLifetime: ServiceLifetime.Singleton);
         }
         else
         {
+<<<<<<< HEAD
             // A file named relative to the data directory when one is set, else (the directory being
             // the file's own folder) relative to the content root, as before.
             var connectionString = SqliteConnectionString(
                 configured is { Length: > 0 } ? configured : $"Data Source={DataDirectory.DatabaseFile}",
                 builder.Configuration[DataDirectory.ConfigurationKey] is { Length: > 0 } || configured is not { Length: > 0 } ? dataDirectory.Path : builder.Environment.ContentRootPath);
             builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString));
+=======
+            var connectionString = SqliteConnectionString(configured ?? DefaultSqlite, builder.Environment.ContentRootPath);
+            builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString), optionsLifetime: ServiceLifetime.Singleton);
+>>>>>>> ba2c9aa
         }
         return builder;
     }
