@@ -67,7 +67,7 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
             BlockedByName = User.Identity?.Name,
             ContactId = contactId,
         };
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
         db.BlockedNumbers.Add(blocked);
         await db.SaveChangesAsync();
         db.AuditEntries.Add(new AuditEntry
@@ -92,7 +92,7 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
     public async Task<IActionResult> OnPostLiftAsync(long id)
     {
         var now = time.UtcNow;
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
         var lifted = await db.BlockedNumbers.Where(b => b.Id == id && b.LiftedAt == null && b.Until > now)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.LiftedAt, now).SetProperty(b => b.LiftedByName, User.Identity!.Name));
         if (lifted == 0)

@@ -85,7 +85,7 @@ public sealed class CallbackDesk(HelplineDb db, HelplineTime time, OpeningHours 
         var due = CallbackWindow.FirstDueTime(from, callback.TimeZone, start, end, hours) ?? CallbackWindow.FirstDueTime(from, callback.TimeZone, start, end, hours: null)!.Value;
 
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var moved = await db.Callbacks.Where(c => c.Id == id && c.Status == callback.Status)
                 .ExecuteUpdateAsync(s => s
@@ -119,7 +119,7 @@ public sealed class CallbackDesk(HelplineDb db, HelplineTime time, OpeningHours 
             return CallbackChange.Refused(StatusCodes.Status404NotFound, "There is no such callback.");
         var now = time.UtcNow;
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var cancelled = await db.Callbacks.Where(c => c.Id == id && (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due || c.Status == CallbackStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));

@@ -108,7 +108,7 @@ public sealed class CallbackDialling(
         var callback = await CallbackOfAsync(contact.Id);
         var now = time.UtcNow;
         var changes = new List<QueueChange>();
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             if (callback is not null)
             {

@@ -120,7 +120,7 @@ public sealed class CallbackDispatcher(
             // job at once, and a commit (a disk sync) each would hold up the webhooks writing meanwhile.
             foreach (var batch in given.Chunk(200))
             {
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
                 foreach (var (id, oldJobId, jobId) in batch)
                 {
                     await db.Callbacks.Where(c => c.Id == id && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)

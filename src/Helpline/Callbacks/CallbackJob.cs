@@ -82,7 +82,7 @@ public sealed class CallbackJob(
             return;
 
         var queued = new List<(Callback Callback, QueueChange Change)>();
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken))
         {
             foreach (var callback in ready)
             {
@@ -168,7 +168,7 @@ public sealed class CallbackJob(
     /// <summary>Closes a callback still scheduled and its contact; false if another run closed or queued it first.</summary>
     private async Task<bool> CloseAsync(Callback callback, CallbackStatus status, ContactStatus contactStatus, DateTime now, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         var closed = await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, status).SetProperty(c => c.UpdatedAt, now), cancellationToken);
         if (closed == 1)

@@ -148,7 +148,7 @@ public sealed class QueuedCallbacks(
         var now = time.UtcNow;
         foreach (var contact in stranded)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
             var repaired = await db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.Callback)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.None).SetProperty(c => c.Channel, ContactChannel.Callback).SetProperty(c => c.UpdatedAt, now), cancellationToken);
             if (repaired == 0)
@@ -180,7 +180,7 @@ public sealed class QueuedCallbacks(
             _ => (CallbackStatus.Cancelled, ContactStatus.Cancelled),
         };
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken))
         {
             // Still waiting and still due: an advisor who took it meanwhile keeps it (the dial re-checks).
             var left = await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.Waiting)

@@ -1,3 +1,4 @@
+using Helpline.Data;
 using Helpline.Accounts;
 using Helpline.Callbacks;
 using Helpline.Contacts;
@@ -242,7 +243,7 @@ public static class BridgeApi
         var now = v.Time.UtcNow;
         var (waited, waitedMs) = Waits.Since(contact.QueuedAt, now);
         QueueChange change;
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var answered = await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting)
                 .ExecuteUpdateAsync(s => s

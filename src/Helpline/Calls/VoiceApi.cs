@@ -137,7 +137,7 @@ public static class VoiceApi
         {
             var now = v.Time.UtcNow;
             var caller = contact.Caller;
-            await using var transaction = await v.Db.Database.BeginTransactionAsync();
+            await using var transaction = await v.Db.Database.BeginWriteTransactionAsync();
             contact.Channel = ContactChannel.Voicemail;
             contact.Status = ContactStatus.AwaitingCallback;
             contact.RecordingUrl = call.RecordingUrl;
@@ -281,7 +281,7 @@ public static class VoiceApi
         }
 
         QueueChange change;
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var kept = await v.Db.Contacts
                 .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.Channel == ContactChannel.Phone)
@@ -510,7 +510,7 @@ public static class VoiceApi
         }
 
         QueueChange? queuedChange = null;
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var queued = await v.Db.Contacts
                 .Where(c => c.Id == contact.Id && c.Status == ContactStatus.InMenu)
@@ -543,7 +543,7 @@ public static class VoiceApi
     {
         var now = v.Time.UtcNow;
         QueueChange? change = null;
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var moved = await v.Db.Contacts
                 .Where(c => c.Id == contact.Id && (c.Status == ContactStatus.InMenu || c.Status == ContactStatus.Waiting))
@@ -586,7 +586,7 @@ public static class VoiceApi
         var (ownSeconds, waitedMs) = Waits.Since(contact.QueuedAt, now);
         var waited = queueSeconds ?? ownSeconds;
         QueueChange? change = null;
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             // Only a caller still on the line: one who pressed 1 has hung up keeping their place as a callback.
             var abandoned = await v.Db.Contacts
@@ -617,7 +617,7 @@ public static class VoiceApi
         var now = v.Time.UtcNow;
         var (waited, waitedMs) = Waits.Since(contact.QueuedAt, now);
         var changes = new List<QueueChange>();
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var abandoned = await v.Db.Contacts
                 .Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting)
@@ -659,7 +659,7 @@ public static class VoiceApi
         var contact = await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contactId);
         var talk = contact.AnsweredAt is { } answered ? (int)Math.Max(0, (now - answered).TotalSeconds) : 0;
         var changes = new List<QueueChange>();
-        await using (var transaction = await v.Db.Database.BeginTransactionAsync())
+        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
         {
             var ended = await v.Db.Contacts
                 .Where(c => c.Id == contactId && c.Status == ContactStatus.InProgress)

@@ -118,7 +118,7 @@ public static class ContactApi
         var now = time.UtcNow;
         var wrapUp = contact.EndedAt is { } ended ? (int)Math.Max(0, (now - ended).TotalSeconds) : 0;
         var changes = new List<QueueChange>();
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var completed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.WrapUp)
                 .ExecuteUpdateAsync(s => s
@@ -243,7 +243,7 @@ public static class ContactApi
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown priority.");
         var now = time.UtcNow;
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var changed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.Waiting)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Priority, request.Priority).SetProperty(c => c.UpdatedAt, now));
@@ -287,7 +287,7 @@ public static class ContactApi
 
         var now = time.UtcNow;
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             await db.Contacts.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.TransferCallSid, transferCall)

@@ -55,17 +55,12 @@ public static class DataExtensions
         }
         else
         {
-<<<<<<< HEAD
             // A file named relative to the data directory when one is set, else (the directory being
             // the file's own folder) relative to the content root, as before.
             var connectionString = SqliteConnectionString(
                 configured is { Length: > 0 } ? configured : $"Data Source={DataDirectory.DatabaseFile}",
                 builder.Configuration[DataDirectory.ConfigurationKey] is { Length: > 0 } || configured is not { Length: > 0 } ? dataDirectory.Path : builder.Environment.ContentRootPath);
-            builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString));
-=======
-            var connectionString = SqliteConnectionString(configured ?? DefaultSqlite, builder.Environment.ContentRootPath);
             builder.Services.AddDbContext<HelplineDb, SqliteHelplineDb>(options => options.UseSqliteFile(connectionString), optionsLifetime: ServiceLifetime.Singleton);
->>>>>>> ba2c9aa
         }
         return builder;
     }

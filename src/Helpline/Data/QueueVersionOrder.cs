@@ -23,7 +23,7 @@ internal sealed class QueueVersionOrder : SaveChangesInterceptor
         if (eventData.Context is { } db && RecordsQueueChange(db))
         {
             if (db.Database.CurrentTransaction is null)
-                OwnTransactions.AddOrUpdate(db, await db.Database.BeginTransactionAsync(cancellationToken));
+                OwnTransactions.AddOrUpdate(db, await db.Database.BeginWriteTransactionAsync(cancellationToken));
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({LockKey})", cancellationToken);
         }
         return result;

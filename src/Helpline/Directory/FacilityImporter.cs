@@ -103,7 +103,7 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         var now = time.UtcNow;
         // Thousands of entities per batch: detect their changes once, before saving, not on every Add.
         db.ChangeTracker.AutoDetectChangesEnabled = false;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         var ids = batch.Where(b => b.Id is not null).Select(b => b.Id!.Value).ToList();
         var tracked = await db.Facilities.Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken);
         if (ids.Count > 0)

@@ -107,7 +107,7 @@ public sealed partial class GetHelpModel(
         var due = CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours)
             ?? CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours: null)!.Value;
 
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
             if (caller is null)

@@ -83,7 +83,7 @@ public static class QueueApi
 
         var now = time.UtcNow;
         QueueChange change;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             // Busy ends with the call, not by a click: a conditional update keeps it so.
             var changed = await Presences.SetAsync(db, time, id, request.Presence, reason: null, now, notFrom: Presence.Busy);

@@ -99,7 +99,7 @@ public sealed class QueueTaking(
         }
         var now = time.UtcNow;
         QueueChange taken, busy;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var claimed = await db.Contacts
                 .Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language))
@@ -142,7 +142,7 @@ public sealed class QueueTaking(
     {
         var now = time.UtcNow;
         QueueChange back, presenceChange;
-        await using (var transaction = await db.Database.BeginTransactionAsync())
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
         {
             var released = await db.Contacts
                 .Where(c => c.Id == contactId && c.Status == ContactStatus.Connecting && c.AdvisorId == advisorId)

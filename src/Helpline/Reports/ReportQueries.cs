@@ -225,7 +225,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
 
         var counts = await CountAsync(db.Contacts.AsNoTracking().Where(c => stale.Contains(c.LocalDate)), stale.Min(), cancellationToken);
         var countedAt = time.UtcNow;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         await db.ReportCounts.Where(r => stale.Contains(r.LocalDate)).ExecuteDeleteAsync(cancellationToken);
         await db.ReportDays.Where(d => stale.Contains(d.LocalDate)).ExecuteDeleteAsync(cancellationToken);
         db.ReportCounts.AddRange(counts);

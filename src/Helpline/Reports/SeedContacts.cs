@@ -189,7 +189,7 @@ public static class SeedContacts
         foreach (var (contact, _) in pending)
             contact.Id = ++contactId;
         var callbacks = pending.Where(p => p.Callback is not null).Select(p => { p.Callback!.Id = ++callbackId; p.Callback.ContactId = p.Contact.Id; return p.Callback; }).ToList();
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
         await InsertAsync(db, pending.Select(p => p.Contact).ToList());
         await InsertAsync(db, callbacks);
         // The presence spans of the days begun (a few dozen rows a day).

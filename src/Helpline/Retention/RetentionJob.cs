@@ -91,7 +91,7 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
                 .ToHashSet();
             var forget = callerIds.Where(id => !stillNeeded.Contains(id)).ToList();
 
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
             foreach (var contact in ready)
             {
                 contact.Notes = null;

@@ -61,7 +61,7 @@ public sealed class EncryptedColumns(HelplineDb db)
     /// <summary>Replaces the recorded keys in use with <paramref name="keyIds"/> (after a scan found exactly these).</summary>
     public async Task RecordKeysInUseAsync(IEnumerable<string> keyIds, DateTime now, CancellationToken cancellationToken = default)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
         await db.FieldKeysInUse.ExecuteDeleteAsync(cancellationToken);
         db.FieldKeysInUse.AddRange(keyIds.Distinct(StringComparer.Ordinal).Select(id => new FieldKeyInUse { KeyId = id, RecordedAt = now }));
         await db.SaveChangesAsync(cancellationToken);
@@ -129,7 +129,7 @@ public sealed class EncryptedColumns(HelplineDb db)
             if (batch.Count == 0)
                 return new Reencrypted(column, done, failed);
 
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
             foreach (var (key, value) in batch)
             {
                 string rewritten;
