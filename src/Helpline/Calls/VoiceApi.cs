@@ -433,6 +433,9 @@ public static class VoiceApi
         {
             if (number is not null)
                 contact.CallerId = (await FindOrCreateCallerAsync(v, number, call.CallerName, now)).Id;
+            // A refused contact rolls the whole transaction back, so EF's savepoint around it would
+            // only be two more statements while other webhooks wait for the write lock.
+            v.Db.Database.AutoSavepointsEnabled = false;
             v.Db.Contacts.Add(contact);
             await v.Db.SaveChangesAsync();
             await transaction.CommitAsync();
