@@ -70,6 +70,7 @@ internal static class BenchmarkMain
             {
                 var runs = args.SkipWhile(a => a != "--surge-runs").Skip(1).FirstOrDefault() is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
                 Console.WriteLine($"Helpline benchmarks: {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, {(IsRelease() ? "Release" : "Debug (use -c Release)")}");
+                SurgeBenchmark.Configure(args);
                 return await SurgeBenchmark.RunAsync(surgeDirectory, runs, postgresOnly: args.Contains("--surge-postgres"), sqliteOnly: args.Contains("--surge-sqlite")) ? 0 : 1;
             }
             finally

@@ -14,11 +14,22 @@ namespace Helpline.Benchmarks;
 /// </summary>
 internal static class SurgeBenchmark
 {
-    private const int Callbacks = 2000;
+    private static int Callbacks = 2000;
     private static readonly TimeSpan Over = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan FirstIn = TimeSpan.FromSeconds(20);
-    private const int Advisors = 20;
-    private const int LoadPerSecond = 50;
+    private static int Advisors = 20;
+    private static int LoadPerSecond = 50;
+    private static bool KillRuns = true;
+
+    /// <summary>--surge-callbacks N, --surge-advisors N, --surge-load N (per second), --surge-no-kill: to look into one part.</summary>
+    public static void Configure(string[] args)
+    {
+        int? Number(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : null;
+        Callbacks = Number("--surge-callbacks") ?? Callbacks;
+        Advisors = Number("--surge-advisors") ?? Advisors;
+        LoadPerSecond = Number("--surge-load") ?? LoadPerSecond;
+        KillRuns = !args.Contains("--surge-no-kill");
+    }
     private const double P99TargetMs = 1000;
 
     public static async Task<bool> RunAsync(string directory, int runs, bool postgresOnly = false, bool sqliteOnly = false)
@@ -58,7 +69,7 @@ internal static class SurgeBenchmark
             }
         }
 
-        foreach (var database in databases)
+        foreach (var database in KillRuns ? databases : [])
         {
             Console.WriteLine();
             Console.WriteLine($"   {database}, the app in its own process killed with SIGKILL at 30 % and 70 % queued, webhooks arriving at {LoadPerSecond}/s");

@@ -55,9 +55,16 @@ public sealed class CallbackDispatcher(
     {
         // At start, jobs lost or left half-run by a crash are replaced too; after that, only missing ones.
         var recoverAfterCrash = true;
+        var lastFullLook = long.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var failed = await RunOnceAsync(recoverAfterCrash, stoppingToken) < 0;
+            // Between full looks (every half minute) it reads only what needs it: callbacks without a
+            // job and overdue ones. A form post wakes it, and in a surge of them a full read of every
+            // scheduled callback each time was the busiest thing in the process.
+            var full = recoverAfterCrash || Stopwatch.GetElapsedTime(lastFullLook) >= TimeSpan.FromSeconds(30);
+            var failed = await RunOnceAsync(recoverAfterCrash, stoppingToken, full) < 0;
+            if (full && !failed)
+                lastFullLook = Stopwatch.GetTimestamp();
             recoverAfterCrash &= failed;
             // Woken by new callbacks, and every half minute in case a wake-up was lost with a crash
             // (every few seconds while jobs scheduled here are pending, to notice one Hangfire missed);
@@ -77,7 +84,8 @@ public sealed class CallbackDispatcher(
     public TimeSpan RunHereAfter => hangfire.Value.RescueAfter;
 
     /// <summary>Schedules what needs a job; returns how many, or -1 when it failed and should be tried again soon.</summary>
-    public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default)
+    /// <param name="full">Read every scheduled callback, not only those without a job or overdue.</param>
+    public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default, bool full = true)
     {
         List<long> late;
         var scheduled = 0;
@@ -88,14 +96,20 @@ public sealed class CallbackDispatcher(
             var jobs = scope.ServiceProvider.GetRequiredService<IBackgroundJobClient>();
             var storage = scope.ServiceProvider.GetRequiredService<JobStorage>();
 
-            var pending = await db.Callbacks.AsNoTracking()
-                .Where(c => c.Status == CallbackStatus.Scheduled)
+            var now = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow;
+            var overdueBefore = now - Min(OverdueAfter, RunHereAfter);
+            var scheduledRows = db.Callbacks.AsNoTracking().Where(c => c.Status == CallbackStatus.Scheduled);
+            if (!full && !recoverAfterCrash)
+                scheduledRows = scheduledRows.Where(c => c.JobId == null || c.DueAt < overdueBefore);
+            var pending = await scheduledRows
                 .Select(c => new { c.Id, c.DueAt, c.JobId })
                 .ToListAsync(cancellationToken);
-            foreach (var id in _scheduledHere.Keys.Except(pending.Select(c => c.Id)).ToList())
-                _scheduledHere.TryRemove(id, out _);
+            if (full || recoverAfterCrash)
+            {
+                foreach (var id in _scheduledHere.Keys.Except(pending.Select(c => c.Id)).ToList())
+                    _scheduledHere.TryRemove(id, out _);
+            }
 
-            var now = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow;
             late = [];
             using var connection = storage.GetConnection();
             var given = new List<(long Id, string? OldJobId, string JobId)>();
