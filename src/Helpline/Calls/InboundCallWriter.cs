@@ -3,7 +3,6 @@ using Helpline.Audit;
 using Helpline.Contacts;
 using Helpline.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Helpline.Calls;
 
@@ -15,28 +14,27 @@ namespace Helpline.Calls;
 /// so a burst of calls otherwise waited in line for one sync each; now they share it.
 /// </summary>
 /// <remarks>
-/// Each call is written under its own savepoint: a CallSid already stored (a Twilio retry, possibly
-/// in the same batch) or any other refusal rolls back that call alone and the others commit. If the
-/// batch as a whole fails (the commit, or an error that ends SQLite's transaction), every call in it
-/// is written again on its own, so one bad call never fails the others. PostgreSQL does not come
-/// here: its row locks let webhooks write side by side (see <see cref="VoiceApi"/>).
+/// A CallSid already stored, or twice in one batch (Twilio retrying), is answered with the contact
+/// written first. If the batch fails for any other reason, it is rolled back and every call in it is
+/// written again in a transaction of its own, so a call the database refuses fails alone and the
+/// others still commit. PostgreSQL does not come here: its row locks let webhooks write side by side
+/// (see <see cref="VoiceApi"/>).
 /// </remarks>
 public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<InboundCallWriter> log) : BackgroundService
 {
     /// <summary>Enough to cover every webhook that can pile up behind one commit, small enough to keep a transaction short.</summary>
     private const int MaxBatch = 64;
 
-    private const string Savepoint = "inbound_call";
-
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>();
 
     /// <summary>What a request hands over: the contact to insert (built afresh for each attempt) and the caller's number.</summary>
+    /// <param name="CallSid">Twilio's id of the call, unique among contacts.</param>
     /// <param name="NewContact">Builds the contact row; called again if a batch has to be written a second time.</param>
     /// <param name="Number">The caller's callable E.164 number, or null when withheld.</param>
     /// <param name="CallerName">Twilio's caller name, for a caller not known yet.</param>
     /// <param name="CallerTimeZone">The time zone of a caller not known yet.</param>
     /// <param name="Now">When the webhook arrived: what "blocked right now" is measured against.</param>
-    public sealed record InboundCall(Func<Contact> NewContact, string? Number, string? CallerName, string CallerTimeZone, DateTime Now);
+    public sealed record InboundCall(string CallSid, Func<Contact> NewContact, string? Number, string? CallerName, string CallerTimeZone, DateTime Now);
 
     /// <summary>The committed contact. <paramref name="Created"/>: this request inserted it, and its number was checked against the blocked list in the same transaction.</summary>
     public sealed record Written(Contact Contact, bool Created);
@@ -84,27 +82,31 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
         await base.StopAsync(cancellationToken);
     }
 
-    /// <summary>Writes the batch in one transaction, or each call alone if that fails. Never throws: every call is answered.</summary>
-    private async Task WriteAsync(IReadOnlyList<Pending> batch)
+    /// <summary>
+    /// Writes the batch in one transaction; if that fails, each call again in a transaction of its own,
+    /// so a call the database refuses fails alone. Never throws: every call is answered.
+    /// </summary>
+    private async Task WriteAsync(IReadOnlyList<Pending> batch, bool again = false)
     {
         try
         {
-            var outcomes = await WriteInOneTransactionAsync(batch);
+            var written = await WriteInOneTransactionAsync(batch);
             Interlocked.Increment(ref _batches);
             // Only now, after the commit, does any request hear about its contact.
             for (var i = 0; i < batch.Count; i++)
-            {
-                if (outcomes[i].Error is { } error)
-                    Answer(batch[i], null, error);
-                else
-                    Answer(batch[i], outcomes[i].Written, null);
-            }
+                Answer(batch[i], written[i], null);
         }
         catch (Exception e) when (batch.Count > 1)
         {
-            log.LogWarning(e, "Writing {Count} inbound calls together failed; writing each on its own", batch.Count);
+            log.LogInformation(e, "Writing {Count} inbound calls together failed; writing each on its own", batch.Count);
             foreach (var pending in batch)
                 await WriteAsync([pending]);
+        }
+        catch (DbUpdateException e) when (!again && e.IsUniqueViolation())
+        {
+            // The caller's number, stored by a writer in another process between the lookup and the
+            // insert: once more, and the lookup finds that caller.
+            await WriteAsync(batch, again: true);
         }
         catch (Exception e)
         {
@@ -121,104 +123,83 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
             pending.Done.TrySetResult(written!);
     }
 
-    private async Task<Outcome[]> WriteInOneTransactionAsync(IReadOnlyList<Pending> batch)
+    /// <summary>
+    /// The whole batch in one transaction, with a few set-wise statements: one lookup of the CallSids
+    /// already stored (Twilio retries), one of the callers by blind index, one of the blocked numbers,
+    /// then the inserts in one save.
+    /// </summary>
+    private async Task<Written[]> WriteInOneTransactionAsync(IReadOnlyList<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
-        // The savepoint around each call is ours; EF's own around every save would be two more statements each.
+        // A failure rolls the whole transaction back and the calls are written again one by one, so
+        // EF's savepoint around each save would only be two more statements inside the write lock.
         db.Database.AutoSavepointsEnabled = false;
         await db.Database.OpenConnectionAsync();
         await using var transaction = await db.Database.BeginWriteTransactionAsync();
-        var outcomes = new Outcome[batch.Count];
+
+        var callSids = batch.Select(p => p.Call.CallSid).Distinct().ToList();
+        var stored = await db.Contacts.AsNoTracking().Where(c => callSids.Contains(c.CallSid!)).ToDictionaryAsync(c => c.CallSid!, StringComparer.Ordinal);
+        var hashes = batch.Where(p => p.Call.Number is not null).Select(p => db.Protector.BlindIndex(p.Call.Number!)).Distinct().ToList();
+        var callers = hashes.Count == 0
+            ? []
+            : await db.Callers.Where(c => hashes.Contains(c.PhoneHash!)).ToDictionaryAsync(c => c.PhoneHash!, StringComparer.Ordinal);
+        var now = batch.Max(p => p.Call.Now);
+        var blocked = hashes.Count == 0
+            ? []
+            : (await db.BlockedNumbers.Where(b => hashes.Contains(b.PhoneHash) && b.LiftedAt == null && b.Until > now).Select(b => b.PhoneHash).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+
+        var written = new Written[batch.Count];
+        var created = new Dictionary<string, Contact>(StringComparer.Ordinal);
+        var refused = new List<Contact>();
         for (var i = 0; i < batch.Count; i++)
-            outcomes[i] = await WriteOneAsync(db, transaction, batch[i].Call);
-        await transaction.CommitAsync();
-        return outcomes;
-    }
-
-    /// <summary>One call under its own savepoint. A refusal comes back as the call's outcome; a failure to roll back to the savepoint ends the batch.</summary>
-    private async Task<Outcome> WriteOneAsync(HelplineDb db, IDbContextTransaction transaction, InboundCall call, bool again = false)
-    {
-        await transaction.CreateSavepointAsync(Savepoint);
-        Contact contact;
-        try
         {
-            contact = await InsertAsync(db, call);
-        }
-        catch (Exception e)
-        {
-            await transaction.RollbackToSavepointAsync(Savepoint);
-            await transaction.ReleaseSavepointAsync(Savepoint);
-            db.ChangeTracker.Clear();
-            if (e is not DbUpdateException update || !update.IsUniqueViolation())
-                return new Outcome(null, e);
-
-            var callSid = call.NewContact().CallSid;
-            var existing = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == callSid);
-            if (existing is not null)
+            var call = batch[i].Call;
+            if (stored.TryGetValue(call.CallSid, out var existing) || created.TryGetValue(call.CallSid, out existing))
             {
-                log.LogInformation("Inbound call {CallSid} was recorded by a request at the same moment (a Twilio retry); using that contact", callSid);
-                return new Outcome(new Written(existing, Created: false), null);
+                log.LogInformation("Inbound call {CallSid} was recorded by a request at the same moment (a Twilio retry); using that contact", call.CallSid);
+                written[i] = new Written(existing, Created: false);
+                continue;
             }
-            // Not the CallSid: the caller's number, stored by another writer between the lookup and
-            // the insert. Once more, and the lookup finds that caller.
-            return again ? new Outcome(null, e) : await WriteOneAsync(db, transaction, call, again: true);
-        }
-        await transaction.ReleaseSavepointAsync(Savepoint);
-        // Later calls in the batch look their callers up afresh; nothing of this one stays tracked.
-        db.ChangeTracker.Clear();
-        return new Outcome(new Written(contact, Created: true), null);
-    }
-
-    /// <summary>
-    /// The caller (with whether their number is blocked, in the same query) and the contact. A blocked
-    /// number's contact is stored already refused, with its audit entry, so it never reaches the queue.
-    /// </summary>
-    private static async Task<Contact> InsertAsync(HelplineDb db, InboundCall call)
-    {
-        var contact = call.NewContact();
-        var blocked = false;
-        if (call.Number is { } number)
-        {
-            var hash = db.Protector.BlindIndex(number);
-            var now = call.Now;
-            var known = await db.Callers
-                .Where(c => c.PhoneHash == hash)
-                .Select(c => new { Caller = c, Blocked = db.BlockedNumbers.Any(b => b.PhoneHash == hash && b.LiftedAt == null && b.Until > now) })
-                .SingleOrDefaultAsync();
-            if (known is not null)
+            var contact = call.NewContact();
+            if (call.Number is { } number)
             {
-                contact.Caller = known.Caller;
-                blocked = known.Blocked;
-            }
-            else
-            {
-                contact.Caller = new Caller
+                var hash = db.Protector.BlindIndex(number);
+                if (!callers.TryGetValue(hash, out var caller))
                 {
-                    PhoneHash = hash,
-                    PhoneNumber = number,
-                    Name = call.CallerName,
-                    TimeZone = call.CallerTimeZone,
-                    Language = CallerLanguage.English,
-                    CreatedAt = now,
-                };
-                blocked = await Blocking.BlockedNumbers.IsBlockedAsync(db, number, now);
+                    caller = new Caller
+                    {
+                        PhoneHash = hash,
+                        PhoneNumber = number,
+                        Name = call.CallerName,
+                        TimeZone = call.CallerTimeZone,
+                        Language = CallerLanguage.English,
+                        CreatedAt = call.Now,
+                    };
+                    callers[hash] = caller;
+                }
+                contact.Caller = caller;
+                if (blocked.Contains(hash))
+                {
+                    // A blocked number's contact is stored already refused, with its audit entry, so it never reaches the queue.
+                    contact.Status = ContactStatus.Blocked;
+                    contact.EndedAt = call.Now;
+                    contact.UpdatedAt = call.Now;
+                    refused.Add(contact);
+                }
             }
+            db.Contacts.Add(contact);
+            created[call.CallSid] = contact;
+            written[i] = new Written(contact, Created: true);
         }
-        if (blocked)
-        {
-            contact.Status = ContactStatus.Blocked;
-            contact.EndedAt = call.Now;
-            contact.UpdatedAt = call.Now;
-        }
-        db.Contacts.Add(contact);
         await db.SaveChangesAsync();
-        if (blocked)
+        if (refused.Count > 0)
         {
-            db.AuditEntries.Add(new AuditEntry { At = call.Now, Action = "call.blocked", ContactId = contact.Id, Details = "the number is blocked; not queued" });
+            db.AuditEntries.AddRange(refused.Select(c => new AuditEntry { At = c.UpdatedAt, Action = "call.blocked", ContactId = c.Id, Details = "the number is blocked; not queued" }));
             await db.SaveChangesAsync();
         }
-        return contact;
+        await transaction.CommitAsync();
+        return written;
     }
 
     private sealed class Pending(InboundCall call)
@@ -229,5 +210,4 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
         public TaskCompletionSource<Written> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private readonly record struct Outcome(Written? Written, Exception? Error);
 }

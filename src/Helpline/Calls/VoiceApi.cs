@@ -439,7 +439,7 @@ public static class VoiceApi
         if (v.Db.Database.IsSqlite())
         {
             var timeZone = number is null ? v.Helpline.Value.TimeZone : CallerNumbers.TimeZoneOf(number, v.Helpline.Value.TimeZone);
-            if (v.Writer.TryWrite(new InboundCallWriter.InboundCall(NewContact, number, call.CallerName, timeZone, now), out var write))
+            if (v.Writer.TryWrite(new InboundCallWriter.InboundCall(call.CallSid, NewContact, number, call.CallerName, timeZone, now), out var write))
             {
                 var written = await write;
                 if (written.Created)
