@@ -78,8 +78,8 @@ public sealed class CallbackDueGate(
                         await scope.ServiceProvider.GetRequiredService<CallbackJob>()
                             .StartDueAsync([.. batch.Select(b => b.CallbackId).Distinct()], stoppingToken);
                     }
-                    logger.LogDebug("A batch of {Count} due callback(s) took {Milliseconds} ms; {Waiting} more waiting",
-                        batch.Count, (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _due.Reader.Count);
+                    logger.LogDebug("A batch of {Count} due callback(s) took {Milliseconds} ms",
+                        batch.Count, (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     foreach (var (_, done) in batch)
                         done?.TrySetResult();
                 }
