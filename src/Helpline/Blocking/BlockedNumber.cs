@@ -62,6 +62,14 @@ public static class BlockedNumbers
         return db.BlockedNumbers.AnyAsync(b => b.PhoneHash == hash && b.LiftedAt == null && b.Until > now);
     }
 
+    /// <summary>Of <paramref name="callerIds"/>, those whose number is blocked right now: one query for many callers.</summary>
+    public static async Task<HashSet<long>> BlockedAmongAsync(HelplineDb db, IReadOnlyCollection<long> callerIds, DateTime now, CancellationToken cancellationToken = default) =>
+        (await db.Callers.AsNoTracking()
+            .Where(c => callerIds.Contains(c.Id) && db.BlockedNumbers.Any(b => b.PhoneHash == c.PhoneHash && b.LiftedAt == null && b.Until > now))
+            .Select(c => c.Id)
+            .ToListAsync(cancellationToken))
+        .ToHashSet();
+
     /// <summary>Whether a known caller's number is blocked right now.</summary>
     public static Task<bool> IsCallerBlockedAsync(HelplineDb db, long callerId, DateTime now, CancellationToken cancellationToken = default) =>
         db.Callers.Where(c => c.Id == callerId)

@@ -72,9 +72,14 @@ public sealed class CallbackDueGate(
                     batch.Add(item);
                 try
                 {
-                    await using var scope = scopes.CreateAsyncScope();
-                    await scope.ServiceProvider.GetRequiredService<CallbackJob>()
-                        .StartDueAsync([.. batch.Select(b => b.CallbackId).Distinct()], stoppingToken);
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await using (var scope = scopes.CreateAsyncScope())
+                    {
+                        await scope.ServiceProvider.GetRequiredService<CallbackJob>()
+                            .StartDueAsync([.. batch.Select(b => b.CallbackId).Distinct()], stoppingToken);
+                    }
+                    logger.LogDebug("A batch of {Count} due callback(s) took {Milliseconds} ms",
+                        batch.Count, (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     foreach (var (_, done) in batch)
                         done?.TrySetResult();
                 }

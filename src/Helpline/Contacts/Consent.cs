@@ -35,6 +35,17 @@ public static class Consents
             .OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id)
             .Select(c => (bool?)c.Granted)
             .FirstOrDefaultAsync(cancellationToken) == true;
+
+    /// <summary>Of <paramref name="callerIds"/>, those whose latest answer on <paramref name="kind"/> is yes: one query for many callers.</summary>
+    public static async Task<HashSet<long>> GrantedAmongAsync(this HelplineDb db, IReadOnlyCollection<long> callerIds, ConsentKind kind, CancellationToken cancellationToken = default) =>
+        (await db.Consents.AsNoTracking()
+            .Where(c => callerIds.Contains(c.CallerId) && c.Kind == kind)
+            .Select(c => new { c.CallerId, c.RecordedAt, c.Id, c.Granted })
+            .ToListAsync(cancellationToken))
+        .GroupBy(c => c.CallerId)
+        .Where(answers => answers.OrderByDescending(c => c.RecordedAt).ThenByDescending(c => c.Id).First().Granted)
+        .Select(answers => answers.Key)
+        .ToHashSet();
 }
 
 public enum ConsentKind
