@@ -22,6 +22,7 @@ builder.AddData();
 builder.AddAccounts();
 builder.AddDisclosure();
 builder.AddTelephony();
+builder.AddCalls();
 builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();

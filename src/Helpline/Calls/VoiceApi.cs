@@ -23,6 +23,14 @@ public static class VoiceApi
     /// <summary>The one Twilio queue that holds waiting callers; the order that matters is ours, in the database.</summary>
     internal const string TwilioQueueName = "helpline";
 
+    /// <summary>The writer that commits inbound calls arriving together on SQLite in one transaction.</summary>
+    public static WebApplicationBuilder AddCalls(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<InboundCallWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InboundCallWriter>());
+        return builder;
+    }
+
     public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
     {
         // Twilio signs its requests instead of signing in; antiforgery has no place here.
@@ -48,6 +56,7 @@ public static class VoiceApi
         IOptions<QueueOptions> Queue,
         QueueEvents Events,
         CallbackDispatcher Callbacks,
+        InboundCallWriter Writer,
         ILogger<Voice> Log);
 
     internal static async Task<IResult> Incoming([AsParameters] Voice v)
@@ -55,12 +64,9 @@ public static class VoiceApi
         if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
             return VoiceWebhook.Garbled();
 
-        // One connection for the lookups and the insert: EF Core would otherwise open and close a
-        // pooled one around each, and every open sets the connection up again.
-        await v.Db.Database.OpenConnectionAsync();
-        var contact = await FindOrCreateContactAsync(v, call);
+        var (contact, blockChecked) = await FindOrCreateContactAsync(v, call);
         var now = v.Time.UtcNow;
-        if (contact.Status == ContactStatus.Blocked || await IsBlockedAsync(v, contact, call, now))
+        if (contact.Status == ContactStatus.Blocked || (!blockChecked && await IsBlockedAsync(v, contact, call, now)))
             return Twiml(Say(Say(new VoiceResponse(), Prompts.English, Prompts.English.Blocked), Prompts.Spanish, Prompts.Spanish.Blocked).Hangup());
         if (!v.Hours.IsOpen(now))
             return Twiml(AfterHours(v, Prompts.English, canCallBack: !contact.CallerIdWithheld, offerSpanish: true));
@@ -403,16 +409,18 @@ public static class VoiceApi
     /// by the blind index of their number, or created) and the contact are written in one transaction.
     /// A contact in the menu is not in the queue yet, so nothing is broadcast until it is.
     /// </summary>
-    private static async Task<Contact> FindOrCreateContactAsync(Voice v, VoiceWebhook call)
+    /// <remarks>
+    /// On SQLite the write goes to <see cref="InboundCallWriter"/>, which commits the calls that arrive
+    /// together in one transaction; it also checks the blocked list (<c>blockChecked</c>) for a contact
+    /// it creates. There the CallSid is not looked up first: the unique index answers a retry.
+    /// </remarks>
+    private static async Task<(Contact Contact, bool BlockChecked)> FindOrCreateContactAsync(Voice v, VoiceWebhook call)
     {
-        var existing = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
-        if (existing is not null)
-            return existing;
-
         var now = v.Time.UtcNow;
         var number = CallerNumbers.CallableE164(call.From);
         var stamp = v.Time.Stamp(now);
-        var contact = new Contact
+        var disclosureVersion = v.Disclosure.Value.Version;
+        Contact NewContact() => new()
         {
             CallerIdWithheld = number is null,
             Channel = ContactChannel.Phone,
@@ -420,7 +428,7 @@ public static class VoiceApi
             Language = CallerLanguage.English,
             Region = call.FromState,
             CallSid = call.CallSid,
-            DisclosureVersion = v.Disclosure.Value.Version,
+            DisclosureVersion = disclosureVersion,
             CreatedAt = now,
             UpdatedAt = now,
             LocalDate = stamp.Date,
@@ -428,6 +436,31 @@ public static class VoiceApi
             LocalDayOfWeek = stamp.DayOfWeek,
         };
 
+        if (v.Db.Database.IsSqlite())
+        {
+            var timeZone = number is null ? v.Helpline.Value.TimeZone : CallerNumbers.TimeZoneOf(number, v.Helpline.Value.TimeZone);
+            if (v.Writer.TryWrite(new InboundCallWriter.InboundCall(call.CallSid, NewContact, number, call.CallerName, timeZone, now), out var write))
+            {
+                var written = await write;
+                if (written.Created)
+                {
+                    v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, written.Contact.Id);
+                    if (written.Contact.Status == ContactStatus.Blocked)
+                        v.Log.LogInformation("Call {CallSid} (contact {ContactId}) is from a blocked number; told so and hung up", call.CallSid, written.Contact.Id);
+                }
+                return (written.Contact, written.Created);
+            }
+            // The app is stopping and the writer takes no more: write it here, as on PostgreSQL.
+        }
+
+        // One connection for the lookups and the insert: EF Core would otherwise open and close a
+        // pooled one around each, and every open sets the connection up again.
+        await v.Db.Database.OpenConnectionAsync();
+        var existing = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == call.CallSid);
+        if (existing is not null)
+            return (existing, false);
+
+        var contact = NewContact();
         await using var transaction = await v.Db.Database.BeginWriteTransactionAsync();
         try
         {
@@ -445,10 +478,10 @@ public static class VoiceApi
             await transaction.RollbackAsync();
             v.Db.ChangeTracker.Clear();
             v.Log.LogInformation("Inbound call {CallSid} was recorded by a request at the same moment (a Twilio retry); using that contact", call.CallSid);
-            return await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid);
+            return (await v.Db.Contacts.AsNoTracking().SingleAsync(c => c.CallSid == call.CallSid), false);
         }
         v.Log.LogInformation("Inbound call {CallSid} is contact {ContactId}", call.CallSid, contact.Id);
-        return contact;
+        return (contact, false);
     }
 
     /// <summary>
