@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Helpline.TreatmentDirectory;
 
-/// <summary>The public SAMHSA files the directory takes as they are downloaded (their columns are described in README.md, "Treatment directory").</summary>
+/// <summary>The public SAMHSA files the directory takes as they are downloaded (their columns are described in docs/treatment-directory.md).</summary>
 public enum FacilityFileFormat
 {
     /// <summary>FindTreatment.gov's locator JSON (<c>exportsAsJson/v2</c>): <c>rows[]</c> with <c>services[]</c>.</summary>

@@ -16,7 +16,7 @@ namespace Helpline.Tests.Accounts;
 public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
-    /// The only anonymous routes (the public routes listed in README.md): the home page, the public form and
+    /// The only anonymous routes (the public routes listed in docs/routes-and-api.md): the home page, the public form and
     /// its confirmation, the disclosure, the public directory pages and site search, the sign-in
     /// pages, health; and /twilio/, guarded by Twilio's signature instead (checked below). Static
     /// files are served before routing.
@@ -27,14 +27,14 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         "/treatment", "/treatment/{state}", "/treatment/{state}/{city}", "/treatment/search",
     ];
 
-    /// <summary>Routes for supervisors and admins only (README, "Routes"); advisors are refused.</summary>
+    /// <summary>Routes for supervisors and admins only (docs/routes-and-api.md); advisors are refused.</summary>
     private static readonly HashSet<string> SupervisorsOnly =
     [
         "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers", "/audit",
         "/reports", "/reports/export/{table}.csv", "/api/directory/referrals/counts", "/admin/directory", "/admin/staff",
     ];
 
-    /// <summary>Of those, the admins' only (README, "Routes"); supervisors are refused.</summary>
+    /// <summary>Of those, the admins' only (docs/routes-and-api.md); supervisors are refused.</summary>
     private static readonly HashSet<string> AdminsOnly = ["/admin/directory", "/admin/staff"];
 
     private readonly HelplineApp _app = new();

@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Helpline.Tests.Journeys;
 
 /// <summary>
-/// Whole journeys, one for each promise the README's tour and phone menu make, driven as people drive
+/// Whole journeys, one for each promise the README's tour and the phone menu (docs/callers.md) make, driven as people drive
 /// them: callers through the built-in simulator (playing Twilio and every phone), staff through the
 /// API and pages. Each ends with what the person would notice (which phone rang, what they heard)
 /// and the supervisor's report of the day worked out by hand, read on the day and again on the next
