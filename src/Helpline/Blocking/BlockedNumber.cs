@@ -56,16 +56,27 @@ internal sealed class BlockedNumberConfiguration : IEntityTypeConfiguration<Bloc
 /// <summary>Whether a number is blocked right now: one indexed lookup by its blind index.</summary>
 public static class BlockedNumbers
 {
+    /// <summary>The block rows in force at <paramref name="now"/>: not lifted and not expired. Every check goes through this.</summary>
+    public static IQueryable<BlockedNumber> InForce(this IQueryable<BlockedNumber> blocks, DateTime now) =>
+        blocks.Where(b => b.LiftedAt == null && b.Until > now);
+
     public static Task<bool> IsBlockedAsync(HelplineDb db, string e164, DateTime now)
     {
         var hash = db.Protector.BlindIndex(e164);
-        return db.BlockedNumbers.AnyAsync(b => b.PhoneHash == hash && b.LiftedAt == null && b.Until > now);
+        return db.BlockedNumbers.InForce(now).AnyAsync(b => b.PhoneHash == hash);
     }
+
+    /// <summary>Of the blind indexes <paramref name="phoneHashes"/>, those of numbers blocked right now: one query for many numbers.</summary>
+    public static async Task<HashSet<string>> BlockedAmongHashesAsync(HelplineDb db, IReadOnlyCollection<string> phoneHashes, DateTime now, CancellationToken cancellationToken = default) =>
+        phoneHashes.Count == 0
+            ? new HashSet<string>(StringComparer.Ordinal)
+            : (await db.BlockedNumbers.InForce(now).Where(b => phoneHashes.Contains(b.PhoneHash)).Select(b => b.PhoneHash).ToListAsync(cancellationToken))
+                .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Of <paramref name="callerIds"/>, those whose number is blocked right now: one query for many callers.</summary>
     public static async Task<HashSet<long>> BlockedAmongAsync(HelplineDb db, IReadOnlyCollection<long> callerIds, DateTime now, CancellationToken cancellationToken = default) =>
         (await db.Callers.AsNoTracking()
-            .Where(c => callerIds.Contains(c.Id) && db.BlockedNumbers.Any(b => b.PhoneHash == c.PhoneHash && b.LiftedAt == null && b.Until > now))
+            .Where(c => callerIds.Contains(c.Id) && db.BlockedNumbers.InForce(now).Any(b => b.PhoneHash == c.PhoneHash))
             .Select(c => c.Id)
             .ToListAsync(cancellationToken))
         .ToHashSet();
@@ -73,5 +84,5 @@ public static class BlockedNumbers
     /// <summary>Whether a known caller's number is blocked right now.</summary>
     public static Task<bool> IsCallerBlockedAsync(HelplineDb db, long callerId, DateTime now, CancellationToken cancellationToken = default) =>
         db.Callers.Where(c => c.Id == callerId)
-            .AnyAsync(c => db.BlockedNumbers.Any(b => b.PhoneHash == c.PhoneHash && b.LiftedAt == null && b.Until > now), cancellationToken);
+            .AnyAsync(c => db.BlockedNumbers.InForce(now).Any(b => b.PhoneHash == c.PhoneHash), cancellationToken);
 }

@@ -93,7 +93,7 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
     {
         var now = time.UtcNow;
         await using var transaction = await db.Database.BeginWriteTransactionAsync();
-        var lifted = await db.BlockedNumbers.Where(b => b.Id == id && b.LiftedAt == null && b.Until > now)
+        var lifted = await db.BlockedNumbers.InForce(now).Where(b => b.Id == id)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.LiftedAt, now).SetProperty(b => b.LiftedByName, User.Identity!.Name));
         if (lifted == 0)
             return await RefusedAsync("That block has already ended.", StatusCodes.Status409Conflict);

@@ -145,9 +145,7 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
             ? []
             : await db.Callers.Where(c => hashes.Contains(c.PhoneHash!)).ToDictionaryAsync(c => c.PhoneHash!, StringComparer.Ordinal);
         var now = batch.Max(p => p.Call.Now);
-        var blocked = hashes.Count == 0
-            ? []
-            : (await db.BlockedNumbers.Where(b => hashes.Contains(b.PhoneHash) && b.LiftedAt == null && b.Until > now).Select(b => b.PhoneHash).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+        var blocked = await Blocking.BlockedNumbers.BlockedAmongHashesAsync(db, hashes, now);
 
         var written = new Written[batch.Count];
         var created = new Dictionary<string, Contact>(StringComparer.Ordinal);
