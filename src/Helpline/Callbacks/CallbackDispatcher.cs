@@ -35,6 +35,12 @@ public sealed class CallbackDispatcher(
     /// <summary>Jobs this process scheduled, by callback: the job id and when (a monotonic clock: Hangfire runs on real time).</summary>
     private readonly ConcurrentDictionary<long, (string JobId, long ScheduledAt)> _scheduledHere = new();
 
+    /// <summary>The job this process scheduled for each whole second (UTC) that callbacks fall due in.</summary>
+    private readonly ConcurrentDictionary<DateTime, string> _secondJobs = new();
+
+    /// <summary>Hangfire moves a scheduled job to its queue within its polling interval of the time; well before that, it has surely not fired.</summary>
+    private static readonly TimeSpan ReuseSecondJobBefore = TimeSpan.FromSeconds(3);
+
     private long _lastRunHereAt = long.MinValue;
     private int _runHere;
 
@@ -112,6 +118,9 @@ public sealed class CallbackDispatcher(
 
             late = [];
             using var connection = storage.GetConnection();
+            var live = new Dictionary<string, bool>();
+            foreach (var second in _secondJobs.Keys.Where(s => s < now - OverdueAfter).ToList())
+                _secondJobs.TryRemove(second, out _);
             var given = new List<(long Id, string? OldJobId, string JobId)>();
             foreach (var callback in pending)
             {
@@ -120,13 +129,13 @@ public sealed class CallbackDispatcher(
                 // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
                 // mid-run, a node gone, a torn job store): it gets another, unless this process just gave it one.
                 var lost = callback.DueAt < now - OverdueAfter && (!ours || ourJobAge >= OverdueAfter);
-                if (callback.JobId is not null && !lost && (!recoverAfterCrash || IsLive(connection, callback.JobId)))
+                if (callback.JobId is not null && !lost && (!recoverAfterCrash || IsLive(connection, callback.JobId, live)))
                 {
                     if (ours && WatchingHangfire && now - callback.DueAt >= RunHereAfter && ourJobAge >= RunHereAfter)
                         late.Add(callback.Id);
                     continue;
                 }
-                var jobId = jobs.Schedule<CallbackJob>(job => job.RunAsync(callback.Id, CancellationToken.None), WholeSecondBefore(callback.DueAt));
+                var jobId = JobForSecond(jobs, WholeSecondBefore(callback.DueAt), now);
                 _scheduledHere[callback.Id] = (jobId, Stopwatch.GetTimestamp());
                 given.Add((callback.Id, callback.JobId, jobId));
             }
@@ -135,9 +144,11 @@ public sealed class CallbackDispatcher(
             foreach (var batch in given.Chunk(200))
             {
                 await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
-                foreach (var (id, oldJobId, jobId) in batch)
+                foreach (var sameJobs in batch.GroupBy(g => (g.OldJobId, g.JobId)))
                 {
-                    await db.Callbacks.Where(c => c.Id == id && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)
+                    var (oldJobId, jobId) = sameJobs.Key;
+                    var ids = sameJobs.Select(g => g.Id).ToList();
+                    await db.Callbacks.Where(c => ids.Contains(c.Id) && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)
                         .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
                 }
                 await transaction.CommitAsync(cancellationToken);
@@ -156,26 +167,57 @@ public sealed class CallbackDispatcher(
         }
     }
 
-    /// <summary>Runs callbacks whose Hangfire job is overdue; the job's own conditional update keeps it to one run.</summary>
+    /// <summary>Runs callbacks whose Hangfire job is overdue, together; the batch's conditional update keeps each to one run.</summary>
     private async Task RunLateAsync(List<long> late, IStorageConnection connection, CancellationToken cancellationToken)
     {
-        foreach (var callbackId in late)
+        foreach (var byJob in late.GroupBy(id => _scheduledHere.TryGetValue(id, out var here) ? here.JobId : null))
         {
-            var jobId = _scheduledHere.TryGetValue(callbackId, out var here) ? here.JobId : null;
-            var state = jobId is null ? null : connection.GetStateData(jobId)?.Name;
-            logger.LogWarning("Callback {CallbackId} is over {Seconds} s past its due time and still waiting (its Hangfire job {JobId} is {State}): running it here. "
-                + "If this repeats, look at Hangfire's dashboard (/hangfire) and its log lines.", callbackId, (int)RunHereAfter.TotalSeconds, jobId, state ?? "unknown");
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<CallbackJob>().RunAsync(callbackId, cancellationToken);
-            _scheduledHere.TryRemove(callbackId, out _);
-            Interlocked.Increment(ref _runHere);
-            Volatile.Write(ref _lastRunHereAt, Stopwatch.GetTimestamp());
+            var state = byJob.Key is null ? null : connection.GetStateData(byJob.Key)?.Name;
+            logger.LogWarning("{Count} callback(s) over {Seconds} s past their due time still waiting (their Hangfire job {JobId} is {State}): running them here. "
+                + "If this repeats, look at Hangfire's dashboard (/hangfire) and its log lines.", byJob.Count(), (int)RunHereAfter.TotalSeconds, byJob.Key, state ?? "unknown");
         }
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<CallbackJob>().StartNowAsync(late, cancellationToken);
+        foreach (var callbackId in late)
+            _scheduledHere.TryRemove(callbackId, out _);
+        Interlocked.Add(ref _runHere, late.Count);
+        Volatile.Write(ref _lastRunHereAt, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The job that wakes every callback due within <paramref name="second"/>. Callbacks due in the
+    /// same second share one; a second's job is reused only while it surely has not fired yet, so a
+    /// callback added later never waits on a job that has already run.
+    /// </summary>
+    private string JobForSecond(IBackgroundJobClient jobs, DateTimeOffset second, DateTime now)
+    {
+        if (second.UtcDateTime - now > ReuseSecondJobBefore && _secondJobs.TryGetValue(second.UtcDateTime, out var jobId))
+            return jobId;
+        jobId = jobs.Schedule<CallbackJob>(job => job.RunSecondAsync(second.ToUnixTimeSeconds(), CancellationToken.None), second);
+        _secondJobs[second.UtcDateTime] = jobId;
+        return jobId;
+    }
+
+    /// <summary>Clears these callbacks' jobs (their jobs have run, or will not) and schedules them again now.</summary>
+    internal async Task ScheduleAgainAsync(HelplineDb db, IReadOnlyCollection<long> callbackIds, CancellationToken cancellationToken)
+    {
+        if (callbackIds.Count == 0)
+            return;
+        await db.Callbacks.Where(c => callbackIds.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
+        Wake();
     }
 
     /// <summary>A job that will still run by itself: scheduled or enqueued. Anything else (gone, failed, half-run before a crash) is not.</summary>
-    private static bool IsLive(IStorageConnection connection, string jobId) =>
-        connection.GetStateData(jobId)?.Name is { } state && (state == ScheduledState.StateName || state == EnqueuedState.StateName);
+    private static bool IsLive(IStorageConnection connection, string jobId, Dictionary<string, bool> known)
+    {
+        if (!known.TryGetValue(jobId, out var live))
+        {
+            live = connection.GetStateData(jobId)?.Name is { } state && (state == ScheduledState.StateName || state == EnqueuedState.StateName);
+            known[jobId] = live;
+        }
+        return live;
+    }
 
     /// <summary>
     /// Hangfire keeps schedule times in whole seconds: the job is scheduled at the whole second at or

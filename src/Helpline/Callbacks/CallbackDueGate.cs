@@ -106,16 +106,13 @@ public sealed class CallbackDueGate(
         }
     }
 
-    /// <summary>Their jobs have run, so the dispatcher would wait a minute before calling them lost: clear the jobs and wake it now.</summary>
+    /// <summary>Their jobs have run, so the dispatcher would wait a minute before calling them lost: it schedules them again now.</summary>
     private async Task ScheduleAgainAsync(long[] callbackIds)
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<Data.HelplineDb>().Callbacks
-                .Where(c => callbackIds.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null));
-            dispatcher.Wake();
+            await dispatcher.ScheduleAgainAsync(scope.ServiceProvider.GetRequiredService<Data.HelplineDb>(), callbackIds, CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -52,6 +52,42 @@ public sealed class CallbackJob(
     }
 
     /// <summary>
+    /// Hangfire's entry for every callback due within one whole second, from <paramref name="unixSecond"/>:
+    /// the dispatcher gives them all one job. In a surge that is at most one job a second instead of
+    /// one per callback, and each job is a dozen writes to Hangfire's store (on PostgreSQL, trips to
+    /// the database shared with the calls): per callback, the store was what made them late.
+    /// </summary>
+    public async Task RunSecondAsync(long unixSecond, CancellationToken cancellationToken)
+    {
+        var second = DateTime.UnixEpoch.AddSeconds(unixSecond);
+        var end = second.AddSeconds(1);
+        var callbacks = await db.Callbacks.AsNoTracking()
+            .Where(c => c.Status == CallbackStatus.Scheduled && c.DueAt >= second && c.DueAt < end)
+            .Select(c => new { c.Id, c.DueAt })
+            .ToListAsync(cancellationToken);
+        var now = time.UtcNow;
+        if (second - now > WaitOutAtMost)
+        {
+            // Fired far too early (another node's clock, say): their jobs are scheduled again.
+            await dispatcher.ScheduleAgainAsync(db, [.. callbacks.Select(c => c.Id)], cancellationToken);
+            return;
+        }
+        var dueNow = new List<long>();
+        foreach (var callback in callbacks)
+        {
+            if (callback.DueAt > now)
+                gate.HoldUntilDue(callback.Id, callback.DueAt - now);
+            else
+                dueNow.Add(callback.Id);
+        }
+        await StartNowAsync(dueNow, cancellationToken);
+    }
+
+    /// <summary>Puts these callbacks in the queue now (those still scheduled), together; completes when they are committed.</summary>
+    internal Task StartNowAsync(IReadOnlyCollection<long> callbackIds, CancellationToken cancellationToken) =>
+        Task.WhenAll(callbackIds.Select(id => gate.StartNowAsync(id, cancellationToken)));
+
+    /// <summary>
     /// The gate's entry: callbacks due now, put in the queue together in one transaction. In a surge
     /// that is one commit (one disk sync, one turn of SQLite's single writer) for all of them instead
     /// of one each, which is what keeps them on time while calls and forms are written too.
@@ -86,6 +122,50 @@ public sealed class CallbackJob(
         if (ready.Count == 0)
             return;
 
+        var queued = await QueueAllAsync(ready, now, cancellationToken) ?? await QueueEachAsync(ready, now, cancellationToken);
+        await events.PublishAsync([.. queued.Select(q => q.Change)]);
+        foreach (var (callback, _) in queued)
+        {
+            logger.LogInformation("Callback {CallbackId} is in the queue as contact {ContactId}, {Late} ms after its due time",
+                callback.Id, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Puts the whole batch in the queue with a statement per table, not two per callback: on
+    /// PostgreSQL each statement is a round trip, and in a surge those round trips, one batch after
+    /// another, were what made callbacks late. Returns null, having changed nothing, when some
+    /// callback was taken by another run meanwhile; then <see cref="QueueEachAsync"/> settles each.
+    /// </summary>
+    private async Task<List<(Callback Callback, QueueChange Change)>?> QueueAllAsync(List<Callback> ready, DateTime now, CancellationToken cancellationToken)
+    {
+        var ids = ready.Select(c => c.Id).ToList();
+        var lastAttempts = ready.Where(c => c.Attempts + 1 >= c.MaxAttempts).Select(c => c.Id).ToList();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
+        // Another run (a duplicate job, another node) updating the same rows waits for this one's
+        // commit and then finds them no longer Scheduled: the count says whether this run won them all.
+        var due = await db.Callbacks.Where(c => ids.Contains(c.Id) && c.Status == CallbackStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Due).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        if (due != ids.Count)
+            return null; // rolled back as the transaction is disposed
+        var contactIds = ready.Select(c => c.ContactId).ToList();
+        await db.Contacts.Where(c => contactIds.Contains(c.Id) && c.Status == ContactStatus.AwaitingCallback)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, ContactStatus.Waiting)
+                .SetProperty(c => c.Channel, c => c.Channel == ContactChannel.Phone ? ContactChannel.Callback : c.Channel)
+                .SetProperty(c => c.QueuedAt, c => db.Callbacks.Where(b => ids.Contains(b.Id) && b.ContactId == c.Id).Select(b => (DateTime?)b.DueAt).First())
+                .SetProperty(c => c.QueueExit, QueueExit.None)
+                .SetProperty(c => c.Priority, c => db.Callbacks.Any(b => lastAttempts.Contains(b.Id) && b.ContactId == c.Id) ? ContactPriority.Urgent : c.Priority)
+                .SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        var queued = ready.Select(callback => (callback, events.Record(QueueChangeKinds.ContactQueued, now, callback.ContactId))).ToList();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    /// <summary>The batch one callback at a time: each enters the queue only if this run wins it.</summary>
+    private async Task<List<(Callback Callback, QueueChange Change)>> QueueEachAsync(List<Callback> ready, DateTime now, CancellationToken cancellationToken)
+    {
         var queued = new List<(Callback Callback, QueueChange Change)>();
         await using (var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken))
         {
@@ -110,21 +190,12 @@ public sealed class CallbackJob(
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await events.PublishAsync([.. queued.Select(q => q.Change)]);
-        foreach (var (callback, _) in queued)
-        {
-            logger.LogInformation("Callback {CallbackId} is in the queue as contact {ContactId}, {Late} ms after its due time",
-                callback.Id, callback.ContactId, (int)(now - callback.DueAt).TotalMilliseconds);
-        }
+        return queued;
     }
 
     /// <summary>Fired far too early (the due time moved, or a stale job): the dispatcher schedules it again.</summary>
-    private async Task ScheduleAgainAsync(Callback callback, CancellationToken cancellationToken)
-    {
-        await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Scheduled && c.JobId == callback.JobId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, (string?)null), cancellationToken);
-        dispatcher.Wake();
-    }
+    private Task ScheduleAgainAsync(Callback callback, CancellationToken cancellationToken) =>
+        dispatcher.ScheduleAgainAsync(db, [callback.Id], cancellationToken);
 
     /// <summary>
     /// Whether the callback may enter the queue now. One that may not is closed (consent withdrawn,

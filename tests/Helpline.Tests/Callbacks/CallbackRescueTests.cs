@@ -34,7 +34,7 @@ public sealed class CallbackRescueTests
             "the late callback to reach the queue", seconds: 60, explainFrom: app);
         Assert.Equal(ContactStatus.Waiting, await app.WithDbAsync(db => db.Contacts.Where(c => c.Id == callback.ContactId).Select(c => c.Status).SingleAsync()));
         Assert.Equal(1, await app.WithDbAsync(db => db.QueueChanges.CountAsync(c => c.Kind == QueueChangeKinds.ContactQueued && c.ContactId == callback.ContactId)));
-        Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning Helpline.Callbacks.CallbackDispatcher") && l.Contains("past its due time and still waiting (its Hangfire job"));
+        Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning Helpline.Callbacks.CallbackDispatcher") && l.Contains("1 callback(s) over 2 s past their due time still waiting (their Hangfire job"));
 
         var health = await app.CreateClient().GetAsync("/healthz");
         var text = await health.Content.ReadAsStringAsync();
