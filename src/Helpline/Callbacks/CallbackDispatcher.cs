@@ -38,6 +38,14 @@ public sealed class CallbackDispatcher(
     /// <summary>The job this process scheduled for each whole second (UTC) that callbacks fall due in.</summary>
     private readonly ConcurrentDictionary<DateTime, string> _secondJobs = new();
 
+    /// <summary>
+    /// A second's job is scheduled this long before the second begins, so that Hangfire's own delay
+    /// (its polling, a worker to pick the job up, a busy job store) is spent before the callbacks are
+    /// due, not after: the job hands each to a timer in <see cref="CallbackDueGate"/>, which fires at
+    /// the due time to the millisecond.
+    /// </summary>
+    private static readonly TimeSpan WakeAhead = TimeSpan.FromSeconds(2);
+
     /// <summary>Hangfire moves a scheduled job to its queue within its polling interval of the time; well before that, it has surely not fired.</summary>
     private static readonly TimeSpan ReuseSecondJobBefore = TimeSpan.FromSeconds(3);
 
@@ -191,9 +199,9 @@ public sealed class CallbackDispatcher(
     /// </summary>
     private string JobForSecond(IBackgroundJobClient jobs, DateTimeOffset second, DateTime now)
     {
-        if (second.UtcDateTime - now > ReuseSecondJobBefore && _secondJobs.TryGetValue(second.UtcDateTime, out var jobId))
+        if (second.UtcDateTime - WakeAhead - now > ReuseSecondJobBefore && _secondJobs.TryGetValue(second.UtcDateTime, out var jobId))
             return jobId;
-        jobId = jobs.Schedule<CallbackJob>(job => job.RunSecondAsync(second.ToUnixTimeSeconds(), CancellationToken.None), second);
+        jobId = jobs.Schedule<CallbackJob>(job => job.RunSecondAsync(second.ToUnixTimeSeconds(), CancellationToken.None), second - WakeAhead);
         _secondJobs[second.UtcDateTime] = jobId;
         return jobId;
     }
@@ -220,9 +228,9 @@ public sealed class CallbackDispatcher(
     }
 
     /// <summary>
-    /// Hangfire keeps schedule times in whole seconds: the job is scheduled at the whole second at or
-    /// before the due time, so polling delay falls inside that remainder, and the job hands the rest
-    /// to <see cref="CallbackDueGate"/>. Rounding up instead would make every callback up to a second late.
+    /// Hangfire keeps schedule times in whole seconds: callbacks are grouped by the whole second at
+    /// or before their due time, and the group's job hands each the rest to <see cref="CallbackDueGate"/>.
+    /// Rounding up instead would make every callback up to a second late.
     /// </summary>
     private static DateTimeOffset WholeSecondBefore(DateTime dueUtc) =>
         new(DateTime.SpecifyKind(dueUtc.AddTicks(-(dueUtc.Ticks % TimeSpan.TicksPerSecond)), DateTimeKind.Utc));

@@ -21,7 +21,11 @@ public sealed class CallbackJob(
     CallbackDueGate gate,
     ILogger<CallbackJob> logger)
 {
-    /// <summary>Hangfire may run a job up to a second early; a callback never starts before its due time.</summary>
+    /// <summary>
+    /// Jobs fire a little before their callbacks are due (whole seconds, and a second's job on purpose
+    /// ahead of it); the gate holds each callback until its due time. A job firing earlier than this
+    /// was meant for another due time, and its callback is scheduled again.
+    /// </summary>
     private static readonly TimeSpan WaitOutAtMost = TimeSpan.FromSeconds(5);
 
     /// <summary>

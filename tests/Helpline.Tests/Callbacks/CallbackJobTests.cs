@@ -113,7 +113,7 @@ public sealed class CallbackJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EverySavedCallbackGetsAHangfireJobDueNoEarlierThanItsTime()
+    public async Task EverySavedCallbackGetsAHangfireJobThatWakesItJustBeforeItsTime()
     {
         var callback = await VoicemailCallbackAsync("+12125550147");
 
@@ -124,7 +124,9 @@ public sealed class CallbackJobTests : IAsyncLifetime
         var state = connection.GetStateData(jobId);
         Assert.Equal(ScheduledState.StateName, state.Name);
         var enqueueAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(state.Data["EnqueueAt"])).UtcDateTime;
-        Assert.True(enqueueAt >= callback.DueAt, $"scheduled at {enqueueAt:o}, due {callback.DueAt:o}");
+        // A second's job fires a couple of seconds ahead, so Hangfire's own delay is spent before the
+        // callback is due; the gate then holds it until its time (tested in CallbackSurgeTests and the journeys).
+        Assert.InRange(enqueueAt, callback.DueAt.AddSeconds(-3), callback.DueAt);
     }
 
     [Fact]
