@@ -232,7 +232,12 @@ public sealed partial class GetHelpModel(
             if (From is not { } start || Until is not { } end || end <= start)
                 ModelState.AddModelError(nameof(Until), Text.Lang == "es" ? "El horario debe terminar después de empezar." : "The window must end after it starts.");
             else if (end <= CallbackWindow.Earliest || start >= CallbackWindow.Latest)
-                ModelState.AddModelError(nameof(From), Text.Lang == "es" ? "Solo llamamos entre las 8:00 y las 21:00 de su hora." : "We only call between 8:00 AM and 9:00 PM your time.");
+            {
+                var (earliest, latest, zone) = (HumanFormats.Time(CallbackWindow.Earliest, Text.Lang), HumanFormats.Time(CallbackWindow.Latest, Text.Lang), HumanFormats.ZoneName(TimeZone, Text.Lang));
+                ModelState.AddModelError(nameof(From), Text.Lang == "es"
+                    ? $"Solo llamamos entre las {earliest} y las {latest}, {zone}."
+                    : $"We only call between {earliest} and {latest} {zone}.");
+            }
         }
         if (!MayCall)
             ModelState.AddModelError(nameof(MayCall), Text.Lang == "es" ? "Necesitamos su permiso para llamarle." : "We need your permission to call you.");
