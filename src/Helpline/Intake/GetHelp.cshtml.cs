@@ -214,7 +214,7 @@ public sealed partial class GetHelpModel(
         if (For is not (ContactFor.Self or ContactFor.LovedOne))
             ModelState.AddModelError(nameof(For), Text.Lang == "es" ? "Elija para quién es." : "Please choose who this is for.");
         if (Substance is { } substance && !Enum.IsDefined(substance))
-            ModelState.AddModelError(nameof(Substance), "?");
+            ModelState.AddModelError(nameof(Substance), Text.Lang == "es" ? "Elija una opción de la lista." : "Please choose from the list.");
         // A state from the list, kept as its code: Contacts.Region is in clear and the reports group by it,
         // so no free text a caller might fill with an address goes there.
         Place = string.IsNullOrWhiteSpace(Place) ? null : Place.Trim().ToUpperInvariant();
