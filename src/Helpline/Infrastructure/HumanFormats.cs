@@ -118,7 +118,7 @@ public static partial class HumanFormats
 
     private static readonly Dictionary<string, string> SpanishLabels = new()
     {
-        ["ContactFor.Self"] = "Para mí",
+        ["ContactFor.Self"] = "Para sí mismo",
         ["ContactFor.LovedOne"] = "Para un ser querido",
         ["CallerLanguage.English"] = "Inglés",
         ["CallerLanguage.Spanish"] = "Español",
