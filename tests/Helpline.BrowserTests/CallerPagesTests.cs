@@ -110,6 +110,14 @@ public sealed class CallerPagesTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Expect(page.Locator("#From-error")).ToHaveTextAsync(expected, new() { Timeout = 15_000 });
         await Expect(page.Locator("#form-problem")).ToContainTextAsync(expected);
         Assert.DoesNotContain("21:00", await page.Locator("main").InnerTextAsync());
+
+        // Corrected, the request goes through and the confirmation repeats the window on the caller's clock.
+        await page.Locator("#From").FillAsync("10:00");
+        await page.Locator("#Until").FillAsync("12:30");
+        await page.Locator("#MayCall").CheckAsync();
+        await page.Locator("button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#chosen-window")).ToContainTextAsync(
+            query.Length == 0 ? "10 AM–12:30 PM Central time." : "10 a. m.–12:30 p. m., hora del Centro.", new() { Timeout = 15_000 });
         await context.CloseAsync();
     }
 

@@ -67,7 +67,7 @@ public static partial class HumanFormats
     /// <summary>"Dec 5, 2026, 8:14 AM Eastern time": a moment on the caller's clock, not the reader's.</summary>
     public static string Moment(DateTime utc, string? timeZone, string lang)
     {
-        var zone = timeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var found) ? found : TimeZoneInfo.Utc;
+        var zone = FindZone(timeZone) ?? TimeZoneInfo.Utc;
         var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), zone);
         var day = local.ToString(lang == "es" ? "d MMM yyyy" : "MMM d, yyyy", lang == "es" ? Spanish : English);
         var name = zone == TimeZoneInfo.Utc ? "UTC" : ZoneName(timeZone!, lang);
@@ -88,6 +88,14 @@ public static partial class HumanFormats
         ("Pacific/Honolulu", "Hawaii time", "hora de Hawái"),
         ("America/Puerto_Rico", "Puerto Rico time", "hora de Puerto Rico"),
     ];
+
+    /// <summary>
+    /// The zone, when the id names one this machine knows. Only zone-like ids are looked up: the lookup
+    /// reads a file named after the id, and some odd ids make it throw rather than say "not found".
+    /// </summary>
+    public static TimeZoneInfo? FindZone(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
+        TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
 
     public static string ZoneName(string timeZone, string lang) =>
         UsZones.FirstOrDefault(z => z.Id == timeZone) is { Id: not null } zone
@@ -145,6 +153,9 @@ public static partial class HumanFormats
             return label is null ? m.Value : $"{m.Groups["kind"].Value}: {label}";
         });
     }
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*\z")]
+    private static partial Regex ZoneId();
 
     [GeneratedRegex(@"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Z])")]
     private static partial Regex WordStart();

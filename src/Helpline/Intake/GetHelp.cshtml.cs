@@ -197,8 +197,15 @@ public sealed partial class GetHelpModel(
             }
         }
 
-        var whenWord = When == "later" ? "later" : hours.IsOpen(now) ? "soon" : "closed";
-        return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = whenWord });
+        if (When == "later")
+        {
+            // The confirmation repeats the day and window chosen, on the caller's clock; nothing personal travels in the address.
+            return RedirectToPage("/Intake/Thanks", new
+            {
+                lang = Text.Lang, when = "later", day = Day!.Value.ToString("yyyy-MM-dd"), from = start.ToString("HH:mm"), until = end.ToString("HH:mm"), zone = TimeZone,
+            });
+        }
+        return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = hours.IsOpen(now) ? "soon" : "closed" });
     }
 
     /// <summary>Every field checked, each error tied to its field; returns the E.164 number when valid.</summary>
@@ -246,14 +253,6 @@ public sealed partial class GetHelpModel(
         return e164;
     }
 
-    /// <summary>
-    /// An IANA zone id this machine knows. Only zone-like names are looked up: the lookup reads a file
-    /// named after the id, and some odd ids make it throw (a 500) rather than say "not found".
-    /// </summary>
-    private static bool IsKnownZone(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
-        TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*\z")]
-    private static partial System.Text.RegularExpressions.Regex ZoneId();
+    /// <summary>An IANA zone id this machine knows (looked up safely: odd ids must not become a 500).</summary>
+    private static bool IsKnownZone(string? id) => HumanFormats.FindZone(id) is not null;
 }
