@@ -33,6 +33,10 @@ public sealed partial class GetHelpModel(
     IOptions<DisclosureOptions> disclosure,
     ILogger<GetHelpModel> logger) : PageModel
 {
+    /// <summary>The fields as the page shows them, so the list of what to fix reads in the same order.</summary>
+    public static readonly string[] FieldsInOrder =
+        ["Name", "Phone", "For", "Substance", "Place", "When", "Day", "From", "Until", "TimeZone", "MayCall", "AlternatePhone"];
+
     /// <summary>Requests from one number within an hour before the form asks them to wait.</summary>
     public const int PerNumberPerHour = 3;
 
