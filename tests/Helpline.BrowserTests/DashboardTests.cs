@@ -228,7 +228,7 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         if (path is "/staff" or "/wallboard")
             await Expect(watched.Page.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
 
-        var results = await watched.Page.RunAxe();
+        var results = await watched.Page.RunAxe(BrowserApp.AxeRules);
 
         var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));

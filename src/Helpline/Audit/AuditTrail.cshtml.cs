@@ -72,7 +72,7 @@ public sealed class AuditTrailModel(HelplineDb db, HelplineTime time) : PageMode
         var rows = await query.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Skip((PageNumber - 1) * PageSize).Take(PageSize + 1)
             .Select(a => new { a.Id, a.At, a.UserName, a.Action, a.ContactId, a.Details }).ToListAsync();
         HasNextPage = rows.Count > PageSize;
-        Rows = rows.Take(PageSize).Select(a => new Row(a.Id, time.ToLocal(a.At), a.UserName, a.Action, a.ContactId, a.Details)).ToList();
+        Rows = rows.Take(PageSize).Select(a => new Row(a.Id, time.ToLocal(a.At), a.UserName, a.Action, a.ContactId, HumanFormats.AuditDetails(a.Details))).ToList();
 
         db.AuditEntries.Add(new AuditEntry
         {

@@ -76,7 +76,7 @@ public sealed record Prompts(
     public static readonly Prompts Spanish = new(
         Say.LanguageEnum.EsMx,
         Welcome: "Gracias por llamar a {0}.",
-        CrisisNotice: "Si alguien tuvo una sobredosis o está en peligro, cuelgue y llame al 9 1 1. Si está en crisis, oprima 9 en cualquier momento para comunicarse con la línea de crisis, o llame o envíe un mensaje de texto al 9 8 8.",
+        CrisisNotice: "Si alguien tuvo una sobredosis o está en peligro, cuelgue y llame al 9 1 1. Si está en crisis, oprima 9 en cualquier momento para comunicarse con la línea de crisis, o llame o envíe un mensaje de texto al 9 8 8; al llamar al 9 8 8, oprima 2 para español.",
         Menu: "Si llama por usted, oprima 1. Si llama por un ser querido, oprima 2. Para comunicarse ahora con la línea de crisis, oprima 9.",
         NotUnderstood: "Disculpe, no le entendí.",
         Connecting: "Gracias. Por favor, permanezca en la línea. Un consejero le atenderá lo antes posible.",

@@ -743,9 +743,10 @@ public static class VoiceApi
         var gather = Gather(menuUrl, timeoutSeconds: 6);
         if (attempt == 1)
         {
+            // Safety before anything else: the disclosure takes about 15 seconds, and someone in danger must not wait for it.
+            Say(gather, prompts, prompts.CrisisNotice);
             Say(gather, prompts, string.Format(prompts.Welcome, v.Helpline.Value.Name));
             Say(gather, prompts, prompts == Prompts.Spanish ? v.Disclosure.Value.Spanish : v.Disclosure.Value.English);
-            Say(gather, prompts, prompts.CrisisNotice);
         }
         else
         {
@@ -763,12 +764,13 @@ public static class VoiceApi
     }
 
     /// <summary>
-    /// Closed (or the queue is unavailable): the disclosure, when we open again, the crisis line on 9,
-    /// then a voicemail that becomes a callback, unless the caller ID is withheld.
+    /// Closed (or the queue is unavailable): the crisis notice first, then the disclosure, when we open
+    /// again, then a voicemail that becomes a callback, unless the caller ID is withheld.
     /// </summary>
     private static VoiceResponse AfterHours(Voice v, Prompts prompts, bool canCallBack, bool offerSpanish, bool repeat = false, bool queueUnavailable = false)
     {
         var gather = Gather(Url("/twilio/voice/after-hours"), timeoutSeconds: 2);
+        Say(gather, prompts, prompts.CrisisNotice);
         if (queueUnavailable)
         {
             Say(gather, prompts, prompts.QueueUnavailable);
@@ -783,7 +785,6 @@ public static class VoiceApi
                 ? string.Format(prompts.OpensAgain, prompts.When(v.Time.ToLocal(now), v.Time.ToLocal(opening)))
                 : prompts.NoOpeningKnown);
         }
-        Say(gather, prompts, prompts.CrisisNotice);
         if (offerSpanish)
             gather.Say(Prompts.SpanishOption, language: Twilio.TwiML.Voice.Say.LanguageEnum.EsMx);
         if (!canCallBack)

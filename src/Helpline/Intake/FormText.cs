@@ -76,14 +76,7 @@ public sealed record FormText(
         "Gracias. Recibimos su solicitud.", "Un consejero le llamará lo antes posible, normalmente dentro de una hora mientras estemos abiertos.",
         "Un consejero le llamará el día y en el horario que eligió.", "Ahora estamos cerrados; un consejero le llamará cuando abramos, dentro de su horario.",
         "Ya tenemos varias solicitudes desde aquí. Espere un poco, o llámenos ahora.", "Corrija los campos indicados abajo.",
-        "En este momento no podemos atender solicitudes de este número. Si alguien tuvo una sobredosis o está en peligro, llame al 911. Si está en crisis, llame o envíe un mensaje de texto al 988.");
+        "En este momento no podemos atender solicitudes de este número. " + Shared.PageText.Spanish.CrisisSentences);
 
     public static FormText For(string? lang) => lang == "es" ? Spanish : English;
-
-    /// <summary>US time zones offered first; anything IANA knows is accepted.</summary>
-    public static readonly (string Id, string Label)[] TimeZones =
-    [
-        ("America/New_York", "Eastern"), ("America/Chicago", "Central"), ("America/Denver", "Mountain"), ("America/Phoenix", "Arizona"),
-        ("America/Los_Angeles", "Pacific"), ("America/Anchorage", "Alaska"), ("Pacific/Honolulu", "Hawaii"), ("America/Puerto_Rico", "Puerto Rico"),
-    ];
 }

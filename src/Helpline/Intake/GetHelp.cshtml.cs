@@ -33,6 +33,10 @@ public sealed partial class GetHelpModel(
     IOptions<DisclosureOptions> disclosure,
     ILogger<GetHelpModel> logger) : PageModel
 {
+    /// <summary>The fields as the page shows them, so the list of what to fix reads in the same order.</summary>
+    public static readonly string[] FieldsInOrder =
+        ["Name", "Phone", "For", "Substance", "Place", "When", "Day", "From", "Until", "TimeZone", "MayCall", "AlternatePhone"];
+
     /// <summary>Requests from one number within an hour before the form asks them to wait.</summary>
     public const int PerNumberPerHour = 3;
 
@@ -197,8 +201,15 @@ public sealed partial class GetHelpModel(
             }
         }
 
-        var whenWord = When == "later" ? "later" : hours.IsOpen(now) ? "soon" : "closed";
-        return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = whenWord });
+        if (When == "later")
+        {
+            // The confirmation repeats the day and window chosen, on the caller's clock; nothing personal travels in the address.
+            return RedirectToPage("/Intake/Thanks", new
+            {
+                lang = Text.Lang, when = "later", day = Day!.Value.ToString("yyyy-MM-dd"), from = start.ToString("HH:mm"), until = end.ToString("HH:mm"), zone = TimeZone,
+            });
+        }
+        return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = hours.IsOpen(now) ? "soon" : "closed" });
     }
 
     /// <summary>Every field checked, each error tied to its field; returns the E.164 number when valid.</summary>
@@ -214,7 +225,7 @@ public sealed partial class GetHelpModel(
         if (For is not (ContactFor.Self or ContactFor.LovedOne))
             ModelState.AddModelError(nameof(For), Text.Lang == "es" ? "Elija para quién es." : "Please choose who this is for.");
         if (Substance is { } substance && !Enum.IsDefined(substance))
-            ModelState.AddModelError(nameof(Substance), "?");
+            ModelState.AddModelError(nameof(Substance), Text.Lang == "es" ? "Elija una opción de la lista." : "Please choose from the list.");
         // A state from the list, kept as its code: Contacts.Region is in clear and the reports group by it,
         // so no free text a caller might fill with an address goes there.
         Place = string.IsNullOrWhiteSpace(Place) ? null : Place.Trim().ToUpperInvariant();
@@ -232,7 +243,12 @@ public sealed partial class GetHelpModel(
             if (From is not { } start || Until is not { } end || end <= start)
                 ModelState.AddModelError(nameof(Until), Text.Lang == "es" ? "El horario debe terminar después de empezar." : "The window must end after it starts.");
             else if (end <= CallbackWindow.Earliest || start >= CallbackWindow.Latest)
-                ModelState.AddModelError(nameof(From), Text.Lang == "es" ? "Solo llamamos entre las 8:00 y las 21:00 de su hora." : "We only call between 8:00 AM and 9:00 PM your time.");
+            {
+                var (earliest, latest, zone) = (HumanFormats.Time(CallbackWindow.Earliest, Text.Lang), HumanFormats.Time(CallbackWindow.Latest, Text.Lang), HumanFormats.ZoneName(TimeZone, Text.Lang));
+                ModelState.AddModelError(nameof(From), Text.Lang == "es"
+                    ? $"Solo llamamos entre las {earliest} y las {latest}, {zone}."
+                    : $"We only call between {earliest} and {latest} {zone}.");
+            }
         }
         if (!MayCall)
             ModelState.AddModelError(nameof(MayCall), Text.Lang == "es" ? "Necesitamos su permiso para llamarle." : "We need your permission to call you.");
@@ -241,14 +257,6 @@ public sealed partial class GetHelpModel(
         return e164;
     }
 
-    /// <summary>
-    /// An IANA zone id this machine knows. Only zone-like names are looked up: the lookup reads a file
-    /// named after the id, and some odd ids make it throw (a 500) rather than say "not found".
-    /// </summary>
-    private static bool IsKnownZone(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= 64 && ZoneId().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal) &&
-        TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*\z")]
-    private static partial System.Text.RegularExpressions.Regex ZoneId();
+    /// <summary>An IANA zone id this machine knows (looked up safely: odd ids must not become a 500).</summary>
+    private static bool IsKnownZone(string? id) => HumanFormats.FindZone(id) is not null;
 }

@@ -25,9 +25,10 @@ public static class IntakeExtensions
                 context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.HttpContext.Response.ContentType = "text/html; charset=utf-8";
                 var text = FormText.For(await AsksForSpanishAsync(context.HttpContext.Request, cancellationToken) ? "es" : "en");
+                var words = Shared.PageText.For(text.Lang);
                 await context.HttpContext.Response.WriteAsync(
                     $"<!DOCTYPE html><html lang=\"{text.Lang}\"><head><meta charset=\"utf-8\"><title>{text.Title}</title></head><body><main><h1>{text.Title}</h1><p>{text.TooMany}</p>" +
-                    "<p>If someone has overdosed or is in danger, call <a href=\"tel:911\">911</a>. In crisis, call or text <a href=\"tel:988\">988</a>.</p></main></body></html>",
+                    $"<p><strong>{words.DangerBefore911} <a href=\"tel:911\">911</a>.</strong> {words.CrisisBefore988} <a href=\"tel:988\">988</a>{words.CrisisAfter988}</p></main></body></html>",
                     cancellationToken);
             };
         });

@@ -87,6 +87,25 @@ public sealed partial class AuditTrailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DispositionsAndPrioritiesReadAsWordsNotCodeNames()
+    {
+        // As the wrap-up and the priority change write them.
+        await AddAsync(
+            Entry(HelplineApp.OpenTime.UtcDateTime, "ana", "contact.completed", 8, details: "disposition CallbackScheduled"),
+            Entry(HelplineApp.OpenTime.UtcDateTime.AddMinutes(1), "ana", "contact.completed", 9, details: "disposition CrisisEscalated988"),
+            Entry(HelplineApp.OpenTime.UtcDateTime.AddMinutes(2), "sam", "contact.priority-changed", 9, details: "priority Urgent"),
+            Entry(HelplineApp.OpenTime.UtcDateTime.AddMinutes(3), "sam", "contact.completed", 10, details: "disposition NoSuchThing"));
+
+        var details = Rows(await _supervisor.Browser.GetStringAsync("/audit?action=contact.")).Select(r => r.Details).ToList();
+
+        Assert.Contains("disposition: Callback scheduled", details);
+        Assert.Contains("disposition: Crisis escalated to 988", details);
+        Assert.Contains("priority: Urgent", details);
+        Assert.Contains("disposition NoSuchThing", details);
+        Assert.DoesNotContain(details, d => d.Contains("CallbackScheduled") || d.Contains("CrisisEscalated"));
+    }
+
+    [Fact]
     public async Task StoredTextIsShownEscaped()
     {
         await AddAsync(Entry(HelplineApp.OpenTime.UtcDateTime, "<script>alert(1)</script>", "contact.viewed", 7, details: "<img src=x onerror=alert(2)>"));

@@ -48,7 +48,7 @@ public sealed class PublicDirectoryPagesTests : IAsyncLifetime
         Assert.Contains("<h1>Treatment centers in Denver, Colorado</h1>", html);
         Assert.Contains("<h3>Front Range Residential</h3>", html);
         Assert.Contains("<h3>Mile High Recovery Center</h3>", html);
-        Assert.Contains("<a href=\"tel:303-555-0101\">303-555-0101</a>", html);
+        Assert.Contains("<a href=\"tel:+13035550101\">1-303-555-0101</a>", html);
         Assert.Contains("Services: Detox, Methadone, Buprenorphine, Medicaid, Sliding fee, Spanish", html);
         Assert.Contains("Source: SAMHSA", html);
         OffersTheHotlineAndACallback(html);

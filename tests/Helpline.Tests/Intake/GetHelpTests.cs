@@ -268,7 +268,7 @@ public sealed partial class GetHelpTests : IAsyncLifetime
             (last, _) = await PostAsync(Valid($"+1 212 555 {1000 + i}"));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
-        Assert.Contains("call or text", await last.Content.ReadAsStringAsync());
+        Assert.Contains("Call or text <a href=\"tel:988\">988</a>", await last.Content.ReadAsStringAsync());
     }
 
     [Fact]

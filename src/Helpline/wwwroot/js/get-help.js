@@ -1,5 +1,7 @@
-// The form works without this script; with it, the time zone is the browser's and the day and
-// window fields show only when "a day and time I choose" is picked.
+// The form works without this script; with it, the time zone is the browser's, the day and
+// window fields show only when "a day and time I choose" is picked, and a refused form starts
+// from its list of what to fix.
+document.getElementById("form-problem")?.focus();
 const zone = document.getElementById("TimeZone");
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 if (zone && browserZone && !document.querySelector("[aria-invalid=true]")) {
