@@ -29,6 +29,12 @@ function render(state) {
   for (const presence of ["Available", "Busy", "WrapUp", "Break", "Offline"]) {
     set(`presence-${presence}`, advisors.filter((a) => a.presence === presence).length);
   }
+  // Callers waiting with nobody to answer them (e.g. the only available advisor missed a call): say so.
+  const available = advisors.filter((a) => a.presence === "Available").length;
+  const alarm = document.getElementById("nobody-available");
+  const onBreak = advisors.filter((a) => a.presence === "Break").map((a) => `${a.displayName}${a.presenceReason ? ` (${a.presenceReason})` : ""}`);
+  alarm.hidden = !(waiting.length > 0 && available === 0);
+  alarm.textContent = alarm.hidden ? "" : `${waiting.length} waiting and nobody available.${onBreak.length ? ` On break: ${onBreak.join(", ")}.` : ""}`;
   document.getElementById("on-break").replaceChildren(...advisors.filter((a) => a.presence === "Break").map((a) =>
     element("li", {}, `${a.displayName}${a.presenceReason ? `: ${a.presenceReason}` : ""}`)));
 }
