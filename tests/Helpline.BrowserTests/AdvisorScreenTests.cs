@@ -357,7 +357,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
         await Expect(board.Page.Locator("header")).ToHaveCountAsync(0);
         var figure = await board.Page.Locator("#waiting-now").EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).fontSize)");
         Assert.True(figure >= 64, $"The waiting figure is {figure}px high.");
-        await Expect(board.Page.Locator("#short-abandoned-today + .label")).ToHaveTextAsync(new Regex(@"^short abandons: hung up within \d+ s of joining the queue \(left out of the service level\)$"));
+        await Expect(board.Page.Locator("#short-abandoned-today + .label")).ToHaveTextAsync(new Regex(@"^short abandons: hung up within \d+ s of joining \(not in the service level\)$"));
         await AssertAccessibleAsync(board.Page);
         board.AssertNoErrors();
         await board.Context.CloseAsync();

@@ -135,7 +135,7 @@ public static class ContactApi
     /// call, in wrap-up), so notes written during the call survive a reload without ever being kept
     /// in the browser. The value is encrypted like the notes.
     /// </summary>
-    internal static async Task<Results<NoContent, ProblemHttpResult>> SaveDraft(long id, WrapUpDraft draft, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, HelplineTime time)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> SaveDraft(long id, WrapUpDraft draft, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db)
     {
         if (draft.Disposition is { } disposition && !Enum.IsDefined(disposition))
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
@@ -154,7 +154,6 @@ public static class ContactApi
         var empty = draft.Disposition is null && string.IsNullOrWhiteSpace(draft.Referral) && string.IsNullOrWhiteSpace(draft.Notes);
         // Through the tracked entity, so the value converter encrypts it.
         contact.WrapUpDraft = empty ? null : System.Text.Json.JsonSerializer.Serialize(draft, DraftJson);
-        contact.UpdatedAt = time.UtcNow;
         await using var transaction = await db.Database.BeginWriteTransactionAsync();
         await db.SaveChangesAsync();
         // Completed meanwhile: a late draft must not bring notes back to a closed contact.
