@@ -42,7 +42,9 @@ function render(state) {
 async function refreshFigures() {
   try {
     const f = await api("GET", "/api/wallboard");
-    set("service-level", f.serviceLevelToday == null ? "no calls yet" : `${Math.round(f.serviceLevelToday * 100)}%`);
+    // A short figure, readable from across the room; the label says why there is none.
+    set("service-level", f.serviceLevelToday == null ? "—" : `${Math.round(f.serviceLevelToday * 100)}%`);
+    set("service-level-label", f.serviceLevelToday == null ? "service level (no calls yet)" : "service level");
     set("answered-today", f.answeredToday);
     set("abandoned-today", f.abandonedToday);
     set("short-abandoned-today", f.shortAbandonedToday);
