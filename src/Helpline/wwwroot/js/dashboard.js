@@ -122,7 +122,7 @@ queueRows.addEventListener("click", (event) => {
   if (button && !button.disabled) take(Number(button.closest("tr").dataset.contact));
 });
 
-async function renderCurrent(contact) {
+function renderCurrent(contact) {
   const panel = document.getElementById("current");
   if (!contact) {
     if (details.id !== null) closeContact();
@@ -173,6 +173,7 @@ async function openContact(contact) {
 
 function closeContact() {
   details = { id: null, data: null };
+  currentStatus = null;
   crisisCalled = false;
   clearDraftTimer();
   document.getElementById("refer").reset();
