@@ -18,8 +18,9 @@ namespace Helpline.Benchmarks;
 /// hub clients play no part), signed in through the sign-in page as an advisor who is Available.
 /// (a) For calls queued one after another by signed webhooks, the time from the menu webhook's answer
 ///     until the page's own MutationObserver sees the caller's row in #queue-rows.
-/// (b) With 1,000 contacts waiting, fresh browser contexts loading /staff: navigation start to the
-///     server-rendered page (DOMContentLoaded), and to the live table with all 1,000 rows.
+/// (b) With 1,000 contacts waiting, ten cold loads of /staff in fresh browser contexts: navigation
+///     start to the server-rendered rows painted (the target: median under 400 ms), and to the hub
+///     snapshot applied to those same rows in place ("Live"); the script must add no row of its own.
 /// Every time of the page is taken in the page; times of the benchmark with DateTimeOffset.UtcNow.
 /// </summary>
 internal static class DashboardBrowser
@@ -30,7 +31,9 @@ internal static class DashboardBrowser
     private const int WarmUpCalls = 2;
     private const int Waiting = 1_000;
     private const string WaitingText = "1,000";
-    private const int Loads = 5;
+    private const int Loads = 10;
+    /// <summary>Navigation start to the last waiting row painted, median of the cold loads.</summary>
+    private const double RowsPaintedTargetMs = 400;
     private const double RowP99TargetMs = 500;
     private const float RowTimeoutMs = 10_000;
     private const float PageTimeoutMs = 60_000;
@@ -41,7 +44,7 @@ internal static class DashboardBrowser
 
     /// <summary>
     /// Installed in a page that is live: stamps each contact row the first time it is added to
-    /// #queue-rows (the page replaces all rows on every change), and the next frame after it.
+    /// #queue-rows (a new caller adds a row; other rows are updated in place), and the next frame after it.
     /// Times are performance.timeOrigin + performance.now(): Unix milliseconds, as Date.now() but finer.
     /// </summary>
     private const string RowObserver = """
@@ -75,15 +78,20 @@ internal static class DashboardBrowser
     /// <summary>
     /// Added to a fresh context before /staff loads (times are performance.now(): milliseconds since
     /// navigation start). When parsing ends, before the page's module script runs, it notes the
-    /// server-rendered rows; then it stamps when #connection first says "Live", when the largest
-    /// WebSocket message (the hub snapshot) arrives, and when #queue-rows holds EXPECTED rows none of
-    /// which is a server-rendered one (the server's rows are already EXPECTED, so the count alone
-    /// would be met before the snapshot) while the banner says "Live", and the frame after that.
+    /// server-rendered rows and stamps the frame after them (the rows painted). Then it stamps when
+    /// #connection first says "Live" (the script has applied the hub snapshot to the table by then),
+    /// when the largest WebSocket message (the snapshot) arrives, and the frame after "Live" with
+    /// EXPECTED rows; and it counts the rows the script added to #queue-rows (rendered once: none).
     /// </summary>
     private const string LoadObserver = """
         (() => {
           const expected = EXPECTED;
-          const state = window.__benchLoad = { serverRows: -1, biggest: 0 };
+          const state = window.__benchLoad = { serverRows: -1, biggest: 0, addedRows: 0 };
+          const afterFrame = (done) => requestAnimationFrame(() => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = () => done(performance.now());
+            channel.port2.postMessage(null);
+          });
           const Native = window.WebSocket;
           window.WebSocket = class extends Native {
             constructor(...args) {
@@ -99,30 +107,30 @@ internal static class DashboardBrowser
             const rows = document.getElementById("queue-rows");
             const banner = document.getElementById("connection");
             if (!rows || !banner) return;
-            const server = new WeakSet(rows.children);
             state.serverRows = rows.children.length;
-            const check = () => {
+            state.rowsAt = performance.now();
+            afterFrame((t) => { state.rowsPainted = t; });
+            const check = (records) => {
+              for (const record of records ?? []) {
+                if (record.target === rows) state.addedRows += [...record.addedNodes].filter((n) => n.nodeType === Node.ELEMENT_NODE).length;
+              }
               if (state.connected === undefined && banner.textContent === "Live") state.connected = performance.now();
               if (state.live !== undefined || banner.textContent !== "Live" || rows.children.length !== expected) return;
-              if (server.has(rows.firstElementChild) || server.has(rows.lastElementChild)) return;
               state.live = performance.now();
-              observer.disconnect();
-              requestAnimationFrame(() => {
-                const channel = new MessageChannel();
-                channel.port1.onmessage = () => { state.frame = performance.now(); };
-                channel.port2.postMessage(null);
-              });
+              state.addedAtLive = state.addedRows;
+              afterFrame((t) => { state.frame = t; });
             };
             const observer = new MutationObserver(check);
             observer.observe(rows, { childList: true });
             observer.observe(banner, { childList: true, characterData: true, subtree: true });
+            check();
           });
         })();
         """;
 
     private sealed record CallTimes(double WebhookMs, double ToDomMs, double ToFrameMs, double SentToDomMs, bool Appeared);
 
-    private sealed record LoadTimes(double FirstByte, double DomContentLoaded, double Connected, double Snapshot, double Live, double Frame, int ServerRows, int HtmlBytes, int SnapshotChars);
+    private sealed record LoadTimes(double FirstByte, double DomContentLoaded, double RowsPainted, double Connected, double Snapshot, double Live, double Frame, int ServerRows, int AddedRows, int HtmlBytes, int SnapshotChars);
 
     public static async Task RunAsync(string directory)
     {
@@ -267,16 +275,19 @@ internal static class DashboardBrowser
         Console.WriteLine($"   {"measure (ms from navigation start, over " + loads.Count + " loads)",-58} {"median",8} {"max",8}");
         LoadRow("first byte of /staff (server-rendered rows)", loads.Select(l => l.FirstByte));
         LoadRow("server-rendered page loaded (DOMContentLoaded)", loads.Select(l => l.DomContentLoaded));
-        LoadRow("hub connected: #connection says \"Live\"", loads.Select(l => l.Connected));
+        LoadRow($"the frame after it: all {WaitingText} rows painted", loads.Select(l => l.RowsPainted));
         LoadRow("hub snapshot arrived (largest WebSocket message)", loads.Select(l => l.Snapshot));
-        LoadRow($"live table: {WaitingText} rows from the snapshot, and \"Live\"", loads.Select(l => l.Live));
+        LoadRow("snapshot applied to the rows in place, \"Live\"", loads.Select(l => l.Live));
         LoadRow("the frame after it (painted)", loads.Select(l => l.Frame));
         var last = loads[^1];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"   page HTML {last.HtmlBytes / 1024.0:F0} KiB with {last.ServerRows} server-rendered rows; hub snapshot {last.SnapshotChars / 1024.0:F0} KiB; page errors: {loadErrors.Count}"));
+        Console.WriteLine($"   rows the script added to the table on its first update (drawn once, by the server: 0 expected): max {loads.Max(l => l.AddedRows)} over the loads");
         foreach (var error in loadErrors.Take(3))
             Console.WriteLine($"      {error}");
-        Console.WriteLine("   (no target for (b); \"live table\" waits for the script's rows, not the server's, which are already 1,000)");
+        var painted = Stats.Percentile(loads.Select(l => l.RowsPainted), 50);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"   median, navigation start -> last row painted: {painted:F0} ms   (target < {RowsPaintedTargetMs:F0} ms)  {BenchmarkMain.Verdict(painted < RowsPaintedTargetMs && loads.All(l => l.AddedRows == 0) && loadErrors.Count == 0)}"));
     }
 
     private static BrowserNewContextOptions NewContext(Uri origin, string? storageState) => new()
@@ -446,11 +457,11 @@ internal static class DashboardBrowser
                 () => {
                   const n = performance.getEntriesByType("navigation")[0];
                   const s = window.__benchLoad;
-                  return [n.responseStart, n.domContentLoadedEventEnd, s.connected ?? -1, s.biggestAt ?? -1, s.live, s.frame, s.serverRows, n.encodedBodySize, s.biggest];
+                  return [n.responseStart, n.domContentLoadedEventEnd, s.rowsPainted ?? -1, s.connected ?? -1, s.biggestAt ?? -1, s.live, s.frame, s.serverRows, s.addedAtLive, n.encodedBodySize, s.biggest];
                 }
                 """);
             errors.AddRange(pageErrors);
-            return new LoadTimes(v[0], v[1], v[2], v[3], v[4], v[5], (int)v[6], (int)v[7], (int)v[8]);
+            return new LoadTimes(v[0], v[1], v[2], v[3], v[4], v[5], v[6], (int)v[7], (int)v[8], (int)v[9], (int)v[10]);
         }
         finally
         {

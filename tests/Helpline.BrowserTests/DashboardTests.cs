@@ -75,7 +75,7 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
 
         await cleo.Page.Locator("h1").ClickAsync();
         await cleo.Page.Keyboard.PressAsync("n");
-        await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("Connecting", new() { Timeout = 15_000 });
+        await Expect(cleo.Page.Locator("#current-status")).ToHaveTextAsync("Connecting: answer your phone", new() { Timeout = 15_000 });
         // "Connecting" shows as soon as the take is won; the app rings the advisor's phone just after.
         var phone = await RingingAsync(c => c.Direction == "outbound-api" && c.Awaiting == "answer");
         await Simulator.AnswerAsync(phone.Sid);

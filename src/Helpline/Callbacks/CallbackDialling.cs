@@ -68,6 +68,15 @@ public sealed class CallbackDialling(
             .SetProperty(c => c.FirstAttemptAt, c => c.FirstAttemptAt ?? now)
             .SetProperty(c => c.FirstAttemptLateSeconds, c => c.FirstAttemptLateSeconds ?? late)
             .SetProperty(c => c.UpdatedAt, now));
+        // The advisor's dashboard says the caller's phone is ringing now, not "Connecting".
+        QueueChange ringing;
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        {
+            ringing = events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await events.PublishAsync(ringing);
         return true;
     }
 

@@ -72,6 +72,12 @@ public sealed class Contact
     /// <summary>Advisor's notes, encrypted at rest.</summary>
     public string? Notes { get; set; }
 
+    /// <summary>
+    /// The wrap-up as the advisor writes it during the call (disposition, referral, notes as JSON),
+    /// encrypted at rest like the notes; cleared when the contact is completed.
+    /// </summary>
+    public string? WrapUpDraft { get; set; }
+
     /// <summary>Link to the voicemail recording, encrypted at rest.</summary>
     public string? RecordingUrl { get; set; }
     public string? RecordingSid { get; set; }

@@ -14,7 +14,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Helpline.Contacts;
 
-/// <summary>A contact's details (every read leaves an audit entry), completing it, and raising it.</summary>
+/// <summary>A contact's details (every read leaves an audit entry), its wrap-up draft, completing it, and raising it.</summary>
 public static class ContactApi
 {
     public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder app)
@@ -22,6 +22,7 @@ public static class ContactApi
         var contacts = app.MapGroup("/api/contacts").RequireAuthorization();
         contacts.MapGet("/{id:long}", Details);
         contacts.MapPost("/{id:long}/complete", Complete);
+        contacts.MapPut("/{id:long}/draft", SaveDraft);
         contacts.MapPost("/{id:long}/priority", Raise).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
         contacts.MapPost("/{id:long}/crisis-transfer", CrisisTransfer);
         contacts.MapGet("/{id:long}/recording", Recording);
@@ -54,7 +55,21 @@ public static class ContactApi
         string? Notes,
         IReadOnlyList<ConsentDetails> Consents,
         IReadOnlyList<EarlierContact> EarlierContacts,
-        IReadOnlyList<CallbackDetails> Callbacks);
+        IReadOnlyList<CallbackDetails> Callbacks,
+        CallerWishes Wishes,
+        string? AlternateNumber,
+        Substance? Substance,
+        DateTime? CrisisTransferredAt,
+        WrapUpDraft? Draft);
+
+    /// <summary>
+    /// What keeps the caller safe, from their latest answer to each question (null: never asked).
+    /// Discretion means a neutral caller name and a neutral voicemail.
+    /// </summary>
+    public sealed record CallerWishes(bool? SafeToCall, bool? VoicemailAllowed, bool? Discretion, bool? TextsAllowed);
+
+    /// <summary>The wrap-up as the advisor writes it during the call; kept on the server, encrypted.</summary>
+    public sealed record WrapUpDraft(Disposition? Disposition, [property: MaxLength(300)] string? Referral, [property: MaxLength(4000)] string? Notes);
 
     public sealed record CompleteRequest(Disposition Disposition, [property: MaxLength(4000)] string? Notes, FollowUpRequest? FollowUp = null);
 
@@ -80,6 +95,13 @@ public static class ContactApi
             ? await db.Contacts.AsNoTracking().Where(c => c.CallerId == sameCaller && c.Id != id).OrderByDescending(c => c.CreatedAt).Take(20)
                 .Select(c => new EarlierContact(c.Id, c.CreatedAt, c.Channel, c.Status, c.Disposition)).ToListAsync()
             : [];
+        bool? Latest(ConsentKind kind) => consents.Where(c => c.Kind == kind).Select(c => (bool?)c.Granted).LastOrDefault();
+        var neutral = (Latest(ConsentKind.NeutralCallerId), Latest(ConsentKind.NeutralVoicemail)) switch
+        {
+            (null, null) => (bool?)null,
+            (var neutralId, var voicemail) => neutralId == true || voicemail == true,
+        };
+        var wishes = new CallerWishes(Latest(ConsentKind.SafeToCall), Latest(ConsentKind.LeaveVoicemail), neutral, Latest(ConsentKind.Text));
         var callbacks = await db.Callbacks.AsNoTracking().Where(c => c.ContactId == id).OrderBy(c => c.DueAt)
             .Select(c => new CallbackDetails(c.Id, c.Status, c.DueAt, c.TimeZone, c.WindowStartLocal, c.WindowEndLocal, c.Attempts, c.MaxAttempts)).ToListAsync();
 
@@ -90,7 +112,58 @@ public static class ContactApi
             contact.Id, contact.Channel, contact.Status, contact.Priority, contact.Language, contact.For, contact.Region,
             contact.CreatedAt, contact.QueuedAt, contact.Caller?.PhoneNumber, contact.Caller?.Name, contact.Caller?.TimeZone,
             contact.CallerIdWithheld, contact.DisclosureVersion, contact.RecordingUrl is not null, contact.Disposition, contact.Notes,
-            consents, earlier, callbacks));
+            consents, earlier, callbacks, wishes, contact.Caller?.AlternatePhoneNumber,
+            contact.Substance ?? await LastSubstanceAsync(db, contact), contact.CrisisTransferredAt, ReadDraft(contact.WrapUpDraft)));
+    }
+
+    /// <summary>The substance the caller named on an earlier contact, when this one (a follow-up, a call) has none.</summary>
+    private static async Task<Substance?> LastSubstanceAsync(HelplineDb db, Contact contact) => contact.CallerId is { } callerId
+        ? await db.Contacts.AsNoTracking().Where(c => c.CallerId == callerId && c.Substance != null)
+            .OrderByDescending(c => c.CreatedAt).Select(c => c.Substance).FirstOrDefaultAsync()
+        : null;
+
+    private static WrapUpDraft? ReadDraft(string? json) =>
+        json is null ? null : System.Text.Json.JsonSerializer.Deserialize<WrapUpDraft>(json, DraftJson);
+
+    private static readonly System.Text.Json.JsonSerializerOptions DraftJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    /// <summary>
+    /// Saves the wrap-up draft of the advisor's own contact while it is active (connecting, on the
+    /// call, in wrap-up), so notes written during the call survive a reload without ever being kept
+    /// in the browser. The value is encrypted like the notes.
+    /// </summary>
+    internal static async Task<Results<NoContent, ProblemHttpResult>> SaveDraft(long id, WrapUpDraft draft, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db)
+    {
+        if (draft.Disposition is { } disposition && !Enum.IsDefined(disposition))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
+        if (draft.Notes is { Length: > 4000 })
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Notes are limited to 4,000 characters.");
+        if (draft.Referral is { Length: > 300 })
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "The referral is limited to 300 characters.");
+        var contact = await db.Contacts.SingleOrDefaultAsync(c => c.Id == id);
+        if (contact is null)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
+        if (contact.AdvisorId != users.GetUserId(user))
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This contact is another advisor's.");
+        if (contact.Status is not (ContactStatus.Connecting or ContactStatus.InProgress or ContactStatus.WrapUp))
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact is completed; its draft is closed.");
+
+        var empty = draft.Disposition is null && string.IsNullOrWhiteSpace(draft.Referral) && string.IsNullOrWhiteSpace(draft.Notes);
+        // Through the tracked entity, so the value converter encrypts it.
+        contact.WrapUpDraft = empty ? null : System.Text.Json.JsonSerializer.Serialize(draft, DraftJson);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
+        await db.SaveChangesAsync();
+        // Completed meanwhile: a late draft must not bring notes back to a closed contact.
+        var closed = await db.Contacts.Where(c => c.Id == id && c.WrapUpDraft != null
+                && c.Status != ContactStatus.Connecting && c.Status != ContactStatus.InProgress && c.Status != ContactStatus.WrapUp)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.WrapUpDraft, (string?)null));
+        await transaction.CommitAsync();
+        if (closed > 0)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact is completed; its draft is closed.");
+        return TypedResults.NoContent();
     }
 
     /// <summary>Wrap-up: disposition and notes; the contact is completed and the advisor available again.</summary>
@@ -104,8 +177,8 @@ public static class ContactApi
         var contact = await db.Contacts.AsNoTracking().Include(c => c.Caller).SingleOrDefaultAsync(c => c.Id == id);
         if (contact is null)
             return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
-        if (request.FollowUp is { } asked && FollowUpProblem(asked, contact, time) is { } problem)
-            return QueueApi.Problem(StatusCodes.Status400BadRequest, problem);
+        if (request.FollowUp is { } asked && FollowUpProblem(asked, contact, time) is ({ } field, { } problem))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, problem, new Dictionary<string, object?> { ["field"] = field });
         var me = users.GetUserId(user);
         var supervisor = user.IsInRole(Roles.Supervisor) || user.IsInRole(Roles.Admin);
         if (contact.AdvisorId != me && !supervisor)
@@ -126,6 +199,7 @@ public static class ContactApi
                     .SetProperty(c => c.Disposition, request.Disposition)
                     .SetProperty(c => c.WrapUpEndedAt, now)
                     .SetProperty(c => c.WrapUpSeconds, wrapUp)
+                    .SetProperty(c => c.WrapUpDraft, (string?)null)
                     .SetProperty(c => c.UpdatedAt, now));
             if (completed == 0)
                 return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact was completed already.");
@@ -162,20 +236,21 @@ public static class ContactApi
         return TypedResults.Ok();
     }
 
-    private static string? FollowUpProblem(FollowUpRequest followUp, Contact contact, HelplineTime time)
+    /// <summary>What is wrong with a follow-up, and the field it belongs to (named as the wrap-up form names it).</summary>
+    private static (string? Field, string? Problem) FollowUpProblem(FollowUpRequest followUp, Contact contact, HelplineTime time)
     {
         if (contact.Caller is null)
-            return "The caller's number is withheld, so no follow-up call can be scheduled.";
+            return ("followUp", "The caller's number is withheld, so no follow-up call can be scheduled.");
         if (!followUp.CallerAgreed)
-            return "A follow-up is scheduled only when the caller agreed to be called back.";
+            return ("followUpAgreed", "A follow-up is scheduled only when the caller agreed to be called back.");
         if (followUp.WindowEnd <= followUp.WindowStart)
-            return "The follow-up window must end after it starts.";
+            return ("followUpUntil", "The follow-up window must end after it starts.");
         if (followUp.WindowEnd <= CallbackWindow.Earliest || followUp.WindowStart >= CallbackWindow.Latest)
-            return "The follow-up window must fall between 8:00 and 21:00 in the caller's time zone.";
+            return ("followUpFrom", "The follow-up window must fall between 8:00 and 21:00 in the caller's time zone.");
         var callerToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(time.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(contact.Caller.TimeZone)));
         if (followUp.Date < callerToday || followUp.Date > callerToday.AddDays(60))
-            return "The follow-up date must be between today and 60 days from now (the caller's date).";
-        return null;
+            return ("followUpDate", "The follow-up date must be between today and 60 days from now (the caller's date).");
+        return (null, null);
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
         builder.Entity<Contact>(contact =>
         {
             contact.Property(c => c.Notes).Encrypted(Protector, "Contact.Notes");
+            contact.Property(c => c.WrapUpDraft).Encrypted(Protector, "Contact.WrapUpDraft");
             contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
         });
         builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");

@@ -17,7 +17,8 @@ public sealed record QueueRow(
     string? Region,
     DateTime? QueuedAt,
     string MaskedNumber,
-    string? AdvisorId);
+    string? AdvisorId,
+    bool CallerRinging = false);
 
 public sealed record AdvisorRow(string Id, string DisplayName, Presence Presence, string? PresenceReason, DateTime PresenceChangedAt, AdvisorLanguages Languages);
 
@@ -46,8 +47,9 @@ public static class QueueRowQueries
         {
             c.Id, c.Channel, c.Status, c.Priority, c.Language, c.For, c.Region, c.QueuedAt, c.AdvisorId,
             Phone = c.Caller != null ? c.Caller.PhoneNumber : null,
+            CallerRinging = c.Status == ContactStatus.Connecting && c.CalleeCallSid != null,
         }), cancellationToken);
-        return [.. rows.Select(r => new QueueRow(r.Id, r.Channel, r.Status, r.Priority, r.Language, r.For, r.Region, r.QueuedAt, CallerNumbers.Mask(r.Phone), r.AdvisorId))];
+        return [.. rows.Select(r => new QueueRow(r.Id, r.Channel, r.Status, r.Priority, r.Language, r.For, r.Region, r.QueuedAt, CallerNumbers.Mask(r.Phone), r.AdvisorId, r.CallerRinging))];
     }
 
     public static IQueryable<AdvisorRow> ToAdvisorRows(this IQueryable<StaffUser> users) =>

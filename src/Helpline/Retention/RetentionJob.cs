@@ -95,6 +95,7 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
             foreach (var contact in ready)
             {
                 contact.Notes = null;
+                contact.WrapUpDraft = null;
                 contact.RecordingUrl = null;
                 contact.RecordingSid = null;
                 contact.CallSid = null;

@@ -29,6 +29,12 @@ function render(state) {
   for (const presence of ["Available", "Busy", "WrapUp", "Break", "Offline"]) {
     set(`presence-${presence}`, advisors.filter((a) => a.presence === presence).length);
   }
+  // Callers waiting with nobody to answer them (e.g. the only available advisor missed a call): say so.
+  const available = advisors.filter((a) => a.presence === "Available").length;
+  const alarm = document.getElementById("nobody-available");
+  const onBreak = advisors.filter((a) => a.presence === "Break").map((a) => `${a.displayName}${a.presenceReason ? ` (${a.presenceReason})` : ""}`);
+  alarm.hidden = !(waiting.length > 0 && available === 0);
+  alarm.textContent = alarm.hidden ? "" : `${waiting.length} waiting and nobody available.${onBreak.length ? ` On break: ${onBreak.join(", ")}.` : ""}`;
   document.getElementById("on-break").replaceChildren(...advisors.filter((a) => a.presence === "Break").map((a) =>
     element("li", {}, `${a.displayName}${a.presenceReason ? `: ${a.presenceReason}` : ""}`)));
 }
@@ -36,7 +42,9 @@ function render(state) {
 async function refreshFigures() {
   try {
     const f = await api("GET", "/api/wallboard");
-    set("service-level", f.serviceLevelToday == null ? "no calls yet" : `${Math.round(f.serviceLevelToday * 100)}%`);
+    // A short figure, readable from across the room; the label says why there is none.
+    set("service-level", f.serviceLevelToday == null ? "—" : `${Math.round(f.serviceLevelToday * 100)}%`);
+    set("service-level-label", f.serviceLevelToday == null ? "service level (no calls yet)" : "service level");
     set("answered-today", f.answeredToday);
     set("abandoned-today", f.abandonedToday);
     set("short-abandoned-today", f.shortAbandonedToday);

@@ -507,6 +507,9 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Property<int?>("WaitSeconds")
                         .HasColumnType("integer");
 
+                    b.Property<string>("WrapUpDraft")
+                        .HasColumnType("text");
+
                     b.Property<DateTime?>("WrapUpEndedAt")
                         .HasColumnType("timestamp with time zone");
 

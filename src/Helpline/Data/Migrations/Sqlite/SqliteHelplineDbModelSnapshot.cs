@@ -490,6 +490,9 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Property<int?>("WaitSeconds")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("WrapUpDraft")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("WrapUpEndedAt")
                         .HasColumnType("TEXT");
 
