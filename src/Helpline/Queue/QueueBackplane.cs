@@ -310,9 +310,6 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
     /// <summary>How often a node looks whether Redis answers again (a property read, no round trip).</summary>
     private static readonly TimeSpan LookInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long a missing version may be a transaction not yet committed (rather than one rolled back) before it is skipped.</summary>
-    private static readonly TimeSpan HoleWait = TimeSpan.FromSeconds(2);
-
     /// <summary>More changes than this behind, dashboards take a snapshot instead.</summary>
     private const int MaxDeltas = 200;
 
@@ -320,7 +317,6 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
     private bool _polling;
     private long _polledAt;
     private long _after;
-    private (long Version, long Since)? _hole;
     private long _announceAgainAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -348,7 +344,6 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             _polling = true;
             await using var scope = scopes.CreateAsyncScope();
             _after = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
-            _hole = null;
             // A dashboard that missed a change while Redis was failing re-syncs now.
             await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
@@ -406,32 +401,16 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         if (changes.Count > MaxDeltas)
         {
             _after = changes[^1].Version;
-            _hole = null;
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
             return;
         }
+        // Versions commit in order (one writer on SQLite, an advisory lock on PostgreSQL), so a
+        // version missing below a visible one was rolled back, not still on its way.
         foreach (var change in changes)
         {
-            if (change.Version != _after + 1 && !HoleHasWaited(_after + 1))
-                break;
             var delta = await QueueBroadcaster.DeltaAsync(db, change, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.QueueChanged), [delta], cancellationToken);
             _after = change.Version;
-            _hole = null;
         }
-    }
-
-    /// <summary>
-    /// Versions come from the database in the order they are allocated, not committed: a missing one
-    /// may still commit. It is waited for a moment, then skipped (a rolled-back transaction leaves a hole for good).
-    /// </summary>
-    private bool HoleHasWaited(long version)
-    {
-        if (_hole is not { } hole || hole.Version != version)
-        {
-            _hole = (version, Stopwatch.GetTimestamp());
-            return false;
-        }
-        return Stopwatch.GetElapsedTime(hole.Since) >= HoleWait;
     }
 }

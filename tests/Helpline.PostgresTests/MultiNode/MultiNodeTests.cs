@@ -186,7 +186,7 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
             Report($"every dashboard matched the server {back.ElapsedMilliseconds} ms after Redis answered again");
             Assert.All(dashboards, d => Assert.True(d.Rows.ContainsKey(last)));
             foreach (var node in cluster.Nodes)
-                await EventuallyAsync(async () => await HealthAsync(node) == "Healthy", $"node {node.Name}'s /healthz to say Healthy again", seconds: 2 - back.Elapsed.TotalSeconds);
+                await EventuallyAsync(async () => await HealthAsync(node) == "Healthy", $"node {node.Name}'s /healthz to say Healthy again", seconds: 5 - back.Elapsed.TotalSeconds);
             Report($"both nodes use Redis again {back.ElapsedMilliseconds} ms after it answered");
             await EventuallyAsync(() => dashboards.All(d => d.Delayed != true), "every dashboard to be told updates are live again", seconds: 5);
 
