@@ -52,6 +52,7 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
     private readonly SemaphoreSlim _changed = new(0, 1);
     private IConnectionMultiplexer? _redis;
     private volatile bool _inUse;
+    private int _pollRequested;
     private bool _used;
 
     /// <summary>True while changes reach dashboards through Redis; false while the database fallback delivers them.</summary>
@@ -108,6 +109,15 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
         }
     }
 
+    /// <summary>A change was committed on this node: while Redis is not in use, push it now rather than at the next second.</summary>
+    public void ChangeCommitted()
+    {
+        Interlocked.Exchange(ref _pollRequested, 1);
+        ChangedSoon();
+    }
+
+    internal bool TakePollRequest() => Interlocked.Exchange(ref _pollRequested, 0) == 1;
+
     internal Task WaitForChangeAsync(TimeSpan interval, CancellationToken cancellationToken) => _changed.WaitAsync(interval, cancellationToken);
 
     internal void StopUsing()
@@ -129,11 +139,12 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
         _used = true;
     }
 
-    /// <summary>Redis is failing right now, although the connection has not said so yet (a send failed).</summary>
-    internal void Failed(Exception e)
+    /// <summary>A Redis operation failed; with <paramref name="lookNow"/>, Redis may be going although the connection has not said so yet.</summary>
+    internal void Failed(Exception e, bool lookNow = true)
     {
         logger.LogDebug(e, "A Redis operation failed");
-        ChangedSoon();
+        if (lookNow)
+            ChangedSoon();
     }
 }
 
@@ -170,11 +181,11 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         _local.Add(connection);
-        if (!_backplane.InUse || !await TryRegisterAsync(connection))
+        if (!_backplane.InUse || !await TryRegisterAsync(connection, lookNow: true))
             _notInRedis[connection.ConnectionId] = connection;
     }
 
-    private async Task<bool> TryRegisterAsync(HubConnectionContext connection)
+    private async Task<bool> TryRegisterAsync(HubConnectionContext connection, bool lookNow)
     {
         try
         {
@@ -183,7 +194,7 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _backplane.Failed(e);
+            _backplane.Failed(e, lookNow);
             return false;
         }
     }
@@ -193,7 +204,8 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     {
         foreach (var (id, connection) in _notInRedis)
         {
-            if (connection.ConnectionAborted.IsCancellationRequested || !await TryRegisterAsync(connection))
+            // Retried at the next second, not at once: a registration that keeps failing must not spin.
+            if (connection.ConnectionAborted.IsCancellationRequested || !await TryRegisterAsync(connection, lookNow: false))
                 continue;
             _notInRedis.TryRemove(id, out _);
             // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration.
@@ -297,9 +309,9 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
 
 /// <summary>
 /// Watches Redis (its connection's events, and every second). While it is not in use, reads the
-/// changes after the last one pushed from <c>QueueChanges</c> every second and pushes them, as deltas,
-/// to this node's dashboards. When it answers again, registers the connections that opened without
-/// it, and announces the current version to every dashboard at once (and once more a second later,
+/// changes after the last one pushed from <c>QueueChanges</c> every second (at once after a change
+/// made on this node) and pushes them, as deltas, to this node's dashboards. When it answers again,
+/// registers the connections that opened without it, and announces the current version to every dashboard at once (and once more a second later,
 /// for nodes whose subscriptions came back a moment after), so a dashboard that missed a change re-syncs.
 /// </summary>
 public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<QueueHub> hubs, IServiceScopeFactory scopes, ILogger<QueueFallback> logger) : BackgroundService
@@ -351,7 +363,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         }
         if (_polling)
         {
-            if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval)
+            if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval && !backplane.TakePollRequest())
                 return;
             // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
             _polledAt = Stopwatch.GetTimestamp();
@@ -400,7 +412,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         var changes = await db.QueueChanges.AsNoTracking().Where(c => c.Version > _after).OrderBy(c => c.Version).Take(MaxDeltas + 1).ToListAsync(cancellationToken);
         if (changes.Count > MaxDeltas)
         {
-            _after = changes[^1].Version;
+            _after = await QueueEvents.CurrentVersionAsync(db, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
             return;
         }

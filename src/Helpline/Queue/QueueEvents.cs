@@ -67,7 +67,7 @@ public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<Qu
         {
             if (backplane is { InUse: false })
             {
-                backplane.ChangedSoon();
+                backplane.ChangeCommitted();
                 continue;
             }
             try
