@@ -15,18 +15,9 @@ public static class QueueApi
     {
         builder.Services.AddOptions<QueueOptions>().BindConfiguration("Queue").ValidateDataAnnotations().ValidateOnStart();
         var signalR = builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        // Several nodes: a change made on one reaches dashboards connected to any other (see QueueBackplane).
         if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
-        {
-            // Several nodes: a change made on one reaches dashboards connected to any other. While
-            // Redis is down, sends fail at once instead of queueing (nothing waits on them, and the
-            // broadcaster moves on); dashboards catch up from the heartbeat and a snapshot when it is back.
-            signalR.AddStackExchangeRedis(redis, options =>
-            {
-                options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("helpline");
-                options.Configuration.AbortOnConnectFail = false;
-                options.Configuration.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
-            });
-        }
+            signalR.AddQueueBackplane(redis);
         builder.Services.AddScoped<QueueEvents>();
         builder.Services.AddSingleton<QueueBroadcaster>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());

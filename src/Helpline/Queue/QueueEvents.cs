@@ -52,9 +52,10 @@ public sealed class QueueEvents(HelplineDb db, QueueBroadcaster broadcaster)
 /// <summary>
 /// Pushes committed changes to dashboards, one at a time in the order they were handed over, each
 /// as a delta with the row as it is now. A delta that cannot be sent is logged; dashboards catch up
-/// from the heartbeat and a snapshot.
+/// from the heartbeat and a snapshot. While Redis is down on a node of several, that node's
+/// <see cref="QueueFallback"/> pushes every node's changes from the database instead, in version order.
 /// </summary>
-public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueBroadcaster> logger) : BackgroundService
+public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueBroadcaster> logger, QueueBackplane? backplane = null) : BackgroundService
 {
     private readonly Channel<QueueChange> _changes = Channel.CreateUnbounded<QueueChange>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -64,6 +65,11 @@ public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<Qu
     {
         await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
         {
+            if (backplane is { InUse: false })
+            {
+                backplane.ChangeCommitted();
+                continue;
+            }
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
@@ -77,7 +83,7 @@ public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<Qu
         }
     }
 
-    private static async Task<QueueDelta> DeltaAsync(HelplineDb db, QueueChange change, CancellationToken cancellationToken)
+    internal static async Task<QueueDelta> DeltaAsync(HelplineDb db, QueueChange change, CancellationToken cancellationToken)
     {
         QueueRow? row = null;
         long? removed = null;

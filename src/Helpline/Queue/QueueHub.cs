@@ -12,20 +12,27 @@ public interface IQueueClient
 
     /// <summary>The current version, periodically: a client behind it missed something and takes a snapshot.</summary>
     Task Heartbeat(long version);
+
+    /// <summary>
+    /// True while the node cannot use Redis and feeds its dashboards from the database every second
+    /// (the page says "live updates delayed"); false when changes flow live again.
+    /// </summary>
+    Task UpdatesDelayed(bool delayed);
 }
 
 /// <summary>
 /// Live updates for signed-in staff at /hubs/queue. A client calls <see cref="GetSnapshot"/> on
 /// connecting (and reconnecting), then applies only deltas newer than the snapshot's version.
 /// </summary>
-public sealed class QueueHub(QueueEvents events, HubSessions sessions) : Hub<IQueueClient>
+public sealed class QueueHub(QueueEvents events, HubSessions sessions, QueueBackplane? backplane = null) : Hub<IQueueClient>
 {
     public Task<QueueSnapshot> GetSnapshot() => events.SnapshotAsync(Context.ConnectionAborted);
 
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         sessions.Opened(Context);
-        return Task.CompletedTask;
+        if (backplane is { InUse: false })
+            await Clients.Caller.UpdatesDelayed(true);
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)

@@ -117,11 +117,15 @@ public sealed class Cluster : IAsyncLifetime
         return await client.SendAsync(request);
     }
 
-    /// <summary>A caller dials node <paramref name="node"/> and presses 1: waiting in the queue. Returns the contact's id.</summary>
-    public async Task<long> CallerWaitsAsync(AppNode node, string from)
+    /// <summary>
+    /// A caller dials node <paramref name="node"/> and presses 1: waiting in the queue. Returns the
+    /// contact's id. <paramref name="pressing"/> runs just before the key press that queues them.
+    /// </summary>
+    public async Task<long> CallerWaitsAsync(AppNode node, string from, Action? pressing = null)
     {
         var sid = Infrastructure.Calls.NewCallSid();
         (await PostTwilioAsync(node, "/twilio/voice/incoming", Infrastructure.Calls.Inbound(sid, from: from))).EnsureSuccessStatusCode();
+        pressing?.Invoke();
         var menu = await PostTwilioAsync(node, "/twilio/voice/menu?attempt=1", Infrastructure.Calls.Inbound(sid, from: from).With(("Digits", "1")));
         menu.EnsureSuccessStatusCode();
         Assert.True((await menu.TwimlAsync()).Has("//Enqueue"), "The caller should be put in the queue.");
@@ -179,7 +183,34 @@ public sealed class ClusterSession(Cluster cluster, HttpClient client, string co
             if (node is { } n)
                 options.Headers[NginxServer.NodeHeader] = n.ToString();
         })
-        .WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)])
+        .WithAutomaticReconnect(Retries)
         .AddJsonProtocol(options => options.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
         .Build();
+
+    /// <summary>
+    /// The real client on WebSockets without negotiation, first to a given node, then wherever nginx
+    /// sends it: as a dashboard moves to the other node when its own goes down.
+    /// </summary>
+    public HubConnection HubFirstOn(int node)
+    {
+        var first = true;
+        return new HubConnectionBuilder()
+            .WithUrl(new Uri(cluster.Nginx.BaseUri, "/hubs/queue"), options =>
+            {
+                options.Transports = HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.Headers["Cookie"] = cookie;
+                options.WebSocketConfiguration = socket =>
+                {
+                    if (first)
+                        socket.SetRequestHeader(NginxServer.NodeHeader, node.ToString());
+                    first = false;
+                };
+            })
+            .WithAutomaticReconnect(Retries)
+            .AddJsonProtocol(options => options.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+    }
+
+    private static readonly TimeSpan[] Retries = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)];
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Helpline.Accounts;
@@ -107,53 +108,128 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
     }
 
     [Fact]
-    public async Task WithRedisDownCallsAreStillTakenAndNothingIsLostThenDashboardsResync()
+    public async Task WithRedisDownDashboardsOpenAndFollowEveryCallOnEveryNodeEvenWhenANodeDiesAndResyncAsSoonAsRedisReturns()
     {
         cluster.RequireServers();
         await cluster.Admin.CreateStaffAsync("outage-advisor@test.example", Roles.Advisor, AdvisorLanguages.English, Presence.Available);
         await cluster.Admin.CreateStaffAsync("outage-supervisor@test.example", Roles.Supervisor);
-        var advisor = await cluster.SignInAsync("outage-advisor@test.example");
+        var advisor = await cluster.SignInAsync("outage-advisor@test.example", node: 0);
         var supervisorA = await cluster.SignInAsync("outage-supervisor@test.example", node: 0);
         var supervisorB = await cluster.SignInAsync("outage-supervisor@test.example", node: 1);
-        await using var dashboardA = new DashboardClient(supervisorA.Hub());
-        await using var dashboardB = new DashboardClient(supervisorB.Hub());
-        await dashboardA.StartAsync();
-        await dashboardB.StartAsync();
-        var versionBefore = Math.Min(dashboardA.Version, dashboardB.Version);
-
-        await cluster.Redis.StopAsync();
-        var stalled = (A: dashboardA.Version, B: dashboardB.Version);
+        var dashboards = new List<DashboardClient>();
         try
         {
-            var callers = new List<long>();
-            for (var i = 0; i < 6; i++)
-                callers.Add(await cluster.CallerWaitsAsync(i % 2 == 0 ? A : B, $"+1212555040{i}"));
-            using var taken = await advisor.PostAsync($"/api/contacts/{callers[0]}/take");
-            Assert.Equal(HttpStatusCode.OK, taken.StatusCode);
+            // One dashboard kept on node A, one first on node B (it moves to A when B goes).
+            dashboards.Add(await StartedAsync(supervisorA.Hub()));
+            dashboards.Add(await StartedAsync(supervisorB.HubFirstOn(1)));
 
-            var statuses = await cluster.Admin.WithDbAsync(db => db.Contacts.AsNoTracking().Where(c => callers.Contains(c.Id)).Select(c => new { c.Id, c.Status }).ToListAsync());
-            Assert.Equal(6, statuses.Count);
-            Assert.Equal(5, statuses.Count(s => s.Status == ContactStatus.Waiting));
-            Assert.Equal(ContactStatus.Connecting, statuses.Single(s => s.Id == callers[0]).Status);
-            // The outage is real: the dashboards heard nothing of it, so they have a gap to close.
-            Assert.Equal(stalled, (dashboardA.Version, dashboardB.Version));
-            Assert.True((await advisor.QueueAsync()).Version > Math.Max(stalled.A, stalled.B));
+            await cluster.Redis.StopAsync();
+            try
+            {
+                foreach (var node in cluster.Nodes)
+                    await EventuallyAsync(async () => (await HealthAsync(node)).StartsWith("Degraded", StringComparison.Ordinal), $"node {node.Name}'s /healthz to say Degraded", seconds: 5);
+
+                // New dashboards open on both nodes and get their snapshot, told the updates are delayed.
+                var before = await advisor.QueueAsync();
+                var lateA = await StartedAsync(supervisorA.Hub());
+                dashboards.Add(lateA);
+                var lateB = await StartedAsync(supervisorB.HubFirstOn(1));
+                dashboards.Add(lateB);
+                foreach (var late in new[] { lateA, lateB })
+                {
+                    Assert.True(late.Version >= before.Version, "A dashboard opened during the outage should get the current snapshot.");
+                    Assert.Superset(before.Contacts.Select(c => c.ContactId).ToHashSet(), late.Rows.Keys.ToHashSet());
+                    await EventuallyAsync(() => late.Delayed == true, "a dashboard opened during the outage to be told updates are delayed", seconds: 5);
+                }
+                Assert.All(cluster.Nodes, n => Assert.Contains("warn: Helpline.Queue.QueueBackplane", n.Output, StringComparison.Ordinal));
+
+                // Calls arriving at either node reach every dashboard on both nodes.
+                var callers = new List<long>();
+                for (var i = 0; i < 4; i++)
+                    callers.Add(await CallReachesEveryDashboardAsync(dashboards, cluster.Nodes[i % 2], $"+1212555040{i}"));
+
+                // Node B dies during the outage: its dashboards move to A and go on following every call.
+                await B.KillAsync();
+                for (var i = 4; i < 7; i++)
+                    callers.Add(await CallReachesEveryDashboardAsync(dashboards, A, $"+1212555040{i}"));
+                var taking = Stopwatch.StartNew();
+                using (var taken = await advisor.PostAsync($"/api/contacts/{callers[0]}/take"))
+                    Assert.Equal(HttpStatusCode.OK, taken.StatusCode);
+                await EventuallyAsync(() => dashboards.All(d => d.Rows.TryGetValue(callers[0], out var row) && row.Status == ContactStatus.Connecting),
+                    "every dashboard to show the take", seconds: 5);
+                Report($"take shown on every dashboard {taking.ElapsedMilliseconds} ms after it was asked");
+
+                // Nothing lost: every call answered and queued, the one taken connecting.
+                var statuses = await cluster.Admin.WithDbAsync(db => db.Contacts.AsNoTracking().Where(c => callers.Contains(c.Id)).Select(c => new { c.Id, c.Status }).ToListAsync());
+                Assert.Equal(callers.Count, statuses.Count);
+                Assert.Equal(callers.Count - 1, statuses.Count(s => s.Status == ContactStatus.Waiting));
+
+                // Node B starts again while Redis is still down: its dashboards connect and follow too.
+                await B.StartAsync();
+                dashboards.Add(await StartedAsync(supervisorB.HubFirstOn(1)));
+                callers.Add(await CallReachesEveryDashboardAsync(dashboards, B, "+12125550407"));
+            }
+            finally
+            {
+                await cluster.Redis.StartAgainAsync();
+            }
+
+            // Back: a call made as Redis returns, and every dashboard level with the server within 2 s.
+            var back = Stopwatch.StartNew();
+            var last = await cluster.CallerWaitsAsync(A, "+12125550409");
+            Report($"a call placed as Redis returned was queued {back.ElapsedMilliseconds} ms after Redis answered");
+            await EventuallyAsync(async () =>
+            {
+                var server = await advisor.QueueAsync();
+                return dashboards.All(d => d.Version >= server.Version && d.Rows.Keys.Order().SequenceEqual(server.Contacts.Select(c => c.ContactId).Order()));
+            }, "every dashboard to match the server's queue after Redis came back", seconds: 2);
+            Report($"every dashboard matched the server {back.ElapsedMilliseconds} ms after Redis answered again");
+            Assert.All(dashboards, d => Assert.True(d.Rows.ContainsKey(last)));
+            foreach (var node in cluster.Nodes)
+                await EventuallyAsync(async () => await HealthAsync(node) == "Healthy", $"node {node.Name}'s /healthz to say Healthy again", seconds: 5 - back.Elapsed.TotalSeconds);
+            Report($"both nodes use Redis again {back.ElapsedMilliseconds} ms after it answered");
+            await EventuallyAsync(() => dashboards.All(d => d.Delayed != true), "every dashboard to be told updates are live again", seconds: 5);
+
+            // Redis carries the changes again, also for the node that started without it: a call at B
+            // reaches every dashboard (those on A included) as a delta, with neither node polling.
+            var afterwards = Stopwatch.StartNew();
+            var relayed = await cluster.CallerWaitsAsync(B, "+12125550410");
+            await EventuallyAsync(() => dashboards.All(d => Deltas(d).Any(delta => delta.Contact?.ContactId == relayed)), "every dashboard to get the call at B as a delta", seconds: 5 - afterwards.Elapsed.TotalSeconds);
         }
         finally
         {
-            await cluster.Redis.StartAgainAsync();
-        }
-
-        // Back: the heartbeat shows each dashboard it missed changes, and a snapshot brings it level with the server.
-        var server = await advisor.QueueAsync();
-        foreach (var dashboard in new[] { dashboardA, dashboardB })
-        {
-            await EventuallyAsync(() => dashboard.Heartbeats.Any(v => v >= server.Version) && dashboard.Version >= server.Version, "a dashboard to re-sync after Redis came back", seconds: 90);
-            Assert.True(dashboard.Version > versionBefore);
-            var now = await advisor.QueueAsync();
-            await EventuallyAsync(() => dashboard.Rows.Keys.Order().SequenceEqual(now.Contacts.Select(c => c.ContactId).Order()), "the dashboard's rows to match the server's");
+            foreach (var dashboard in dashboards)
+                await dashboard.DisposeAsync();
+            if (!B.IsRunning)
+                await B.StartAsync();
         }
     }
+
+    private static async Task<DashboardClient> StartedAsync(Microsoft.AspNetCore.SignalR.Client.HubConnection connection)
+    {
+        var dashboard = new DashboardClient(connection);
+        await dashboard.StartAsync();
+        return dashboard;
+    }
+
+    /// <summary>A caller waits at a node; every dashboard shows them within 5 s of the key press that queued them.</summary>
+    private async Task<long> CallReachesEveryDashboardAsync(IReadOnlyList<DashboardClient> dashboards, AppNode node, string from)
+    {
+        var clock = new Stopwatch();
+        var contactId = await cluster.CallerWaitsAsync(node, from, pressing: clock.Start);
+        var answered = clock.ElapsedMilliseconds;
+        await EventuallyAsync(() => dashboards.All(d => d.Rows.ContainsKey(contactId)), $"every dashboard to show the caller at node {node.Name}", seconds: 5 - clock.Elapsed.TotalSeconds);
+        Report($"caller queued at node {node.Name}: on every dashboard {clock.ElapsedMilliseconds} ms after the key press (its webhook answered in {answered} ms)");
+        return contactId;
+    }
+
+    private static async Task<string> HealthAsync(AppNode node)
+    {
+        using var http = new HttpClient { BaseAddress = node.BaseUri, Timeout = TimeSpan.FromSeconds(5) };
+        return await http.GetStringAsync("/healthz");
+    }
+
+    private static void Report(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
 
     [Fact]
     public async Task SigningOutOnOneNodeEndsThatSignInOnTheOtherWithinSecondsAndLeavesTheWallboardsSignIn()
@@ -204,10 +280,10 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
     private static IEnumerable<QueueDelta> Deltas(DashboardClient dashboard) =>
         dashboard.RawDeltas.ToArray().Select(d => JsonSerializer.Deserialize<QueueDelta>(d, StaffSession.Json)!);
 
-    private async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 30) =>
+    private async Task EventuallyAsync(Func<bool> condition, string what, double seconds = 30) =>
         await EventuallyAsync(() => Task.FromResult(condition()), what, seconds);
 
-    private async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    private async Task EventuallyAsync(Func<Task<bool>> condition, string what, double seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())

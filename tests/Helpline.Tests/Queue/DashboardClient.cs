@@ -22,10 +22,14 @@ internal sealed class DashboardClient : IAsyncDisposable
             if (version > Version)
                 _ = ResyncAsync();
         });
+        Connection.On<bool>(nameof(IQueueClient.UpdatesDelayed), delayed => Delayed = delayed);
     }
 
     public HubConnection Connection { get; }
     public long Version { get; private set; }
+
+    /// <summary>What the server last said of the live updates: true while they are delayed (a node without Redis).</summary>
+    public bool? Delayed { get; private set; }
     public ConcurrentDictionary<long, QueueRow> Rows { get; } = new();
     public ConcurrentDictionary<string, AdvisorRow> Advisors { get; } = new();
     public ConcurrentBag<long> Heartbeats { get; } = [];

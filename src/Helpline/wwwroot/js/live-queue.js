@@ -6,20 +6,31 @@
 // client reports it only inside its error's text.
 const signedOut = (error) => /Status code '401'/.test(String(error));
 
+// Reconnecting: soon, then doubling up to about 5 s, never giving up while the server answers. Each
+// delay is drawn between half and all of its step, so the dashboards of a node that went down do
+// not all come back to the other at the same instant.
+export function retryDelay(previousRetryCount, random = Math.random) {
+  const step = Math.min(5000, 500 * 2 ** previousRetryCount);
+  return Math.round(step * (0.5 + random() / 2));
+}
+
 export function connectQueue({ onChange, onStatus }) {
   const state = { version: 0, contacts: new Map(), advisors: new Map() };
-  const retryDelays = [0, 1000, 2000, 5000, 10000, 10000, 30000];
   let refused = false;
+  // The server says so while it cannot use Redis and feeds this page from the database every second.
+  let delayed = false;
   const connection = new signalR.HubConnectionBuilder()
     .withUrl("/hubs/queue")
     .withAutomaticReconnect({
       nextRetryDelayInMilliseconds: ({ previousRetryCount, retryReason }) => {
         refused = signedOut(retryReason);
-        return refused ? null : retryDelays[previousRetryCount] ?? null;
+        return refused ? null : retryDelay(previousRetryCount);
       },
     })
     .build();
   let resyncing = null;
+  let connected = false;
+  const live = () => onStatus(delayed ? "delayed" : "live");
 
   async function resync() {
     if (resyncing) return resyncing;
@@ -53,28 +64,40 @@ export function connectQueue({ onChange, onStatus }) {
   connection.on("Heartbeat", (version) => {
     if (version > state.version) resync();
   });
-  connection.onreconnecting(() => onStatus("reconnecting"));
+  connection.on("UpdatesDelayed", (value) => {
+    delayed = value;
+    if (connected) live();
+  });
+  connection.onreconnecting(() => {
+    connected = false;
+    delayed = false;
+    onStatus("reconnecting");
+  });
   connection.onreconnected(async () => {
     await resync();
-    onStatus("live");
+    connected = true;
+    live();
   });
   connection.onclose(() => {
+    connected = false;
     if (refused) return onStatus("signed-out");
     onStatus("offline");
-    setTimeout(start, 5000);
+    setTimeout(start, retryDelay(4));
   });
 
   async function start() {
     try {
       onStatus("connecting");
+      delayed = false;
       await connection.start();
       // "Live" only once the snapshot is in: until then the page shows what the server rendered.
       await resync();
-      onStatus("live");
+      connected = true;
+      live();
     } catch (error) {
       if (signedOut(error)) return onStatus("signed-out");
       onStatus("offline");
-      setTimeout(start, 5000);
+      setTimeout(start, retryDelay(4));
     }
   }
 
@@ -154,6 +177,7 @@ export function showConnection(status) {
   const texts = {
     connecting: "Connecting…",
     live: "Live",
+    delayed: "Live updates delayed: the queue refreshes every second or two.",
     reconnecting: "Connection lost. Reconnecting…",
     offline: "Offline. Trying again in a few seconds…",
   };
