@@ -289,7 +289,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
     {
         app.RequireBrowser();
         // Callbacks are made only between 8:00 and 21:00 where the caller is: ask from a time zone where it is daytime now.
-        var zone = Helpline.Intake.FormText.TimeZones.Select(z => z.Id)
+        var zone = Helpline.Infrastructure.HumanFormats.UsZones.Select(z => z.Id)
             .FirstOrDefault(id => TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(id)).Hour is >= 9 and < 20);
         Assert.SkipWhen(zone is null, "No US time zone is inside calling hours (8:00-21:00) right now.");
         var number = UniqueNumber("646555");
