@@ -305,6 +305,12 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
         var (advisor, dial) = await AvailableAdvisorAsync("nia");
         await CallbackQueuedAsync(advisor, number);
         await TakeRowAsync(advisor, number);
+        // The caller's hours and times read as the caller would say them, on the caller's clock, not raw or in the browser's zone.
+        var zoneName = Helpline.Infrastructure.HumanFormats.ZoneName(zone!, "en");
+        var details = advisor.Page.Locator("#current-details");
+        await Expect(details.Locator("dt:text-is('Callback window') + dd")).ToHaveTextAsync(
+            new System.Text.RegularExpressions.Regex($@"^\d{{1,2}}(:\d\d)? [AP]M–\d{{1,2}}(:\d\d)? [AP]M {zoneName}, due .+ {zoneName}$"), GenerouslyText);
+        await Expect(details.Locator("dt:text-is('May we call back') + dd")).ToContainTextAsync($"{zoneName})", new() { Timeout = 15_000 });
         var advisorPhone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
         await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("Connecting: answer your phone", GenerouslyText);
         await Simulator.AnswerAsync(advisorPhone.Sid);

@@ -77,9 +77,13 @@ public static class AccountsExtensions
         builder.Services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<SignInLimits>((options, limits) => options.AddPolicy(SignInLimits.PolicyName, limits));
 
-        // Everything requires signed-in staff unless it opts out with AllowAnonymous.
+        // Everything requires signed-in staff unless it opts out with AllowAnonymous. A bare
+        // RequireAuthorization() (the API groups, the hub) uses the default policy, which is the same:
+        // an account signed in but with no staff role reads no record.
+        var staff = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.All).Build();
         builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.All).Build())
+            .SetDefaultPolicy(staff)
+            .SetFallbackPolicy(staff)
             .AddPolicy(SupervisorPolicy, policy => policy.RequireRole(Roles.Supervisor, Roles.Admin))
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
         return builder;

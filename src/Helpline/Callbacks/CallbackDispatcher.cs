@@ -50,6 +50,7 @@ public sealed class CallbackDispatcher(
     private static readonly TimeSpan ReuseSecondJobBefore = TimeSpan.FromSeconds(3);
 
     private long _lastRunHereAt = long.MinValue;
+    private long? _failingSince;
     private int _runHere;
 
     /// <summary>Callbacks run by the dispatcher because Hangfire's server had not run their jobs, since the process started.</summary>
@@ -166,11 +167,16 @@ public sealed class CallbackDispatcher(
                 logger.LogInformation("Scheduled {Count} callback job(s){After}", scheduled, recoverAfterCrash ? " at start" : "");
             if (late.Count > 0)
                 await RunLateAsync(late, connection, cancellationToken);
+            _failingSince = null;
             return scheduled;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Could not schedule callback jobs; trying again in a second");
+            // A moment's failure (the database busy as the app starts, a connection dropped) is retried
+            // in a second and is a warning; failing for half a minute is an error someone must look at.
+            var since = _failingSince ??= Stopwatch.GetTimestamp();
+            var level = Stopwatch.GetElapsedTime(since) >= TimeSpan.FromSeconds(30) ? LogLevel.Error : LogLevel.Warning;
+            logger.Log(level, e, "Could not schedule callback jobs; trying again in a second");
             return -1;
         }
     }

@@ -29,11 +29,15 @@ public static class ContactApi
         return app;
     }
 
-    public sealed record ConsentDetails(ConsentKind Kind, bool Granted, string TextVersion, ConsentSource Source, DateTime RecordedAt);
+    /// <param name="Recorded">When, on the caller's clock and named so ("Dec 5, 2026, 8:14 AM Eastern time").</param>
+    public sealed record ConsentDetails(ConsentKind Kind, bool Granted, string TextVersion, ConsentSource Source, DateTime RecordedAt, string? Recorded = null);
 
     public sealed record EarlierContact(long Id, DateTime CreatedAt, ContactChannel Channel, ContactStatus Status, Disposition? Disposition);
 
-    public sealed record CallbackDetails(long Id, CallbackStatus Status, DateTime DueAt, string TimeZone, TimeOnly WindowStartLocal, TimeOnly WindowEndLocal, int Attempts, int MaxAttempts);
+    /// <param name="Window">The caller's hours as they would say them ("8 AM–9 PM Eastern time").</param>
+    /// <param name="Due">The due time on the caller's clock.</param>
+    public sealed record CallbackDetails(long Id, CallbackStatus Status, DateTime DueAt, string TimeZone, TimeOnly WindowStartLocal, TimeOnly WindowEndLocal, int Attempts, int MaxAttempts,
+        string? Window = null, string? Due = null);
 
     public sealed record ContactDetails(
         long Id,
@@ -89,8 +93,9 @@ public static class ContactApi
 
         var consents = contact.CallerId is { } callerId
             ? await db.Consents.AsNoTracking().Where(c => c.CallerId == callerId).OrderBy(c => c.RecordedAt)
-                .Select(c => new ConsentDetails(c.Kind, c.Granted, c.TextVersion, c.Source, c.RecordedAt)).ToListAsync()
+                .Select(c => new ConsentDetails(c.Kind, c.Granted, c.TextVersion, c.Source, c.RecordedAt, null)).ToListAsync()
             : [];
+        consents = [.. consents.Select(c => c with { Recorded = HumanFormats.Moment(c.RecordedAt, contact.Caller?.TimeZone, "en") })];
         var earlier = contact.CallerId is { } sameCaller
             ? await db.Contacts.AsNoTracking().Where(c => c.CallerId == sameCaller && c.Id != id).OrderByDescending(c => c.CreatedAt).Take(20)
                 .Select(c => new EarlierContact(c.Id, c.CreatedAt, c.Channel, c.Status, c.Disposition)).ToListAsync()
@@ -103,7 +108,12 @@ public static class ContactApi
         };
         var wishes = new CallerWishes(Latest(ConsentKind.SafeToCall), Latest(ConsentKind.LeaveVoicemail), neutral, Latest(ConsentKind.Text));
         var callbacks = await db.Callbacks.AsNoTracking().Where(c => c.ContactId == id).OrderBy(c => c.DueAt)
-            .Select(c => new CallbackDetails(c.Id, c.Status, c.DueAt, c.TimeZone, c.WindowStartLocal, c.WindowEndLocal, c.Attempts, c.MaxAttempts)).ToListAsync();
+            .Select(c => new CallbackDetails(c.Id, c.Status, c.DueAt, c.TimeZone, c.WindowStartLocal, c.WindowEndLocal, c.Attempts, c.MaxAttempts, null, null)).ToListAsync();
+        callbacks = [.. callbacks.Select(c => c with
+        {
+            Window = HumanFormats.Window(c.WindowStartLocal, c.WindowEndLocal, c.TimeZone, "en"),
+            Due = HumanFormats.Moment(c.DueAt, c.TimeZone, "en"),
+        })];
 
         db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.viewed", id));
         await db.SaveChangesAsync();
@@ -113,7 +123,7 @@ public static class ContactApi
             contact.CreatedAt, contact.QueuedAt, contact.Caller?.PhoneNumber, contact.Caller?.Name, contact.Caller?.TimeZone,
             contact.CallerIdWithheld, contact.DisclosureVersion, contact.RecordingUrl is not null, contact.Disposition, contact.Notes,
             consents, earlier, callbacks, wishes, contact.Caller?.AlternatePhoneNumber,
-            contact.Substance ?? await LastSubstanceAsync(db, contact), contact.CrisisTransferredAt, ReadDraft(contact.WrapUpDraft)));
+            contact.Substance ?? await LastSubstanceAsync(db, contact), contact.CrisisTransferredAt, ReadDraft(contact.WrapUpDraft, contact.AdvisorId)));
     }
 
     /// <summary>The substance the caller named on an earlier contact, when this one (a follow-up, a call) has none.</summary>
@@ -122,8 +132,27 @@ public static class ContactApi
             .OrderByDescending(c => c.CreatedAt).Select(c => c.Substance).FirstOrDefaultAsync()
         : null;
 
-    private static WrapUpDraft? ReadDraft(string? json) =>
-        json is null ? null : System.Text.Json.JsonSerializer.Deserialize<WrapUpDraft>(json, DraftJson);
+    /// <summary>A draft as stored: whose it is, so it is shown only while that advisor holds the contact.</summary>
+    private sealed record StoredDraft(string AdvisorId, WrapUpDraft Draft);
+
+    /// <summary>
+    /// The draft of the advisor who holds the contact now. A contact released after a missed call and
+    /// taken by another advisor does not hand them the first one's notes; their first save replaces it.
+    /// A draft that cannot be read is left out rather than keep the caller's details from the advisor.
+    /// </summary>
+    private static WrapUpDraft? ReadDraft(string? json, string? holder)
+    {
+        if (json is null || holder is null)
+            return null;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<StoredDraft>(json, DraftJson) is { } stored && stored.AdvisorId == holder ? stored.Draft : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private static readonly System.Text.Json.JsonSerializerOptions DraftJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
@@ -143,26 +172,28 @@ public static class ContactApi
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Notes are limited to 4,000 characters.");
         if (draft.Referral is { Length: > 300 })
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "The referral is limited to 300 characters.");
+        var me = users.GetUserId(user);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
         var contact = await db.Contacts.SingleOrDefaultAsync(c => c.Id == id);
         if (contact is null)
             return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such contact.");
-        if (contact.AdvisorId != users.GetUserId(user))
+        if (me is null || contact.AdvisorId != me)
             return QueueApi.Problem(StatusCodes.Status403Forbidden, "This contact is another advisor's.");
         if (contact.Status is not (ContactStatus.Connecting or ContactStatus.InProgress or ContactStatus.WrapUp))
             return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact is completed; its draft is closed.");
 
         var empty = draft.Disposition is null && string.IsNullOrWhiteSpace(draft.Referral) && string.IsNullOrWhiteSpace(draft.Notes);
         // Through the tracked entity, so the value converter encrypts it.
-        contact.WrapUpDraft = empty ? null : System.Text.Json.JsonSerializer.Serialize(draft, DraftJson);
-        await using var transaction = await db.Database.BeginWriteTransactionAsync();
+        contact.WrapUpDraft = empty ? null : System.Text.Json.JsonSerializer.Serialize(new StoredDraft(me, draft), DraftJson);
         await db.SaveChangesAsync();
-        // Completed meanwhile: a late draft must not bring notes back to a closed contact.
-        var closed = await db.Contacts.Where(c => c.Id == id && c.WrapUpDraft != null
-                && c.Status != ContactStatus.Connecting && c.Status != ContactStatus.InProgress && c.Status != ContactStatus.WrapUp)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.WrapUpDraft, (string?)null));
+        // Completed or passed to another advisor meanwhile (on PostgreSQL another transaction may commit
+        // between the read and the save): a late draft must neither reopen a closed contact nor
+        // overwrite the next advisor's. Not committed, the save is undone.
+        var moved = await db.Contacts.AnyAsync(c => c.Id == id && (c.AdvisorId != me
+                || (c.Status != ContactStatus.Connecting && c.Status != ContactStatus.InProgress && c.Status != ContactStatus.WrapUp)));
+        if (moved)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact is no longer yours to wrap up; its draft is closed.");
         await transaction.CommitAsync();
-        if (closed > 0)
-            return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact is completed; its draft is closed.");
         return TypedResults.NoContent();
     }
 

@@ -131,6 +131,33 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task AnAccountWithNoStaffRoleIsRefusedEverywhereAStaffRoleIsNeeded()
+    {
+        var id = await _app.CreateStaffAsync("no-role@test.example", Roles.Advisor);
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<StaffUser>>();
+            var user = await users.FindByIdAsync(id);
+            Assert.True((await users.RemoveFromRoleAsync(user!, Roles.Advisor)).Succeeded);
+        }
+        var roleless = await _app.SignInAsync("no-role@test.example");
+        var walked = 0;
+        foreach (var endpoint in Endpoints().Where(e => !e.IsAnonymous))
+        {
+            foreach (var method in endpoint.Methods)
+            {
+                var response = await roleless.Browser.SendAsync(Request(method, endpoint));
+                var status = (int)response.StatusCode;
+                var location = PathOf(response.Headers.Location);
+                Assert.True(status is 401 or 403 || (status == 302 && location is "/access-denied" or "/sign-in"),
+                    $"An account with no role: {method} {endpoint.Url} answered {status} {location}");
+                walked++;
+            }
+        }
+        output.WriteLine($"{walked} requests from an account with no staff role, all refused");
+    }
+
+    [Fact]
     public async Task EveryTwilioEndpointRefusesUnsignedAndWronglySignedRequests()
     {
         var client = _app.CreateClient();

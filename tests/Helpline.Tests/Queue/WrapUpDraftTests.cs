@@ -51,6 +51,31 @@ public sealed class WrapUpDraftTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAdvisorWhoMissesTheCallKeepsTheirDraftFromTheNextAdvisor()
+    {
+        await _app.CreateStaffAsync("missing@test.example", Roles.Advisor, presence: Presence.Available);
+        var missing = await _app.SignInAsync("missing@test.example");
+        var (contact, _) = await _app.CallerWaitsAsync("+12125550150");
+        await missing.PostAsync($"/api/contacts/{contact}/take");
+        Assert.Equal(HttpStatusCode.NoContent, (await missing.PutAsync($"/api/contacts/{contact}/draft", new { disposition = "InformationGiven", notes = "Started typing before answering" })).StatusCode);
+        var missedCall = (await _app.ContactAsync(contact)).AdvisorCallSid!;
+        await _app.AdvisorLegAsync(contact, missedCall, "no-answer", 1);
+        Assert.Equal(ContactStatus.Waiting, (await _app.ContactAsync(contact)).Status);
+
+        await _app.CreateStaffAsync("next@test.example", Roles.Advisor, presence: Presence.Available);
+        var next = await _app.SignInAsync("next@test.example");
+        await next.PostAsync($"/api/contacts/{contact}/take");
+        var details = await next.Browser.GetFromJsonAsync<JsonElement>($"/api/contacts/{contact}");
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("draft").ValueKind);
+
+        // The first advisor's page, still open, saves again: refused, and the next advisor's draft stands.
+        Assert.Equal(HttpStatusCode.NoContent, (await next.PutAsync($"/api/contacts/{contact}/draft", new { notes = "Caller wants a detox bed" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await missing.PutAsync($"/api/contacts/{contact}/draft", new { notes = "late" })).StatusCode);
+        details = await next.Browser.GetFromJsonAsync<JsonElement>($"/api/contacts/{contact}");
+        Assert.Equal("Caller wants a detox bed", details.GetProperty("draft").GetProperty("notes").GetString());
+    }
+
+    [Fact]
     public async Task DraftsAreRefusedForBadInputAnotherAdvisorsContactOrNoContact()
     {
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor, presence: Presence.Available);

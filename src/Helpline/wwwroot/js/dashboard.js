@@ -192,7 +192,7 @@ function showCrisis() {
 function showDetails(d) {
   const consent = (kind) => {
     const last = d.consents.filter((c) => c.kind === kind).at(-1);
-    return last ? `${last.granted ? "yes" : "no"} (${last.source}, text ${last.textVersion}, ${new Date(last.recordedAt).toLocaleString()})` : "not asked";
+    return last ? `${last.granted ? "yes" : "no"} (${last.source}, text ${last.textVersion}, ${last.recorded})` : "not asked";
   };
   const yesNo = (value, yes, no) => (value == null ? "not asked" : value ? yes : no);
   const w = d.wishes;
@@ -218,7 +218,7 @@ function showDetails(d) {
     ["Region", d.region ?? "—"],
     ["Caller's time zone", d.callerTimeZone ?? "—"],
     ["May we call back", consent("CallBack")],
-    ["Callback window", callback ? `${callback.windowStartLocal}–${callback.windowEndLocal} ${callback.timeZone}, due ${new Date(callback.dueAt).toLocaleString()}` : "—"],
+    ["Callback window", callback ? `${callback.window}, due ${callback.due}` : "—"],
     ["Disclosure given", d.disclosureVersion ?? "—"],
   ];
   document.getElementById("follow-up").disabled = !d.callerNumber;
@@ -348,6 +348,10 @@ document.getElementById("crisis").addEventListener("click", async () => {
 const alertsBox = document.getElementById("alerts");
 let audio = null;
 alertsBox.checked = localStorage.getItem("helpline.alerts") === "on";
+// A browser lets a page make sound only after a click or key press: after a reload, the first one turns the tone back on.
+const wakeAudio = () => { if (alertsBox.checked) audio ??= new AudioContext(); };
+document.addEventListener("pointerdown", wakeAudio, { once: true });
+document.addEventListener("keydown", wakeAudio, { once: true });
 alertsBox.addEventListener("change", () => {
   // A preference, not caller data: it is the only thing this page keeps in the browser.
   localStorage.setItem("helpline.alerts", alertsBox.checked ? "on" : "off");
@@ -471,18 +475,26 @@ wrapUp.addEventListener("submit", async (event) => {
     ? { date: form.followUpDate.value || null, windowStart: form.followUpFrom.value, windowEnd: form.followUpUntil.value, callerAgreed: form.followUpAgreed.checked }
     : null;
   if (followUp && !followUp.date) return showFieldError("followUpDate", "Choose the day of the follow-up call.");
-  const callerToday = details.data?.callerTimeZone
-    ? new Intl.DateTimeFormat("en-CA", { timeZone: details.data.callerTimeZone }).format(new Date())
-    : null;
+  let callerToday = null;
+  try {
+    if (details.data?.callerTimeZone) callerToday = new Intl.DateTimeFormat("en-CA", { timeZone: details.data.callerTimeZone }).format(new Date());
+  } catch {
+    // A zone this browser does not know: the server checks the date in the caller's zone anyway.
+  }
   if (followUp && callerToday && followUp.date < callerToday) {
     return showFieldError("followUpDate", "The follow-up date must be between today and 60 days from now (the caller's date).");
   }
-  const response = await fetch(`/api/contacts/${details.id}/complete`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ disposition: form.disposition.value, notes, followUp }),
-    credentials: "same-origin",
-  });
+  let response;
+  try {
+    response = await fetch(`/api/contacts/${details.id}/complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ disposition: form.disposition.value, notes, followUp }),
+      credentials: "same-origin",
+    });
+  } catch {
+    return showFieldError("complete", "The server could not be reached. Nothing was lost: try Complete again.");
+  }
   if (response.ok) {
     form.reset();
     say("Completed. You are available again.");
