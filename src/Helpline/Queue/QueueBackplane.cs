@@ -169,6 +169,9 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     private readonly RedisHubLifetimeManager<THub> _redis;
     private readonly HubConnectionStore _local = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HubConnectionContext> _notInRedis = new();
+    // Connections whose registration with Redis failed part-way: the Redis manager may hold them all
+    // the same (in its connection list, a channel subscription, the user's list) until told they closed.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _triedInRedis = new();
     private readonly QueueBackplane _backplane;
 
     public FallbackHubLifetimeManager(QueueBackplane backplane, ILogger<RedisHubLifetimeManager<THub>> logger, IOptions<RedisOptions> options,
@@ -194,6 +197,7 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _triedInRedis[connection.ConnectionId] = true;
             _backplane.Failed(e, lookNow);
             return false;
         }
@@ -204,11 +208,13 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     {
         foreach (var (id, connection) in _notInRedis)
         {
-            // Retried at the next second, not at once: a registration that keeps failing must not spin.
-            if (connection.ConnectionAborted.IsCancellationRequested || !await TryRegisterAsync(connection, lookNow: false))
+            if (connection.ConnectionAborted.IsCancellationRequested)
                 continue;
-            _notInRedis.TryRemove(id, out _);
-            // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration.
+            // Retried at the next second, not at once: a registration that keeps failing must not spin.
+            var registered = await TryRegisterAsync(connection, lookNow: false);
+            if (registered)
+                _notInRedis.TryRemove(id, out _);
+            // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration (or the failed attempt).
             if (_local[id] is null)
                 await OnDisconnectedAsync(connection);
         }
@@ -217,7 +223,9 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         _local.Remove(connection);
-        if (_notInRedis.TryRemove(connection.ConnectionId, out _))
+        var tried = _triedInRedis.TryRemove(connection.ConnectionId, out _);
+        // Never offered to Redis: nothing of it to release there.
+        if (_notInRedis.TryRemove(connection.ConnectionId, out _) && !tried)
             return;
         try
         {
