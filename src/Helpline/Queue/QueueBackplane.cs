@@ -54,6 +54,7 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
     private volatile bool _inUse;
     private int _pollRequested;
     private bool _used;
+    private long _pushed = -1;
 
     /// <summary>True while changes reach dashboards through Redis; false while the database fallback delivers them.</summary>
     public bool InUse => _inUse;
@@ -116,6 +117,14 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
         ChangedSoon();
     }
 
+    /// <summary>
+    /// While the database fallback feeds this node's dashboards, the last version it pushed them; null
+    /// while Redis is in use (or before the fallback knows where it starts).
+    /// </summary>
+    public long? PushedVersion => Interlocked.Read(ref _pushed) is var pushed and >= 0 ? pushed : null;
+
+    internal void Pushed(long version) => Interlocked.Exchange(ref _pushed, version);
+
     internal bool TakePollRequest() => Interlocked.Exchange(ref _pollRequested, 0) == 1;
 
     internal Task WaitForChangeAsync(TimeSpan interval, CancellationToken cancellationToken) => _changed.WaitAsync(interval, cancellationToken);
@@ -131,6 +140,7 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
     {
         var since = DownSince;
         _inUse = true;
+        Interlocked.Exchange(ref _pushed, -1);
         DownSince = null;
         if (_used && since is { } down)
             logger.LogWarning("Redis (the backplane between nodes) answers again after {Seconds:F1} s: dashboards on this node are live again", (DateTime.UtcNow - down).TotalSeconds);
@@ -364,6 +374,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             _polling = true;
             await using var scope = scopes.CreateAsyncScope();
             _after = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
+            backplane.Pushed(_after);
             // A dashboard that missed a change while Redis was failing re-syncs now.
             await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
@@ -422,6 +433,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         {
             _after = await QueueEvents.CurrentVersionAsync(db, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
+            backplane.Pushed(_after);
             return;
         }
         // Versions commit in order (one writer on SQLite, an advisory lock on PostgreSQL), so a
@@ -431,6 +443,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             var delta = await QueueBroadcaster.DeltaAsync(db, change, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.QueueChanged), [delta], cancellationToken);
             _after = change.Version;
+            backplane.Pushed(_after);
         }
     }
 }
