@@ -328,9 +328,10 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
 /// <summary>
 /// Watches Redis (its connection's events, and every second). While it is not in use, reads the
 /// changes after the last one pushed from <c>QueueChanges</c> every second (at once after a change
-/// made on this node) and pushes them, as deltas, to this node's dashboards. When it answers again,
-/// registers the connections that opened without it, and announces the current version to every dashboard at once (and once more a second later,
-/// for nodes whose subscriptions came back a moment after), so a dashboard that missed a change re-syncs.
+/// made on this node) and pushes them, as deltas, to this node's dashboards. When it answers again (or
+/// first, at start-up), registers the connections that opened without it, and announces the current
+/// version to every dashboard at once (and once more a second later, for nodes whose subscriptions came
+/// back a moment after), so a dashboard that missed a change re-syncs.
 /// </summary>
 public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<QueueHub> hubs, IServiceScopeFactory scopes, ILogger<QueueFallback> logger) : BackgroundService
 {
@@ -389,19 +390,18 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             await PollAsync(cancellationToken);
             if (!answers)
                 return;
+        }
+        if (!backplane.InUse)
+        {
+            // Redis comes into use, after an outage or at start-up. Either way, dashboards that connected
+            // before were told the updates are delayed, and the changes made meanwhile went to none of
+            // them through Redis (the broadcaster leaves them to the fallback): all hear the current version.
             await _hubs.RegisterWaitingAsync();
             backplane.StartUsing();
             _polling = false;
             await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [false], cancellationToken);
             await AnnounceAsync(cancellationToken);
             _announceAgainAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
-            return;
-        }
-        if (!backplane.InUse)
-        {
-            // Started with Redis answering: nothing to catch up.
-            await _hubs.RegisterWaitingAsync();
-            backplane.StartUsing();
             return;
         }
         if (_announceAgainAt != 0 && Stopwatch.GetTimestamp() >= _announceAgainAt)
@@ -420,7 +420,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         // Here first, whatever the state of this node's subscriptions; then to every node through Redis.
         await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
         await _hubs.TrySendThroughRedisAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
-        logger.LogInformation("Announced queue version {Version} after Redis came back", version);
+        logger.LogInformation("Announced queue version {Version} as Redis came into use", version);
     }
 
     /// <summary>Pushes the changes after the last one pushed, in order, to this node's dashboards.</summary>
