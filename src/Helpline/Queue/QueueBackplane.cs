@@ -213,9 +213,13 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
         }
     }
 
-    /// <summary>Redis answers again: subscribe the channels of the connections that opened without it.</summary>
-    internal async Task RegisterWaitingAsync()
+    /// <summary>
+    /// Redis answers again: subscribe the channels of the connections that opened without it. Returns
+    /// the ids of those registered now and still open.
+    /// </summary>
+    internal async Task<List<string>> RegisterWaitingAsync()
     {
+        var registeredNow = new List<string>();
         foreach (var (id, connection) in _notInRedis)
         {
             if (connection.ConnectionAborted.IsCancellationRequested)
@@ -227,7 +231,10 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
             // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration (or the failed attempt).
             if (_local[id] is null)
                 await OnDisconnectedAsync(connection);
+            else if (registered)
+                registeredNow.Add(id);
         }
+        return registeredNow;
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
@@ -409,14 +416,25 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             _announceAgainAt = 0;
             await AnnounceAsync(cancellationToken);
         }
-        // Connections that opened during a blip, before the connection said Redis had gone.
-        await _hubs.RegisterWaitingAsync();
+        // Connections that opened during a blip, before the connection said Redis had gone, or just as
+        // it came into use, after the announcement: deltas sent through Redis before now missed them.
+        var registered = await _hubs.RegisterWaitingAsync();
+        if (registered.Count == 0)
+            return;
+        var version = await CurrentVersionAsync(cancellationToken);
+        foreach (var id in registered)
+            await _hubs.SendConnectionAsync(id, nameof(IQueueClient.Heartbeat), [version], cancellationToken);
+    }
+
+    private async Task<long> CurrentVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
     }
 
     private async Task AnnounceAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var version = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
+        var version = await CurrentVersionAsync(cancellationToken);
         // Here first, whatever the state of this node's subscriptions; then to every node through Redis.
         await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
         await _hubs.TrySendThroughRedisAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
