@@ -351,10 +351,13 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
     /// <summary>More changes than this behind, dashboards take a snapshot instead.</summary>
     private const int MaxDeltas = 200;
 
+    /// <summary>The value of <see cref="_after"/> until the fallback has read where its polls start.</summary>
+    private const long Unknown = -1;
+
     private readonly FallbackHubLifetimeManager<QueueHub> _hubs = (FallbackHubLifetimeManager<QueueHub>)hubs;
     private bool _polling;
     private long _polledAt;
-    private long _after;
+    private long _after = Unknown;
     private long _announceAgainAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -366,7 +369,9 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
                 await backplane.WaitForChangeAsync(_polling ? LookInterval : PollInterval, stoppingToken);
                 await StepAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            // A cancellation other than the host's stopping (a query's timeout, say) is a failed step like
+            // any other: ending the loop would stop the app.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "The live queue's fallback from Redis failed a step; trying again in a second");
             }
@@ -380,21 +385,26 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         {
             backplane.StopUsing();
             _polling = true;
-            await using var scope = scopes.CreateAsyncScope();
-            _after = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
-            backplane.Pushed(_after);
-            // A dashboard that missed a change while Redis was failing re-syncs now.
-            await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
-            await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
-            return;
+            _after = Unknown;
+            _polledAt = 0;
         }
         if (_polling)
         {
             if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval && !backplane.TakePollRequest())
                 return;
-            // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
             _polledAt = Stopwatch.GetTimestamp();
-            await PollAsync(cancellationToken);
+            if (_after == Unknown)
+            {
+                // Read again at each poll until the database answers: until then no dashboard here is told
+                // the updates are delayed. Should Redis answer first, the announcement below re-syncs them.
+                if (!answers)
+                    await StartPollingAsync(cancellationToken);
+            }
+            else
+            {
+                // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
+                await PollAsync(cancellationToken);
+            }
             if (!answers)
                 return;
         }
@@ -424,6 +434,17 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         var version = await CurrentVersionAsync(cancellationToken);
         foreach (var id in registered)
             await _hubs.SendConnectionAsync(id, nameof(IQueueClient.Heartbeat), [version], cancellationToken);
+    }
+
+    /// <summary>Tells this node's dashboards the updates are delayed, and from which version the polls start.</summary>
+    private async Task StartPollingAsync(CancellationToken cancellationToken)
+    {
+        var version = await CurrentVersionAsync(cancellationToken);
+        await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
+        // A dashboard that missed a change while Redis was failing re-syncs now.
+        await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
+        _after = version;
+        backplane.Pushed(version);
     }
 
     private async Task<long> CurrentVersionAsync(CancellationToken cancellationToken)
