@@ -54,6 +54,7 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
     private volatile bool _inUse;
     private int _pollRequested;
     private bool _used;
+    private long _pushed = -1;
 
     /// <summary>True while changes reach dashboards through Redis; false while the database fallback delivers them.</summary>
     public bool InUse => _inUse;
@@ -116,6 +117,14 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
         ChangedSoon();
     }
 
+    /// <summary>
+    /// While the database fallback feeds this node's dashboards, the last version it pushed them; null
+    /// while Redis is in use (or before the fallback knows where it starts).
+    /// </summary>
+    public long? PushedVersion => Interlocked.Read(ref _pushed) is var pushed and >= 0 ? pushed : null;
+
+    internal void Pushed(long version) => Interlocked.Exchange(ref _pushed, version);
+
     internal bool TakePollRequest() => Interlocked.Exchange(ref _pollRequested, 0) == 1;
 
     internal Task WaitForChangeAsync(TimeSpan interval, CancellationToken cancellationToken) => _changed.WaitAsync(interval, cancellationToken);
@@ -131,6 +140,7 @@ public sealed class QueueBackplane(ILogger<QueueBackplane> logger)
     {
         var since = DownSince;
         _inUse = true;
+        Interlocked.Exchange(ref _pushed, -1);
         DownSince = null;
         if (_used && since is { } down)
             logger.LogWarning("Redis (the backplane between nodes) answers again after {Seconds:F1} s: dashboards on this node are live again", (DateTime.UtcNow - down).TotalSeconds);
@@ -169,6 +179,9 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
     private readonly RedisHubLifetimeManager<THub> _redis;
     private readonly HubConnectionStore _local = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HubConnectionContext> _notInRedis = new();
+    // Connections whose registration with Redis failed part-way: the Redis manager may hold them all
+    // the same (in its connection list, a channel subscription, the user's list) until told they closed.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _triedInRedis = new();
     private readonly QueueBackplane _backplane;
 
     public FallbackHubLifetimeManager(QueueBackplane backplane, ILogger<RedisHubLifetimeManager<THub>> logger, IOptions<RedisOptions> options,
@@ -194,30 +207,42 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _triedInRedis[connection.ConnectionId] = true;
             _backplane.Failed(e, lookNow);
             return false;
         }
     }
 
-    /// <summary>Redis answers again: subscribe the channels of the connections that opened without it.</summary>
-    internal async Task RegisterWaitingAsync()
+    /// <summary>
+    /// Redis answers again: subscribe the channels of the connections that opened without it. Returns
+    /// the ids of those registered now and still open.
+    /// </summary>
+    internal async Task<List<string>> RegisterWaitingAsync()
     {
+        var registeredNow = new List<string>();
         foreach (var (id, connection) in _notInRedis)
         {
-            // Retried at the next second, not at once: a registration that keeps failing must not spin.
-            if (connection.ConnectionAborted.IsCancellationRequested || !await TryRegisterAsync(connection, lookNow: false))
+            if (connection.ConnectionAborted.IsCancellationRequested)
                 continue;
-            _notInRedis.TryRemove(id, out _);
-            // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration.
+            // Retried at the next second, not at once: a registration that keeps failing must not spin.
+            var registered = await TryRegisterAsync(connection, lookNow: false);
+            if (registered)
+                _notInRedis.TryRemove(id, out _);
+            // Closed meanwhile: undo, as OnDisconnectedAsync may have run before the registration (or the failed attempt).
             if (_local[id] is null)
                 await OnDisconnectedAsync(connection);
+            else if (registered)
+                registeredNow.Add(id);
         }
+        return registeredNow;
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         _local.Remove(connection);
-        if (_notInRedis.TryRemove(connection.ConnectionId, out _))
+        var tried = _triedInRedis.TryRemove(connection.ConnectionId, out _);
+        // Never offered to Redis: nothing of it to release there.
+        if (_notInRedis.TryRemove(connection.ConnectionId, out _) && !tried)
             return;
         try
         {
@@ -310,9 +335,10 @@ public sealed class FallbackHubLifetimeManager<THub> : HubLifetimeManager<THub>,
 /// <summary>
 /// Watches Redis (its connection's events, and every second). While it is not in use, reads the
 /// changes after the last one pushed from <c>QueueChanges</c> every second (at once after a change
-/// made on this node) and pushes them, as deltas, to this node's dashboards. When it answers again,
-/// registers the connections that opened without it, and announces the current version to every dashboard at once (and once more a second later,
-/// for nodes whose subscriptions came back a moment after), so a dashboard that missed a change re-syncs.
+/// made on this node) and pushes them, as deltas, to this node's dashboards. When it answers again (or
+/// first, at start-up), registers the connections that opened without it, and announces the current
+/// version to every dashboard at once (and once more a second later, for nodes whose subscriptions came
+/// back a moment after), so a dashboard that missed a change re-syncs.
 /// </summary>
 public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<QueueHub> hubs, IServiceScopeFactory scopes, ILogger<QueueFallback> logger) : BackgroundService
 {
@@ -325,10 +351,13 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
     /// <summary>More changes than this behind, dashboards take a snapshot instead.</summary>
     private const int MaxDeltas = 200;
 
+    /// <summary>The value of <see cref="_after"/> until the fallback has read where its polls start.</summary>
+    private const long Unknown = -1;
+
     private readonly FallbackHubLifetimeManager<QueueHub> _hubs = (FallbackHubLifetimeManager<QueueHub>)hubs;
     private bool _polling;
     private long _polledAt;
-    private long _after;
+    private long _after = Unknown;
     private long _announceAgainAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -340,7 +369,9 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
                 await backplane.WaitForChangeAsync(_polling ? LookInterval : PollInterval, stoppingToken);
                 await StepAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            // A cancellation other than the host's stopping (a query's timeout, say) is a failed step like
+            // any other: ending the loop would stop the app.
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "The live queue's fallback from Redis failed a step; trying again in a second");
             }
@@ -354,22 +385,34 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         {
             backplane.StopUsing();
             _polling = true;
-            await using var scope = scopes.CreateAsyncScope();
-            _after = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
-            // A dashboard that missed a change while Redis was failing re-syncs now.
-            await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
-            await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
-            return;
+            _after = Unknown;
+            _polledAt = 0;
         }
         if (_polling)
         {
             if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval && !backplane.TakePollRequest())
                 return;
-            // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
             _polledAt = Stopwatch.GetTimestamp();
-            await PollAsync(cancellationToken);
+            if (_after == Unknown)
+            {
+                // Read again at each poll until the database answers: until then no dashboard here is told
+                // the updates are delayed. Should Redis answer first, the announcement below re-syncs them.
+                if (!answers)
+                    await StartPollingAsync(cancellationToken);
+            }
+            else
+            {
+                // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
+                await PollAsync(cancellationToken);
+            }
             if (!answers)
                 return;
+        }
+        if (!backplane.InUse)
+        {
+            // Redis comes into use, after an outage or at start-up. Either way, dashboards that connected
+            // before were told the updates are delayed, and the changes made meanwhile went to none of
+            // them through Redis (the broadcaster leaves them to the fallback): all hear the current version.
             await _hubs.RegisterWaitingAsync();
             backplane.StartUsing();
             _polling = false;
@@ -378,30 +421,45 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             _announceAgainAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
             return;
         }
-        if (!backplane.InUse)
-        {
-            // Started with Redis answering: nothing to catch up.
-            await _hubs.RegisterWaitingAsync();
-            backplane.StartUsing();
-            return;
-        }
         if (_announceAgainAt != 0 && Stopwatch.GetTimestamp() >= _announceAgainAt)
         {
             _announceAgainAt = 0;
             await AnnounceAsync(cancellationToken);
         }
-        // Connections that opened during a blip, before the connection said Redis had gone.
-        await _hubs.RegisterWaitingAsync();
+        // Connections that opened during a blip, before the connection said Redis had gone, or just as
+        // it came into use, after the announcement: deltas sent through Redis before now missed them.
+        var registered = await _hubs.RegisterWaitingAsync();
+        if (registered.Count == 0)
+            return;
+        var version = await CurrentVersionAsync(cancellationToken);
+        foreach (var id in registered)
+            await _hubs.SendConnectionAsync(id, nameof(IQueueClient.Heartbeat), [version], cancellationToken);
+    }
+
+    /// <summary>Tells this node's dashboards the updates are delayed, and from which version the polls start.</summary>
+    private async Task StartPollingAsync(CancellationToken cancellationToken)
+    {
+        var version = await CurrentVersionAsync(cancellationToken);
+        await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [true], cancellationToken);
+        // A dashboard that missed a change while Redis was failing re-syncs now.
+        await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
+        _after = version;
+        backplane.Pushed(version);
+    }
+
+    private async Task<long> CurrentVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
     }
 
     private async Task AnnounceAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var version = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
+        var version = await CurrentVersionAsync(cancellationToken);
         // Here first, whatever the state of this node's subscriptions; then to every node through Redis.
         await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
         await _hubs.TrySendThroughRedisAsync(nameof(IQueueClient.Heartbeat), [version], cancellationToken);
-        logger.LogInformation("Announced queue version {Version} after Redis came back", version);
+        logger.LogInformation("Announced queue version {Version} as Redis came into use", version);
     }
 
     /// <summary>Pushes the changes after the last one pushed, in order, to this node's dashboards.</summary>
@@ -414,6 +472,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         {
             _after = await QueueEvents.CurrentVersionAsync(db, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.Heartbeat), [_after], cancellationToken);
+            backplane.Pushed(_after);
             return;
         }
         // Versions commit in order (one writer on SQLite, an advisory lock on PostgreSQL), so a
@@ -423,6 +482,7 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             var delta = await QueueBroadcaster.DeltaAsync(db, change, cancellationToken);
             await _hubs.SendLocalAsync(nameof(IQueueClient.QueueChanged), [delta], cancellationToken);
             _after = change.Version;
+            backplane.Pushed(_after);
         }
     }
 }

@@ -43,7 +43,7 @@ public sealed class QueueHub(QueueEvents events, HubSessions sessions, QueueBack
 }
 
 /// <summary>Sends the current version to every dashboard every few seconds.</summary>
-public sealed class QueueHeartbeat(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, IOptions<QueueOptions> options, TimeProvider clock, ILogger<QueueHeartbeat> logger) : BackgroundService
+public sealed class QueueHeartbeat(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, IOptions<QueueOptions> options, TimeProvider clock, ILogger<QueueHeartbeat> logger, QueueBackplane? backplane = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,8 +52,10 @@ public sealed class QueueHeartbeat(IServiceScopeFactory scopes, IHubContext<Queu
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var version = await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), stoppingToken);
+                // While this node feeds its dashboards from the database (Redis down), they are where the
+                // fallback's last poll left them, up to a second behind: the database's latest version
+                // would send every one of them for a snapshot at each heartbeat.
+                var version = backplane?.PushedVersion ?? await CurrentVersionAsync(stoppingToken);
                 await hub.Clients.All.Heartbeat(version);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -61,5 +63,11 @@ public sealed class QueueHeartbeat(IServiceScopeFactory scopes, IHubContext<Queu
                 logger.LogWarning(e, "Queue heartbeat failed");
             }
         }
+    }
+
+    private async Task<long> CurrentVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await QueueEvents.CurrentVersionAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), cancellationToken);
     }
 }

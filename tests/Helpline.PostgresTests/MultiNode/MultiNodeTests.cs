@@ -143,10 +143,13 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
                 }
                 Assert.All(cluster.Nodes, n => Assert.Contains("warn: Helpline.Queue.QueueBackplane", n.Output, StringComparison.Ordinal));
 
-                // Calls arriving at either node reach every dashboard on both nodes.
+                // Calls arriving at either node reach every dashboard on both nodes, as deltas in order:
+                // no dashboard needs a snapshot for them, whatever the heartbeats say meanwhile.
+                var snapshots = dashboards.Select(d => d.Snapshots).ToList();
                 var callers = new List<long>();
                 for (var i = 0; i < 4; i++)
                     callers.Add(await CallReachesEveryDashboardAsync(dashboards, cluster.Nodes[i % 2], $"+1212555040{i}"));
+                Assert.Equal(snapshots, dashboards.Select(d => d.Snapshots));
 
                 // Node B dies during the outage: its dashboards move to A and go on following every call.
                 await B.KillAsync();

@@ -35,6 +35,11 @@ internal sealed class DashboardClient : IAsyncDisposable
     public ConcurrentBag<long> Heartbeats { get; } = [];
     public ConcurrentBag<string> RawDeltas { get; } = [];
 
+    private int _snapshots;
+
+    /// <summary>How many times it asked for a snapshot (each a full reload of the page's queue).</summary>
+    public int Snapshots => Volatile.Read(ref _snapshots);
+
     public async Task StartAsync()
     {
         await Connection.StartAsync();
@@ -43,6 +48,7 @@ internal sealed class DashboardClient : IAsyncDisposable
 
     private async Task ResyncAsync()
     {
+        Interlocked.Increment(ref _snapshots);
         var snapshot = await Connection.InvokeAsync<QueueSnapshot>(nameof(QueueHub.GetSnapshot));
         await _gate.WaitAsync();
         try
