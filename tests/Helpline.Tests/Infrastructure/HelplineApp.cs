@@ -87,6 +87,14 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
     /// <summary>Run on the machine's clock instead of <see cref="Clock"/>: for what Hangfire's own timers drive (a callback surge).</summary>
     public bool RealClock { get; init; }
 
+    /// <summary>
+    /// Hash staff passwords at the app's own cost, as Accounts/PasswordHashingTests checks. Other
+    /// tests use the same algorithm with fewer rounds: at Identity's 100,000 rounds a hash or a check
+    /// costs a core about a tenth of a second, and the suite creates and signs in staff over a
+    /// thousand times, on two cores.
+    /// </summary>
+    public bool RealPasswordHashing { get; init; }
+
     public CapturedLogs Logs { get; } = new();
 
     /// <summary>Twilio's REST API as the app's Twilio SDK sees it: every request recorded.</summary>
@@ -103,6 +111,8 @@ public sealed class HelplineApp : WebApplicationFactory<Program>
             if (!RealClock)
                 services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
+            if (!RealPasswordHashing)
+                services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000);
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromTestHeader>();
             services.AddHttpClient(Helpline.Telephony.TelephonyExtensions.TwilioHttpClient).ConfigurePrimaryHttpMessageHandler(() => Twilio);
             // Where the simulator is on, its webhooks reach this in-process server.
