@@ -115,11 +115,12 @@ public sealed class SqliteHelplineDb(DbContextOptions<SqliteHelplineDb> options,
 public sealed class PostgresHelplineDb(DbContextOptions<PostgresHelplineDb> options, FieldProtector protector) : HelplineDb(options, protector);
 
 /// <summary>
-/// The model holds value converters bound to this host's keys, so it is cached per key ring
-/// rather than once per process (tests run several hosts with different keys side by side).
+/// The model holds value converters bound to this host's keys, so it is cached per key ring's
+/// content rather than once per process: tests run several hosts with different keys side by side,
+/// and hosts with the same keys share one model and its compiled queries.
 /// </summary>
 internal sealed class KeyRingModelCacheKeyFactory : IModelCacheKeyFactory
 {
     public object Create(DbContext context, bool designTime) =>
-        context is HelplineDb db ? (context.GetType(), db.Protector.Keys, designTime) : (context.GetType(), designTime);
+        context is HelplineDb db ? (context.GetType(), db.Protector.Keys.Fingerprint, designTime) : (context.GetType(), designTime);
 }

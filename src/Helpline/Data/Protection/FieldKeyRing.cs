@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -38,6 +39,34 @@ public sealed class FieldKeyRing
     public IReadOnlyCollection<string> KeyIds => _keys.Keys;
 
     public bool TryGetKey(string id, out byte[] key) => _keys.TryGetValue(id, out key!);
+
+    /// <summary>
+    /// A digest of everything in the ring (ids, keys, the current id, the blind-index key): equal for
+    /// rings that encrypt and read alike, so the database model built for one serves the other.
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= ComputeFingerprint();
+
+    private string? _fingerprint;
+
+    private string ComputeFingerprint()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(ReadOnlySpan<byte> part)
+        {
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
+            hash.AppendData(length);
+            hash.AppendData(part);
+        }
+        Add(Encoding.UTF8.GetBytes(CurrentKeyId));
+        foreach (var (id, key) in _keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            Add(Encoding.UTF8.GetBytes(id));
+            Add(key);
+        }
+        Add(BlindIndexKey);
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
 
     public static FieldKeyRing Generate()
     {
