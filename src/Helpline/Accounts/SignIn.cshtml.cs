@@ -41,13 +41,7 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits li
         var user = await signIn.UserManager.FindByNameAsync(Email);
         var account = user is null ? SignInLimits.HashOfUnknownName(Email) : SignInLimits.Mask(user.UserName!);
         if (!limits.TryAcquireForAccount(Email))
-        {
-            logger.LogWarning("Staff sign-in refused for {Account}: too many attempts for this account name", account);
-            await AuditAsync(user, "staff.sign-in-throttled");
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Error = SignInLimits.TooManyMessage;
-            return Page();
-        }
+            return await ThrottledAsync(user, account);
 
         var wasLocked = user is not null && await signIn.UserManager.IsLockedOutAsync(user);
         // (A disabled account is refused before its password is checked; it gets the same answer as a wrong password.)
@@ -66,8 +60,21 @@ public sealed class SignInModel(SignInManager<StaffUser> signIn, SignInLimits li
             await AuditAsync(user, "staff.two-factor-asked");
             return Redirect("/sign-in/two-factor" + (Url.IsLocalUrl(ReturnUrl) ? "?ReturnUrl=" + Uri.EscapeDataString(ReturnUrl) : ""));
         }
+        return await FailedAsync(user, account, result, wasLocked);
+    }
 
-        // Did this very attempt lock the account? Then say so once, loudly.
+    private async Task<IActionResult> ThrottledAsync(StaffUser? user, string account)
+    {
+        logger.LogWarning("Staff sign-in refused for {Account}: too many attempts for this account name", account);
+        await AuditAsync(user, "staff.sign-in-throttled");
+        Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        Error = SignInLimits.TooManyMessage;
+        return Page();
+    }
+
+    /// <summary>A refused password (or account): logged and audited with the reason; the attempt that locks the account says so once, loudly.</summary>
+    private async Task<IActionResult> FailedAsync(StaffUser? user, string account, Microsoft.AspNetCore.Identity.SignInResult result, bool wasLocked)
+    {
         var lockedNow = result.IsLockedOut && !wasLocked;
         var reason = lockedNow ? "wrong password" : result.IsLockedOut ? "locked out" : result.IsNotAllowed ? (user?.DisabledAt is not null ? "account disabled" : "not allowed") : user is null ? "no such account" : "wrong password";
         logger.LogWarning("Staff sign-in failed for {Account}: {Reason}", account, reason);

@@ -45,6 +45,26 @@ public sealed class AuditTrailModel(HelplineDb db, HelplineTime time) : PageMode
         Action = Clean(Action);
         PageNumber = Math.Clamp(PageNumber, 1, 100_000);
 
+        var rows = await Filtered().OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Skip((PageNumber - 1) * PageSize).Take(PageSize + 1)
+            .Select(a => new { a.Id, a.At, a.UserName, a.Action, a.ContactId, a.Details }).ToListAsync();
+        HasNextPage = rows.Count > PageSize;
+        Rows = rows.Take(PageSize).Select(a => new Row(a.Id, time.ToLocal(a.At), a.UserName, a.Action, a.ContactId, HumanFormats.AuditDetails(a.Details))).ToList();
+
+        db.AuditEntries.Add(new AuditEntry
+        {
+            At = time.UtcNow,
+            UserId = User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
+            UserName = User.Identity?.Name,
+            Action = "audit.searched",
+            ContactId = ContactId,
+            Details = Describe(),
+        });
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>The audit rows that match the filters.</summary>
+    private IQueryable<AuditEntry> Filtered()
+    {
         var query = db.AuditEntries.AsNoTracking();
         if (ContactId is { } contactId)
             query = query.Where(a => a.ContactId == contactId);
@@ -68,22 +88,7 @@ public sealed class AuditTrailModel(HelplineDb db, HelplineTime time) : PageMode
             var end = StartOfLocalDay(until.AddDays(1));
             query = query.Where(a => a.At < end);
         }
-
-        var rows = await query.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Skip((PageNumber - 1) * PageSize).Take(PageSize + 1)
-            .Select(a => new { a.Id, a.At, a.UserName, a.Action, a.ContactId, a.Details }).ToListAsync();
-        HasNextPage = rows.Count > PageSize;
-        Rows = rows.Take(PageSize).Select(a => new Row(a.Id, time.ToLocal(a.At), a.UserName, a.Action, a.ContactId, HumanFormats.AuditDetails(a.Details))).ToList();
-
-        db.AuditEntries.Add(new AuditEntry
-        {
-            At = time.UtcNow,
-            UserId = User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
-            UserName = User.Identity?.Name,
-            Action = "audit.searched",
-            ContactId = ContactId,
-            Details = Describe(),
-        });
-        await db.SaveChangesAsync();
+        return query;
     }
 
     /// <summary>Read-only: nothing is ever sent to this page.</summary>

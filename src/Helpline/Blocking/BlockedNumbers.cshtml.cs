@@ -42,31 +42,12 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
         if (string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength)
             return await RefusedAsync($"Give a reason (at most {MaxReasonLength} characters), without the caller's details.");
 
-        string e164;
-        if (contactId is { } id)
-        {
-            var callerNumber = await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.Caller!.PhoneNumber).SingleOrDefaultAsync();
-            if (callerNumber is null)
-                return await RefusedAsync("That contact has no number to block (unknown contact, or the caller ID was withheld).");
-            e164 = callerNumber;
-        }
-        else if (number is null || !CallerNumbers.TryNormalize(number.Trim(), "US", out e164))
-        {
-            return await RefusedAsync("That is not a phone number. Write it as 212 555 0147, or with + and the country code.");
-        }
+        var (e164, problem) = await NumberToBlockAsync(number, contactId);
+        if (e164 is null)
+            return await RefusedAsync(problem!);
 
         var now = time.UtcNow;
-        var blocked = new BlockedNumber
-        {
-            PhoneHash = db.Protector.BlindIndex(e164),
-            MaskedNumber = CallerNumbers.Mask(e164),
-            Reason = reason,
-            BlockedAt = now,
-            Until = now.AddDays(days.Value),
-            BlockedById = User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
-            BlockedByName = User.Identity?.Name,
-            ContactId = contactId,
-        };
+        var blocked = NewBlock(e164, days.Value, reason, contactId, now);
         await using var transaction = await db.Database.BeginWriteTransactionAsync();
         db.BlockedNumbers.Add(blocked);
         await db.SaveChangesAsync();
@@ -88,6 +69,33 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
             + (cancelled.ContactIds.Count switch { 0 => "", 1 => " Its pending callback is cancelled.", var n => $" Its {n} pending callbacks are cancelled." });
         return RedirectToPage();
     }
+
+    /// <summary>The contact's caller's number, or the number typed, in E.164; or why there is none to block.</summary>
+    private async Task<(string? E164, string? Problem)> NumberToBlockAsync(string? number, long? contactId)
+    {
+        if (contactId is { } id)
+        {
+            var callerNumber = await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.Caller!.PhoneNumber).SingleOrDefaultAsync();
+            return callerNumber is null
+                ? (null, "That contact has no number to block (unknown contact, or the caller ID was withheld).")
+                : (callerNumber, null);
+        }
+        return number is not null && CallerNumbers.TryNormalize(number.Trim(), "US", out var e164)
+            ? (e164, null)
+            : (null, "That is not a phone number. Write it as 212 555 0147, or with + and the country code.");
+    }
+
+    private BlockedNumber NewBlock(string e164, int days, string reason, long? contactId, DateTime now) => new()
+    {
+        PhoneHash = db.Protector.BlindIndex(e164),
+        MaskedNumber = CallerNumbers.Mask(e164),
+        Reason = reason,
+        BlockedAt = now,
+        Until = now.AddDays(days),
+        BlockedById = User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value,
+        BlockedByName = User.Identity?.Name,
+        ContactId = contactId,
+    };
 
     public async Task<IActionResult> OnPostLiftAsync(long id)
     {

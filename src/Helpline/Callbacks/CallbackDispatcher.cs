@@ -102,8 +102,6 @@ public sealed class CallbackDispatcher(
     /// <param name="full">Read every scheduled callback, not only those without a job or overdue.</param>
     public async Task<int> RunOnceAsync(bool recoverAfterCrash, CancellationToken cancellationToken = default, bool full = true)
     {
-        List<long> late;
-        var scheduled = 0;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -112,57 +110,14 @@ public sealed class CallbackDispatcher(
             var storage = scope.ServiceProvider.GetRequiredService<JobStorage>();
 
             var now = scope.ServiceProvider.GetRequiredService<Infrastructure.HelplineTime>().UtcNow;
-            var overdueBefore = now - Min(OverdueAfter, RunHereAfter);
-            var scheduledRows = db.Callbacks.AsNoTracking().Where(c => c.Status == CallbackStatus.Scheduled);
-            if (!full && !recoverAfterCrash)
-                scheduledRows = scheduledRows.Where(c => c.JobId == null || c.DueAt < overdueBefore);
-            var pending = await scheduledRows
-                .Select(c => new { c.Id, c.DueAt, c.JobId })
-                .ToListAsync(cancellationToken);
-            if (full || recoverAfterCrash)
-            {
-                foreach (var id in _scheduledHere.Keys.Except(pending.Select(c => c.Id)).ToList())
-                    _scheduledHere.TryRemove(id, out _);
-            }
+            var readAll = full || recoverAfterCrash;
+            var pending = await ReadScheduledAsync(db, now, readAll, cancellationToken);
+            if (readAll)
+                ForgetAllBut(pending);
 
-            late = [];
             using var connection = storage.GetConnection();
-            var live = new Dictionary<string, bool>();
-            foreach (var second in _secondJobs.Keys.Where(s => s < now - OverdueAfter).ToList())
-                _secondJobs.TryRemove(second, out _);
-            var given = new List<(long Id, string? OldJobId, string JobId)>();
-            foreach (var callback in pending)
-            {
-                var ours = _scheduledHere.TryGetValue(callback.Id, out var here) && here.JobId == callback.JobId;
-                var ourJobAge = ours ? Stopwatch.GetElapsedTime(here.ScheduledAt) : TimeSpan.Zero;
-                // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
-                // mid-run, a node gone, a torn job store): it gets another, unless this process just gave it one.
-                var lost = callback.DueAt < now - OverdueAfter && (!ours || ourJobAge >= OverdueAfter);
-                if (callback.JobId is not null && !lost && (!recoverAfterCrash || IsLive(connection, callback.JobId, live)))
-                {
-                    if (ours && WatchingHangfire && now - callback.DueAt >= RunHereAfter && ourJobAge >= RunHereAfter)
-                        late.Add(callback.Id);
-                    continue;
-                }
-                var jobId = JobForSecond(jobs, WholeSecondBefore(callback.DueAt), now);
-                _scheduledHere[callback.Id] = (jobId, Stopwatch.GetTimestamp());
-                given.Add((callback.Id, callback.JobId, jobId));
-            }
-            // Recorded a batch per transaction: after a restart in a surge, thousands of callbacks get a
-            // job at once, and a commit (a disk sync) each would hold up the webhooks writing meanwhile.
-            foreach (var batch in given.Chunk(200))
-            {
-                await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
-                foreach (var sameJobs in batch.GroupBy(g => (g.OldJobId, g.JobId)))
-                {
-                    var (oldJobId, jobId) = sameJobs.Key;
-                    var ids = sameJobs.Select(g => g.Id).ToList();
-                    await db.Callbacks.Where(c => ids.Contains(c.Id) && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)
-                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
-                }
-                await transaction.CommitAsync(cancellationToken);
-                scheduled += batch.Length;
-            }
+            var (given, late) = GiveJobs(pending, jobs, connection, now, recoverAfterCrash);
+            var scheduled = await RecordJobsAsync(db, given, cancellationToken);
             if (scheduled > 0)
                 logger.LogInformation("Scheduled {Count} callback job(s){After}", scheduled, recoverAfterCrash ? " at start" : "");
             if (late.Count > 0)
@@ -179,6 +134,81 @@ public sealed class CallbackDispatcher(
             logger.Log(level, e, "Could not schedule callback jobs; trying again in a second");
             return -1;
         }
+    }
+
+    /// <summary>The scheduled callbacks; unless <paramref name="readAll"/>, only those without a job or overdue.</summary>
+    private async Task<List<ScheduledCallback>> ReadScheduledAsync(HelplineDb db, DateTime now, bool readAll, CancellationToken cancellationToken)
+    {
+        var overdueBefore = now - Min(OverdueAfter, RunHereAfter);
+        var scheduledRows = db.Callbacks.AsNoTracking().Where(c => c.Status == CallbackStatus.Scheduled);
+        if (!readAll)
+            scheduledRows = scheduledRows.Where(c => c.JobId == null || c.DueAt < overdueBefore);
+        return await scheduledRows
+            .Select(c => new ScheduledCallback(c.Id, c.DueAt, c.JobId))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Stops watching the jobs of callbacks no longer scheduled (run, cancelled, or moved on).</summary>
+    private void ForgetAllBut(List<ScheduledCallback> scheduled)
+    {
+        foreach (var id in _scheduledHere.Keys.Except(scheduled.Select(c => c.Id)).ToList())
+            _scheduledHere.TryRemove(id, out _);
+    }
+
+    /// <summary>
+    /// Gives a job to each callback without a live one (in memory; <see cref="RecordJobsAsync"/> saves them),
+    /// and picks out those whose job this process scheduled and Hangfire has left waiting too long.
+    /// </summary>
+    private (List<(long Id, string? OldJobId, string JobId)> Given, List<long> Late) GiveJobs(
+        List<ScheduledCallback> pending, IBackgroundJobClient jobs, IStorageConnection connection, DateTime now, bool recoverAfterCrash)
+    {
+        List<long> late = [];
+        var live = new Dictionary<string, bool>();
+        foreach (var second in _secondJobs.Keys.Where(s => s < now - OverdueAfter).ToList())
+            _secondJobs.TryRemove(second, out _);
+        var given = new List<(long Id, string? OldJobId, string JobId)>();
+        foreach (var callback in pending)
+        {
+            var ours = _scheduledHere.TryGetValue(callback.Id, out var here) && here.JobId == callback.JobId;
+            var ourJobAge = ours ? Stopwatch.GetElapsedTime(here.ScheduledAt) : TimeSpan.Zero;
+            // A callback still Scheduled a minute after its due time has lost its job somehow (a crash
+            // mid-run, a node gone, a torn job store): it gets another, unless this process just gave it one.
+            var lost = callback.DueAt < now - OverdueAfter && (!ours || ourJobAge >= OverdueAfter);
+            if (callback.JobId is not null && !lost && (!recoverAfterCrash || IsLive(connection, callback.JobId, live)))
+            {
+                if (ours && WatchingHangfire && now - callback.DueAt >= RunHereAfter && ourJobAge >= RunHereAfter)
+                    late.Add(callback.Id);
+                continue;
+            }
+            var jobId = JobForSecond(jobs, WholeSecondBefore(callback.DueAt), now);
+            _scheduledHere[callback.Id] = (jobId, Stopwatch.GetTimestamp());
+            given.Add((callback.Id, callback.JobId, jobId));
+        }
+        return (given, late);
+    }
+
+    /// <summary>
+    /// Saves the jobs given, each only if the callback is still scheduled with the job it had; returns how many.
+    /// Recorded a batch per transaction: after a restart in a surge, thousands of callbacks get a
+    /// job at once, and a commit (a disk sync) each would hold up the webhooks writing meanwhile.
+    /// </summary>
+    private static async Task<int> RecordJobsAsync(HelplineDb db, List<(long Id, string? OldJobId, string JobId)> given, CancellationToken cancellationToken)
+    {
+        var scheduled = 0;
+        foreach (var batch in given.Chunk(200))
+        {
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
+            foreach (var sameJobs in batch.GroupBy(g => (g.OldJobId, g.JobId)))
+            {
+                var (oldJobId, jobId) = sameJobs.Key;
+                var ids = sameJobs.Select(g => g.Id).ToList();
+                await db.Callbacks.Where(c => ids.Contains(c.Id) && c.Status == CallbackStatus.Scheduled && c.JobId == oldJobId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.JobId, jobId), cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            scheduled += batch.Length;
+        }
+        return scheduled;
     }
 
     /// <summary>Runs callbacks whose Hangfire job is overdue, together; the batch's conditional update keeps each to one run.</summary>
@@ -240,6 +270,8 @@ public sealed class CallbackDispatcher(
     /// </summary>
     private static DateTimeOffset WholeSecondBefore(DateTime dueUtc) =>
         new(DateTime.SpecifyKind(dueUtc.AddTicks(-(dueUtc.Ticks % TimeSpan.TicksPerSecond)), DateTimeKind.Utc));
+
+    private sealed record ScheduledCallback(long Id, DateTime DueAt, string? JobId);
 }
 
 /// <summary>/healthz is degraded while callbacks have recently had to be run without Hangfire.</summary>

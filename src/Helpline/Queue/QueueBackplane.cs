@@ -382,43 +382,16 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
     {
         var answers = backplane.Answers;
         if (!answers && !_polling)
-        {
-            backplane.StopUsing();
-            _polling = true;
-            _after = Unknown;
-            _polledAt = 0;
-        }
+            FallBack();
         if (_polling)
         {
-            if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval && !backplane.TakePollRequest())
-                return;
-            _polledAt = Stopwatch.GetTimestamp();
-            if (_after == Unknown)
-            {
-                // Read again at each poll until the database answers: until then no dashboard here is told
-                // the updates are delayed. Should Redis answer first, the announcement below re-syncs them.
-                if (!answers)
-                    await StartPollingAsync(cancellationToken);
-            }
-            else
-            {
-                // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
-                await PollAsync(cancellationToken);
-            }
+            await PollIfDueAsync(answers, cancellationToken);
             if (!answers)
                 return;
         }
         if (!backplane.InUse)
         {
-            // Redis comes into use, after an outage or at start-up. Either way, dashboards that connected
-            // before were told the updates are delayed, and the changes made meanwhile went to none of
-            // them through Redis (the broadcaster leaves them to the fallback): all hear the current version.
-            await _hubs.RegisterWaitingAsync();
-            backplane.StartUsing();
-            _polling = false;
-            await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [false], cancellationToken);
-            await AnnounceAsync(cancellationToken);
-            _announceAgainAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+            await ComeBackToRedisAsync(cancellationToken);
             return;
         }
         if (_announceAgainAt != 0 && Stopwatch.GetTimestamp() >= _announceAgainAt)
@@ -426,8 +399,59 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
             _announceAgainAt = 0;
             await AnnounceAsync(cancellationToken);
         }
-        // Connections that opened during a blip, before the connection said Redis had gone, or just as
-        // it came into use, after the announcement: deltas sent through Redis before now missed them.
+        await GreetLateConnectionsAsync(cancellationToken);
+    }
+
+    /// <summary>Redis has stopped answering: stop sending through it, and poll from a version still to be read.</summary>
+    private void FallBack()
+    {
+        backplane.StopUsing();
+        _polling = true;
+        _after = Unknown;
+        _polledAt = 0;
+    }
+
+    /// <summary>Polls once a poll interval has passed, or at once when a change here asks for it, or when Redis answers again.</summary>
+    private async Task PollIfDueAsync(bool answers, CancellationToken cancellationToken)
+    {
+        if (!answers && Stopwatch.GetElapsedTime(_polledAt) < PollInterval && !backplane.TakePollRequest())
+            return;
+        _polledAt = Stopwatch.GetTimestamp();
+        if (_after == Unknown)
+        {
+            // Read again at each poll until the database answers: until then no dashboard here is told
+            // the updates are delayed. Should Redis answer first, its comeback announcement re-syncs them.
+            if (!answers)
+                await StartPollingAsync(cancellationToken);
+        }
+        else
+        {
+            // Whatever changed up to now reaches this node's dashboards before Redis takes over again.
+            await PollAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Redis comes into use, after an outage or at start-up. Either way, dashboards that connected
+    /// before were told the updates are delayed, and the changes made meanwhile went to none of
+    /// them through Redis (the broadcaster leaves them to the fallback): all hear the current version.
+    /// </summary>
+    private async Task ComeBackToRedisAsync(CancellationToken cancellationToken)
+    {
+        await _hubs.RegisterWaitingAsync();
+        backplane.StartUsing();
+        _polling = false;
+        await _hubs.SendLocalAsync(nameof(IQueueClient.UpdatesDelayed), [false], cancellationToken);
+        await AnnounceAsync(cancellationToken);
+        _announceAgainAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+    }
+
+    /// <summary>
+    /// Connections that opened during a blip, before the connection said Redis had gone, or just as
+    /// it came into use, after the announcement: deltas sent through Redis before now missed them.
+    /// </summary>
+    private async Task GreetLateConnectionsAsync(CancellationToken cancellationToken)
+    {
         var registered = await _hubs.RegisterWaitingAsync();
         if (registered.Count == 0)
             return;

@@ -120,11 +120,21 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         // noon before is safely earlier, whatever the clocks do): a bound on the callbacks' index that
         // changes no count, so a few hours' contacts are not joined with every callback ever made.
         var callbacksFrom = TimeZoneInfo.ConvertTimeToUtc(from.AddDays(-1).ToDateTime(new TimeOnly(12, 0)), time.Zone);
+        var rows = new List<ReportCount>();
+        rows.AddRange(await ByHourAsync(contacts, cancellationToken));
+        rows.AddRange(await ByDispositionAsync(contacts, cancellationToken));
+        rows.AddRange(await ByRegionAsync(contacts, cancellationToken));
+        rows.AddRange(await ByAdvisorAsync(contacts, cancellationToken));
+        rows.AddRange(await CallbacksAsync(contacts, callbacksFrom, cancellationToken));
+        return rows;
+    }
+
+    /// <summary>Every measure, per hour.</summary>
+    private async Task<IEnumerable<ReportCount>> ByHourAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
+    {
         var thresholdMs = Thresholds.ServiceLevelSeconds * 1000;
         var shortMs = Thresholds.ShortAbandonSeconds * 1000;
-        var rows = new List<ReportCount>();
-
-        rows.AddRange((await contacts.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.LocalHour, c.Channel, c.Language }).Select(g => new
+        return (await contacts.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.LocalHour, c.Channel, c.Language }).Select(g => new
         {
             g.Key,
             Contacts = g.Count(),
@@ -146,25 +156,34 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, AnsweredWithinThreshold = r.Within,
             Abandoned = r.Abandoned, ShortAbandoned = r.Short, AnsweredWaitMilliseconds = r.Wait, Handled = r.Handled, TalkSeconds = r.Talk,
             WrapUpSeconds = r.WrapUp, Referrals = r.Referrals, CrisisTransfersByAdvisor = r.CrisisByAdvisor, CrisisLineFromMenu = r.CrisisFromMenu,
-        }));
+        });
+    }
 
-        rows.AddRange((await contacts.Where(c => c.Disposition != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Disposition = c.Disposition!.Value, c.Channel, c.Language })
+    private static async Task<IEnumerable<ReportCount>> ByDispositionAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
+    {
+        return (await contacts.Where(c => c.Disposition != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Disposition = c.Disposition!.Value, c.Channel, c.Language })
             .Select(g => new { g.Key, Contacts = g.Count(), Answered = g.Count(c => c.AnsweredAt != null), Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned) })
             .ToListAsync(cancellationToken)).Select(r => new ReportCount
         {
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Disposition, Key = r.Key.Disposition.ToString(),
             Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, Abandoned = r.Abandoned,
-        }));
+        });
+    }
 
-        rows.AddRange((await contacts.Where(c => c.Region != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Region = c.Region!, c.Channel, c.Language })
+    private static async Task<IEnumerable<ReportCount>> ByRegionAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
+    {
+        return (await contacts.Where(c => c.Region != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, Region = c.Region!, c.Channel, c.Language })
             .Select(g => new { g.Key, Contacts = g.Count(), Answered = g.Count(c => c.AnsweredAt != null), Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned) })
             .ToListAsync(cancellationToken)).Select(r => new ReportCount
         {
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Region, Key = r.Key.Region,
             Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, Abandoned = r.Abandoned,
-        }));
+        });
+    }
 
-        rows.AddRange((await contacts.Where(c => c.AdvisorId != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, AdvisorId = c.AdvisorId!, c.Channel, c.Language })
+    private static async Task<IEnumerable<ReportCount>> ByAdvisorAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
+    {
+        return (await contacts.Where(c => c.AdvisorId != null).GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, AdvisorId = c.AdvisorId!, c.Channel, c.Language })
             .Select(g => new
             {
                 g.Key,
@@ -177,12 +196,16 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         {
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Advisor, Key = r.Key.AdvisorId,
             Channel = r.Key.Channel, Language = r.Key.Language, Handled = r.Handled, TalkSeconds = r.Talk, WrapUpSeconds = r.WrapUp, Referrals = r.Referrals,
-        }));
+        });
+    }
 
+    /// <summary>The contacts' callbacks, made since <paramref name="callbacksFrom"/>.</summary>
+    private async Task<IEnumerable<ReportCount>> CallbacksAsync(IQueryable<Contact> contacts, DateTime callbacksFrom, CancellationToken cancellationToken)
+    {
         var callbacks = from callback in db.Callbacks.AsNoTracking().Where(c => c.CreatedAt >= callbacksFrom)
                         join contact in contacts on callback.ContactId equals contact.Id
                         select new { callback, contact.LocalDate, contact.LocalDayOfWeek, contact.Channel, contact.Language };
-        rows.AddRange((await callbacks.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.Channel, c.Language }).Select(g => new
+        return (await callbacks.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.Channel, c.Language }).Select(g => new
         {
             g.Key,
             Callbacks = g.Count(),
@@ -197,8 +220,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Callbacks, Channel = r.Key.Channel, Language = r.Key.Language,
             Callbacks = r.Callbacks, CallbacksPlaced = r.Placed, CallbacksWithinOneMinute = r.WithinOne, CallbacksWithinFiveMinutes = r.WithinFive,
             CallbacksCompleted = r.Completed, CallbacksMissed = r.Missed, CallbackAttempts = r.Attempts,
-        }));
-        return rows;
+        });
     }
 
     /// <summary>

@@ -20,43 +20,8 @@ public static class ReportRequest
     {
         var today = time.Stamp(time.UtcNow).Date;
         filter = new ReportFilter(today, today);
-        problem = null;
-        var range = query["range"].ToString() is { Length: > 0 } r ? r : "7d";
-        DateOnly from, to;
-        switch (range)
-        {
-            case "today":
-                (from, to) = (today, today);
-                break;
-            case "7d":
-                (from, to) = (today.AddDays(-6), today);
-                break;
-            case "30d":
-                (from, to) = (today.AddDays(-29), today);
-                break;
-            case "custom":
-                if (!DateOnly.TryParseExact(query["from"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out from)
-                    || !DateOnly.TryParseExact(query["to"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out to))
-                {
-                    problem = "Give both days of a custom range (from and to).";
-                    return false;
-                }
-                if (to < from)
-                {
-                    problem = "The range must end on or after the day it starts.";
-                    return false;
-                }
-                if (to.DayNumber - from.DayNumber + 1 > LongestRangeDays)
-                {
-                    problem = $"A report covers at most {LongestRangeDays} days.";
-                    return false;
-                }
-                break;
-            default:
-                problem = "Unknown range: choose today, the last 7 or 30 days, or a custom range.";
-                return false;
-        }
-
+        if (ReadDays(query, today, out problem) is not { } days)
+            return false;
         if (!TryEnum<ContactChannel>(query["channel"], out var channel))
         {
             problem = "Unknown channel.";
@@ -69,8 +34,45 @@ public static class ReportRequest
         }
         var advisor = query["advisor"].ToString() is { Length: > 0 and <= 64 } a ? a : null;
         var region = query["region"].ToString() is { Length: > 0 and <= 64 } g ? g.Trim() : null;
-        filter = new ReportFilter(from, to, channel, advisor, language, region);
+        filter = new ReportFilter(days.From, days.To, channel, advisor, language, region);
         return true;
+    }
+
+    /// <summary>The local days the range covers (the last 7 when none is given); null, with the reason, when it makes no sense.</summary>
+    private static (DateOnly From, DateOnly To)? ReadDays(IQueryCollection query, DateOnly today, out string? problem)
+    {
+        problem = null;
+        switch (query["range"].ToString() is { Length: > 0 } r ? r : "7d")
+        {
+            case "today":
+                return (today, today);
+            case "7d":
+                return (today.AddDays(-6), today);
+            case "30d":
+                return (today.AddDays(-29), today);
+            case "custom":
+                return ReadCustomDays(query, out problem);
+            default:
+                problem = "Unknown range: choose today, the last 7 or 30 days, or a custom range.";
+                return null;
+        }
+    }
+
+    private static (DateOnly From, DateOnly To)? ReadCustomDays(IQueryCollection query, out string? problem)
+    {
+        if (!DateOnly.TryParseExact(query["from"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var from)
+            || !DateOnly.TryParseExact(query["to"].ToString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var to))
+        {
+            problem = "Give both days of a custom range (from and to).";
+            return null;
+        }
+        if (to < from)
+            problem = "The range must end on or after the day it starts.";
+        else if (to.DayNumber - from.DayNumber + 1 > LongestRangeDays)
+            problem = $"A report covers at most {LongestRangeDays} days.";
+        else
+            problem = null;
+        return problem is null ? (from, to) : null;
     }
 
     /// <summary>An optional enum value by name: absent is null; a name it does not have is refused.</summary>

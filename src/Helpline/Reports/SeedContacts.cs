@@ -67,13 +67,7 @@ public static class SeedContacts
             spans += Shifts(db, time, advisors, date);
             for (var i = 0; i < perDay[d]; i++)
             {
-                var hour = Pick(random, HourWeights, hourTotal);
-                var local = date.ToDateTime(new TimeOnly(hour, random.Next(60), random.Next(60)));
-                if (time.Zone.IsInvalidTime(local))
-                    local = local.AddHours(1);
-                var arrived = TimeZoneInfo.ConvertTimeToUtc(local, time.Zone).AddMilliseconds(random.Next(1000));
-                if (arrived > time.UtcNow)
-                    arrived = time.UtcNow.AddSeconds(-random.Next(1, 3600));
+                var arrived = ArrivalOn(random, time, date, hourTotal);
                 var (contact, callback) = OneContact(random, time, arrived, advisors, callers);
                 pending.Add((contact, callback));
                 if (pending.Count == 5000)
@@ -91,17 +85,63 @@ public static class SeedContacts
         // The past days' counts, as the recurring job would have kept them day by day.
         await services.GetRequiredService<ReportQueries>().RefreshAsync(first, today.AddDays(-1));
         if (db.Database.IsNpgsql())
-        {
-            // A bulk load leaves PostgreSQL's planner without statistics and the visibility map unset
-            // (no index-only scans) until autovacuum comes round; a database that grew over a year has
-            // both. So, as after any bulk import: VACUUM (ANALYZE).
-            db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
-            await db.Database.ExecuteSqlRawAsync("VACUUM (ANALYZE)");
-        }
+            await VacuumAnalyzeAsync(db);
         return new Seeded(written, callbacks, spans, first, today);
     }
 
+    /// <summary>A moment of <paramref name="date"/>, at an hour drawn by <see cref="HourWeights"/>, and never in the future.</summary>
+    private static DateTime ArrivalOn(Random random, HelplineTime time, DateOnly date, double hourTotal)
+    {
+        var hour = Pick(random, HourWeights, hourTotal);
+        var local = date.ToDateTime(new TimeOnly(hour, random.Next(60), random.Next(60)));
+        if (time.Zone.IsInvalidTime(local))
+            local = local.AddHours(1);
+        var arrived = TimeZoneInfo.ConvertTimeToUtc(local, time.Zone).AddMilliseconds(random.Next(1000));
+        if (arrived > time.UtcNow)
+            arrived = time.UtcNow.AddSeconds(-random.Next(1, 3600));
+        return arrived;
+    }
+
+    /// <summary>
+    /// A bulk load leaves PostgreSQL's planner without statistics and the visibility map unset
+    /// (no index-only scans) until autovacuum comes round; a database that grew over a year has
+    /// both. So, as after any bulk import: VACUUM (ANALYZE).
+    /// </summary>
+    private static async Task VacuumAnalyzeAsync(HelplineDb db)
+    {
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
+        await db.Database.ExecuteSqlRawAsync("VACUUM (ANALYZE)");
+    }
+
     private static (Contact, Callback?) OneContact(Random random, HelplineTime time, DateTime arrived, string[] advisors, long[] callers)
+    {
+        var contact = Arrived(random, time, arrived, callers);
+        var phone = contact.Channel == ContactChannel.Phone;
+        var outcome = random.NextDouble();
+        if (phone && outcome < 0.02)
+        {
+            contact.Status = ContactStatus.TransferredToCrisisLine;
+            contact.QueueExit = QueueExit.CrisisLine;
+            contact.QueuedAt = null;
+        }
+        else if (phone && outcome < 0.05)
+        {
+            contact.Status = ContactStatus.EndedInMenu;
+            contact.QueuedAt = null;
+        }
+        else if (phone && outcome < 0.17)
+        {
+            Abandon(random, contact, arrived);
+        }
+        else
+        {
+            Answer(random, contact, arrived, advisors);
+        }
+        return (contact, CallbackFor(random, contact, arrived));
+    }
+
+    /// <summary>A contact on a channel drawn at random, from a caller drawn from <paramref name="callers"/> or withheld, queued on arrival.</summary>
+    private static Contact Arrived(Random random, HelplineTime time, DateTime arrived, long[] callers)
     {
         var stamp = time.Stamp(arrived);
         var roll = random.NextDouble();
@@ -116,64 +156,57 @@ public static class SeedContacts
             QueuedAt = arrived,
         };
         contact.CallerIdWithheld = contact.CallerId is null;
-        var outcome = random.NextDouble();
-        if (channel == ContactChannel.Phone && outcome < 0.02)
-        {
-            contact.Status = ContactStatus.TransferredToCrisisLine;
-            contact.QueueExit = QueueExit.CrisisLine;
-            contact.QueuedAt = null;
-        }
-        else if (channel == ContactChannel.Phone && outcome < 0.05)
-        {
-            contact.Status = ContactStatus.EndedInMenu;
-            contact.QueuedAt = null;
-        }
-        else if (channel == ContactChannel.Phone && outcome < 0.17)
-        {
-            // Abandoned: a third of them within the first few seconds.
-            var waited = random.NextDouble() < 0.33 ? random.Next(500, 5000) : random.Next(5001, 600_000);
-            contact.Status = ContactStatus.Abandoned;
-            contact.WaitMilliseconds = waited;
-            contact.WaitSeconds = waited / 1000;
-            contact.EndedAt = arrived.AddMilliseconds(waited);
-        }
-        else
-        {
-            // Answered: most within half a minute, a tail of long waits.
-            var waited = (int)Math.Min(1_800_000, -Math.Log(1 - random.NextDouble()) * 25_000);
-            var talk = 60 + (int)(-Math.Log(1 - random.NextDouble()) * 420);
-            var wrapUp = 15 + random.Next(150);
-            contact.Status = ContactStatus.Completed;
-            contact.WaitMilliseconds = waited;
-            contact.WaitSeconds = waited / 1000;
-            contact.AnsweredAt = arrived.AddMilliseconds(waited);
-            contact.EndedAt = contact.AnsweredAt.Value.AddSeconds(talk);
-            contact.WrapUpEndedAt = contact.EndedAt.Value.AddSeconds(wrapUp);
-            contact.TalkSeconds = talk;
-            contact.WrapUpSeconds = wrapUp;
-            contact.AdvisorId = advisors[random.Next(advisors.Length)];
-            contact.Disposition = Dispositions[random.Next(Dispositions.Length)];
-            if (contact.Disposition == Disposition.CrisisEscalated988)
-                contact.CrisisTransferredAt = contact.AnsweredAt.Value.AddSeconds(random.Next(30, talk));
-        }
+        return contact;
+    }
 
-        Callback? callback = null;
-        if (channel != ContactChannel.Phone && contact.CallerId is { } callerId)
+    /// <summary>Abandoned: a third of them within the first few seconds.</summary>
+    private static void Abandon(Random random, Contact contact, DateTime arrived)
+    {
+        var waited = random.NextDouble() < 0.33 ? random.Next(500, 5000) : random.Next(5001, 600_000);
+        contact.Status = ContactStatus.Abandoned;
+        contact.WaitMilliseconds = waited;
+        contact.WaitSeconds = waited / 1000;
+        contact.EndedAt = arrived.AddMilliseconds(waited);
+    }
+
+    /// <summary>Answered: most within half a minute, a tail of long waits; then talk, wrap-up and a disposition.</summary>
+    private static void Answer(Random random, Contact contact, DateTime arrived, string[] advisors)
+    {
+        var waited = (int)Math.Min(1_800_000, -Math.Log(1 - random.NextDouble()) * 25_000);
+        var talk = 60 + (int)(-Math.Log(1 - random.NextDouble()) * 420);
+        var wrapUp = 15 + random.Next(150);
+        contact.Status = ContactStatus.Completed;
+        contact.WaitMilliseconds = waited;
+        contact.WaitSeconds = waited / 1000;
+        contact.AnsweredAt = arrived.AddMilliseconds(waited);
+        contact.EndedAt = contact.AnsweredAt.Value.AddSeconds(talk);
+        contact.WrapUpEndedAt = contact.EndedAt.Value.AddSeconds(wrapUp);
+        contact.TalkSeconds = talk;
+        contact.WrapUpSeconds = wrapUp;
+        contact.AdvisorId = advisors[random.Next(advisors.Length)];
+        contact.Disposition = Dispositions[random.Next(Dispositions.Length)];
+        if (contact.Disposition == Disposition.CrisisEscalated988)
+            contact.CrisisTransferredAt = contact.AnsweredAt.Value.AddSeconds(random.Next(30, talk));
+    }
+
+    /// <summary>A contact that did not come by phone, from a known caller, is called back: reached, or missed after three tries.</summary>
+    private static Callback? CallbackFor(Random random, Contact contact, DateTime arrived)
+    {
+        if (contact.Channel == ContactChannel.Phone || contact.CallerId is not { } callerId)
+            return null;
+        var late = (int)(-Math.Log(1 - random.NextDouble()) * 90);
+        var reached = contact.Status == ContactStatus.Completed;
+        var attempts = reached ? 1 + (random.NextDouble() < 0.3 ? 1 : 0) : 3;
+        var callback = new Callback
         {
-            var late = (int)(-Math.Log(1 - random.NextDouble()) * 90);
-            var reached = contact.Status == ContactStatus.Completed;
-            var attempts = reached ? 1 + (random.NextDouble() < 0.3 ? 1 : 0) : 3;
-            callback = new Callback
-            {
-                CallerId = callerId, DueAt = arrived, TimeZone = "America/New_York", WindowStartLocal = CallbackWindow.Earliest, WindowEndLocal = CallbackWindow.Latest,
-                Status = reached ? CallbackStatus.Completed : CallbackStatus.Missed, Attempts = attempts,
-                FirstAttemptAt = arrived.AddSeconds(late), FirstAttemptLateSeconds = late, LastAttemptAt = arrived.AddSeconds(late),
-                LastOutcome = reached ? CallbackOutcome.Reached : CallbackOutcome.NoAnswer, CreatedAt = arrived, UpdatedAt = arrived,
-            };
-            if (!reached)
-                contact.Status = ContactStatus.Missed;
-        }
-        return (contact, callback);
+            CallerId = callerId, DueAt = arrived, TimeZone = "America/New_York", WindowStartLocal = CallbackWindow.Earliest, WindowEndLocal = CallbackWindow.Latest,
+            Status = reached ? CallbackStatus.Completed : CallbackStatus.Missed, Attempts = attempts,
+            FirstAttemptAt = arrived.AddSeconds(late), FirstAttemptLateSeconds = late, LastAttemptAt = arrived.AddSeconds(late),
+            LastOutcome = reached ? CallbackOutcome.Reached : CallbackOutcome.NoAnswer, CreatedAt = arrived, UpdatedAt = arrived,
+        };
+        if (!reached)
+            contact.Status = ContactStatus.Missed;
+        return callback;
     }
 
     /// <summary>
@@ -240,31 +273,10 @@ public static class SeedContacts
                         await command.DisposeAsync();
                     command = connection.CreateCommand();
                     command.Transaction = transaction;
-                    var text = new System.Text.StringBuilder(head);
-                    for (var r = 0; r < count; r++)
-                    {
-                        text.Append(r == 0 ? "(" : ", (");
-                        for (var c = 0; c < columns.Count; c++)
-                        {
-                            var name = $"p{command.Parameters.Count}";
-                            command.Parameters.Add(mappings[c].CreateParameter(command, name, null, columns[c].IsNullable));
-                            text.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder(name));
-                        }
-                        text.Append(')');
-                    }
-                    command.CommandText = text.ToString();
+                    command.CommandText = AddParameters(command, head, count, columns, mappings, sql);
                     await command.PrepareAsync();
                 }
-                for (var r = 0; r < count; r++)
-                {
-                    for (var c = 0; c < columns.Count; c++)
-                    {
-                        var value = getters[c].GetClrValueUsingContainingEntity(rows[start + r]);
-                        if (value is not null && mappings[c].Converter is { } converter)
-                            value = converter.ConvertToProvider(value);
-                        command.Parameters[r * columns.Count + c].Value = value ?? DBNull.Value;
-                    }
-                }
+                SetValues(command, rows, start, count, getters, mappings);
                 await command.ExecuteNonQueryAsync();
             }
         }
@@ -272,6 +284,40 @@ public static class SeedContacts
         {
             if (command is not null)
                 await command.DisposeAsync();
+        }
+    }
+
+    /// <summary>Adds the parameters for <paramref name="count"/> rows to the command; returns the INSERT that uses them.</summary>
+    private static string AddParameters(System.Data.Common.DbCommand command, string head, int count, List<IProperty> columns, List<RelationalTypeMapping> mappings, ISqlGenerationHelper sql)
+    {
+        var text = new System.Text.StringBuilder(head);
+        for (var r = 0; r < count; r++)
+        {
+            text.Append(r == 0 ? "(" : ", (");
+            for (var c = 0; c < columns.Count; c++)
+            {
+                var name = $"p{command.Parameters.Count}";
+                command.Parameters.Add(mappings[c].CreateParameter(command, name, null, columns[c].IsNullable));
+                text.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder(name));
+            }
+            text.Append(')');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Sets the command's parameters to the values of rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>, converted as SaveChanges would.</summary>
+    private static void SetValues<T>(System.Data.Common.DbCommand command, IReadOnlyList<T> rows, int start, int count, List<IClrPropertyGetter> getters, List<RelationalTypeMapping> mappings)
+        where T : class
+    {
+        for (var r = 0; r < count; r++)
+        {
+            for (var c = 0; c < getters.Count; c++)
+            {
+                var value = getters[c].GetClrValueUsingContainingEntity(rows[start + r]);
+                if (value is not null && mappings[c].Converter is { } converter)
+                    value = converter.ConvertToProvider(value);
+                command.Parameters[r * getters.Count + c].Value = value ?? DBNull.Value;
+            }
         }
     }
 

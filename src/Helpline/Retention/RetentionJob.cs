@@ -53,71 +53,16 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
         var after = 0L;
         while (true)
         {
-            var batch = await db.Contacts
-                .Where(c => c.Id > after && c.AnonymizedAt == null && c.CreatedAt < before)
-                .Where(c => !db.Callbacks.Any(b => b.ContactId == c.Id && Pending.Contains(b.Status)))
-                .OrderBy(c => c.Id).Take(options.Value.BatchSize)
-                .ToListAsync(cancellationToken);
+            var batch = await NextBatchAsync(after, before, cancellationToken);
             if (batch.Count == 0)
                 break;
             after = batch[^1].Id;
 
-            // The recording goes at Twilio first: if Twilio cannot delete it now, the contact keeps the
-            // reference (and everything else) until a later run can.
-            var ready = new List<Contact>();
-            foreach (var contact in batch)
-            {
-                if (RecordingSidOf(contact) is { } recordingSid)
-                {
-                    try
-                    {
-                        await gateway.DeleteRecordingAsync(recordingSid, cancellationToken);
-                        deleted++;
-                    }
-                    catch (TelephonyException)
-                    {
-                        notDeleted++;
-                        continue;
-                    }
-                }
-                ready.Add(contact);
-            }
-
-            var ids = ready.Select(c => c.Id).ToList();
-            var callerIds = ready.Select(c => c.CallerId).OfType<long>().Distinct().ToList();
-            var stillNeeded = (await db.Contacts.Where(c => c.CallerId != null && callerIds.Contains(c.CallerId.Value) && c.CreatedAt >= before)
-                    .Select(c => c.CallerId!.Value).ToListAsync(cancellationToken))
-                .Concat(await db.Callbacks.Where(b => callerIds.Contains(b.CallerId) && Pending.Contains(b.Status)).Select(b => b.CallerId).ToListAsync(cancellationToken))
-                .ToHashSet();
-            var forget = callerIds.Where(id => !stillNeeded.Contains(id)).ToList();
-
-            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
-            foreach (var contact in ready)
-            {
-                contact.Notes = null;
-                contact.WrapUpDraft = null;
-                contact.RecordingUrl = null;
-                contact.RecordingSid = null;
-                contact.CallSid = null;
-                contact.AdvisorCallSid = null;
-                contact.CalleeCallSid = null;
-                contact.TransferCallSid = null;
-                if (contact.CallerId is { } callerId && forget.Contains(callerId))
-                    contact.CallerId = null;
-                contact.AnonymizedAt = now;
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            await db.Referrals.Where(r => ids.Contains(r.ContactId) && r.TransferCallSid != null)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.TransferCallSid, (string?)null), cancellationToken);
-            forgotten += await db.Callers.Where(c => forget.Contains(c.Id) && (c.PhoneHash != null || c.PhoneNumber != null || c.Name != null || c.AlternatePhoneNumber != null))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.PhoneHash, (string?)null)
-                    .SetProperty(c => c.PhoneNumber, (string?)null)
-                    .SetProperty(c => c.Name, (string?)null)
-                    .SetProperty(c => c.AlternatePhoneNumber, (string?)null), cancellationToken);
-            await db.Consents.Where(c => forget.Contains(c.CallerId)).ExecuteDeleteAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            db.ChangeTracker.Clear();
+            var (ready, deletedHere, notDeletedHere) = await DeleteRecordingsAsync(batch, cancellationToken);
+            deleted += deletedHere;
+            notDeleted += notDeletedHere;
+            var forget = await CallersToForgetAsync(ready, before, cancellationToken);
+            forgotten += await AnonymizeAsync(ready, forget, now, cancellationToken);
             contacts += ready.Count;
         }
 
@@ -127,6 +72,91 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
         logger.LogInformation("Retention: {Contacts} contact(s) anonymized, {Callers} caller(s) forgotten, {Deleted} recording(s) deleted, {NotDeleted} not deleted",
             contacts, forgotten, deleted, notDeleted);
         return run;
+    }
+
+    /// <summary>The next contacts after id <paramref name="after"/> old enough to anonymize, none with a callback still to make.</summary>
+    private Task<List<Contact>> NextBatchAsync(long after, DateTime before, CancellationToken cancellationToken) =>
+        db.Contacts
+            .Where(c => c.Id > after && c.AnonymizedAt == null && c.CreatedAt < before)
+            .Where(c => !db.Callbacks.Any(b => b.ContactId == c.Id && Pending.Contains(b.Status)))
+            .OrderBy(c => c.Id).Take(options.Value.BatchSize)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// The recording goes at Twilio first: if Twilio cannot delete it now, the contact keeps the
+    /// reference (and everything else) until a later run can. Returns the contacts ready to anonymize.
+    /// </summary>
+    private async Task<(List<Contact> Ready, int Deleted, int NotDeleted)> DeleteRecordingsAsync(List<Contact> batch, CancellationToken cancellationToken)
+    {
+        int deleted = 0, notDeleted = 0;
+        var ready = new List<Contact>();
+        foreach (var contact in batch)
+        {
+            if (RecordingSidOf(contact) is { } recordingSid)
+            {
+                try
+                {
+                    await gateway.DeleteRecordingAsync(recordingSid, cancellationToken);
+                    deleted++;
+                }
+                catch (TelephonyException)
+                {
+                    notDeleted++;
+                    continue;
+                }
+            }
+            ready.Add(contact);
+        }
+        return (ready, deleted, notDeleted);
+    }
+
+    /// <summary>The contacts' callers with no newer contact and no callback still to make.</summary>
+    private async Task<List<long>> CallersToForgetAsync(List<Contact> ready, DateTime before, CancellationToken cancellationToken)
+    {
+        var callerIds = ready.Select(c => c.CallerId).OfType<long>().Distinct().ToList();
+        var stillNeeded = (await db.Contacts.Where(c => c.CallerId != null && callerIds.Contains(c.CallerId.Value) && c.CreatedAt >= before)
+                .Select(c => c.CallerId!.Value).ToListAsync(cancellationToken))
+            .Concat(await db.Callbacks.Where(b => callerIds.Contains(b.CallerId) && Pending.Contains(b.Status)).Select(b => b.CallerId).ToListAsync(cancellationToken))
+            .ToHashSet();
+        return callerIds.Where(id => !stillNeeded.Contains(id)).ToList();
+    }
+
+    /// <summary>Anonymizes the contacts and forgets the callers, in one transaction; returns how many callers were forgotten.</summary>
+    private async Task<int> AnonymizeAsync(List<Contact> ready, List<long> forget, DateTime now, CancellationToken cancellationToken)
+    {
+        var ids = ready.Select(c => c.Id).ToList();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
+        foreach (var contact in ready)
+            Strip(contact, forget, now);
+        await db.SaveChangesAsync(cancellationToken);
+        await db.Referrals.Where(r => ids.Contains(r.ContactId) && r.TransferCallSid != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.TransferCallSid, (string?)null), cancellationToken);
+        var forgotten = await db.Callers.Where(c => forget.Contains(c.Id) && (c.PhoneHash != null || c.PhoneNumber != null || c.Name != null || c.AlternatePhoneNumber != null))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.PhoneHash, (string?)null)
+                .SetProperty(c => c.PhoneNumber, (string?)null)
+                .SetProperty(c => c.Name, (string?)null)
+                .SetProperty(c => c.AlternatePhoneNumber, (string?)null), cancellationToken);
+        await db.Consents.Where(c => forget.Contains(c.CallerId)).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return forgotten;
+    }
+
+    /// <summary>Empties what could identify the caller; the link to the caller too when the caller is forgotten.</summary>
+    private static void Strip(Contact contact, List<long> forget, DateTime now)
+    {
+        contact.Notes = null;
+        contact.WrapUpDraft = null;
+        contact.RecordingUrl = null;
+        contact.RecordingSid = null;
+        contact.CallSid = null;
+        contact.AdvisorCallSid = null;
+        contact.CalleeCallSid = null;
+        contact.TransferCallSid = null;
+        if (contact.CallerId is { } callerId && forget.Contains(callerId))
+            contact.CallerId = null;
+        contact.AnonymizedAt = now;
     }
 
     /// <summary>The recording's sid, from the column or, for an older row, the end of its URL (…/Recordings/RE…).</summary>
