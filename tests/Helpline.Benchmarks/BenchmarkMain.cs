@@ -22,6 +22,8 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --directory   (only section 6)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --scale       (only section 7; needs postgresql, redis-server, nginx)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --surge       (only section 8; --surge-runs N repeats it; --surge-sqlite or --surge-postgres for one database)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --national    (only section 9; --national-clients N, --national-rate PER_SECOND,
+///    --national-minutes M, --national-advisors N, --national-nodes 2,3)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
 ///    SQLite file in a temp folder), against a bare Kestrel + one-SQLite-insert baseline measured in
@@ -42,6 +44,10 @@ namespace Helpline.Benchmarks;
 /// 8. Callback surge: 2,000 callbacks due within a minute while calls and form posts arrive, advisors
 ///    answering through the simulator, on SQLite and PostgreSQL, then with SIGKILL part-way
 ///    (SurgeBenchmark.cs); run only with --surge.
+/// 9. National size: 2,000 dashboards over two nodes, then three, behind nginx on PostgreSQL and Redis,
+///    10 new callers a second for 10 minutes taken and completed by advisors; each change's delivery
+///    to every dashboard, CPU and memory per node, PostgreSQL's connections (NationalBenchmark.cs);
+///    run only with --national.
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -77,6 +83,19 @@ internal static class BenchmarkMain
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 Directory.Delete(surgeDirectory, recursive: true);
+            }
+        }
+        if (args.Contains("--national"))
+        {
+            Directory.SetCurrentDirectory(AppContext.BaseDirectory);
+            var nationalDirectory = Directory.CreateTempSubdirectory("helpline-national-").FullName;
+            try
+            {
+                return await NationalBenchmark.RunAsync(nationalDirectory, args);
+            }
+            finally
+            {
+                Directory.Delete(nationalDirectory, recursive: true);
             }
         }
         if (args.Contains("--scale"))

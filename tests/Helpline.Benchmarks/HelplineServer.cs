@@ -108,6 +108,23 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
             throw new InvalidOperationException("Could not make the user an advisor: " + string.Join("; ", role.Errors.Select(e => e.Description)));
     }
 
+    /// <summary>A member of staff with the benchmark's password; an advisor made available answers at once.</summary>
+    public async Task CreateStaffAsync(string email, string role, bool available)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+        var user = new StaffUser
+        {
+            UserName = email, Email = email, EmailConfirmed = true, DisplayName = email.Split('@')[0],
+            Languages = AdvisorLanguages.English | AdvisorLanguages.Spanish, Presence = available ? Presence.Available : Presence.Offline,
+            DialNumber = "+15005550199", PresenceChangedAt = DateTime.UtcNow,
+        };
+        var created = await users.CreateAsync(user, StaffPassword);
+        if (!created.Succeeded)
+            throw new InvalidOperationException($"Could not create {email}: " + string.Join("; ", created.Errors.Select(e => e.Description)));
+        await users.AddToRoleAsync(user, role);
+    }
+
     public const string SupervisorEmail = "bench-supervisor@helpline.example";
 
     /// <summary>A supervisor (created if missing), signed in; returns the staff cookie.</summary>
@@ -139,9 +156,7 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
         using var page = await http.GetAsync(new Uri(BaseUri, "/sign-in"));
         page.EnsureSuccessStatusCode();
         var html = await page.Content.ReadAsStringAsync();
-        var token = AntiforgeryField().Match(html) is { Success: true } m
-            ? WebUtility.HtmlDecode(m.Groups[1].Value)
-            : throw new InvalidOperationException("No anti-forgery token on /sign-in.");
+        var token = AntiforgeryToken(html);
         var antiforgeryCookies = CookiesFrom(page).Where(c => c.StartsWith(".AspNetCore.Antiforgery.", StringComparison.Ordinal)).ToList();
 
         using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUri, "/sign-in"))
@@ -176,7 +191,12 @@ internal sealed partial class HelplineServer : WebApplicationFactory<Program>
         SqliteConnection.ClearAllPools();
     }
 
-    private static IEnumerable<string> CookiesFrom(HttpResponseMessage response) =>
+    /// <summary>The anti-forgery token in a page's form.</summary>
+    public static string AntiforgeryToken(string html) => AntiforgeryField().Match(html) is { Success: true } m
+        ? WebUtility.HtmlDecode(m.Groups[1].Value)
+        : throw new InvalidOperationException("No anti-forgery token on the page.");
+
+    public static IEnumerable<string> CookiesFrom(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values.Select(v => v.Split(';')[0]) : [];
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]

@@ -103,7 +103,7 @@ internal static class ScaleBenchmark
     }
 
     /// <summary>What deploy/ gives each node: Production, PostgreSQL, Redis, the same keys, the line open all day.</summary>
-    private static Dictionary<string, string> NodeEnvironment(string database, string redis)
+    internal static Dictionary<string, string> NodeEnvironment(string database, string redis)
     {
         var environment = new Dictionary<string, string>
         {

@@ -29,6 +29,9 @@ public sealed class AppNode : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The app process's id while it runs, for reading its CPU time and memory from /proc.</summary>
+    public int? ProcessId => IsRunning ? _process!.Id : null;
+
     public string Output
     {
         get

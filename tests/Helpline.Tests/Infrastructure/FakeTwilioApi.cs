@@ -39,7 +39,8 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        Assert.Equal("api.twilio.com", request.RequestUri!.Host);
+        if (request.RequestUri!.Host != "api.twilio.com")
+            throw new InvalidOperationException($"The app called {request.RequestUri.Host}, not Twilio's API.");
         var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
         var form = body.Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2))
