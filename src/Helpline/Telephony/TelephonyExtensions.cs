@@ -5,6 +5,7 @@ using Twilio.Http;
 
 namespace Helpline.Telephony;
 
+/// <summary>Telephony's setup: Twilio's settings and REST client, the signature check's counters, and the gateway (Twilio or the simulator).</summary>
 public static class TelephonyExtensions
 {
     /// <summary>The named HttpClient under Twilio's SDK; tests replace its handler with a fake Twilio API.</summary>
@@ -12,6 +13,7 @@ public static class TelephonyExtensions
 
     public static WebApplicationBuilder AddTelephony(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<SignatureFailures>();
@@ -39,6 +41,9 @@ public static class TelephonyExtensions
         }
         return builder;
     }
+
+    /// <summary>The simulator's JSON API, where the simulator is on.</summary>
+    public static IEndpointRouteBuilder MapTelephony(this IEndpointRouteBuilder app) => app.MapSimulator();
 
     /// <summary>On by default in Development without a Twilio account; otherwise only when Simulator:Enabled says so.</summary>
     private static bool SimulatorEnabled(WebApplicationBuilder builder) =>

@@ -8,7 +8,7 @@ namespace Helpline.Tests.TreatmentDirectory;
 /// <summary>The fixtures written for each format, the real SAMHSA rows, and importing them into a test app.</summary>
 internal static class DirectoryFiles
 {
-    public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Directory", "Fixtures", name);
+    public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Treatment", "Fixtures", name);
 
     /// <summary>The 14,034 real facilities (tests/data, copied beside the tests at build).</summary>
     public static string RealRows

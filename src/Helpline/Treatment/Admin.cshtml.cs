@@ -14,8 +14,8 @@ namespace Helpline.TreatmentDirectory;
 /// hide one with a reason or show it again, mark a paid listing. Plain forms; every change audited.
 /// </summary>
 [Authorize(Policy = AccountsExtensions.AdminPolicy)]
-[RequestSizeLimit(DirectoryExtensions.MaxUploadBytes)]
-[RequestFormLimits(MultipartBodyLengthLimit = DirectoryExtensions.MaxUploadBytes)]
+[RequestSizeLimit(TreatmentExtensions.MaxUploadBytes)]
+[RequestFormLimits(MultipartBodyLengthLimit = TreatmentExtensions.MaxUploadBytes)]
 public sealed class AdminModel(HelplineDb db, FacilitySearch search, FacilityImporter importer, HelplineTime time) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "q")]

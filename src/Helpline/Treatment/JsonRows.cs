@@ -57,59 +57,8 @@ internal static class JsonRows
         {
             while (phase != Phase.Done)
             {
-                if (phase == Phase.Rows)
-                {
-                    var before = reader;
-                    if (!reader.Read())
-                        break;
-                    if (reader.TokenType == JsonTokenType.EndArray)
-                    {
-                        phase = Phase.Done;
-                        safe = ((int)reader.BytesConsumed, reader.CurrentState);
-                        break;
-                    }
-                    // At the row's first token: the whole row, or (bytes missing) back to before it.
-                    if (!JsonDocument.TryParseValue(ref reader, out var document))
-                    {
-                        reader = before;
-                        break;
-                    }
-                    using (document)
-                        rows.Add(document.RootElement.Clone());
-                    safe = ((int)reader.BytesConsumed, reader.CurrentState);
-                    continue;
-                }
-                if (!reader.Read())
-                    break;
-                var more = true;
-                switch (phase)
-                {
-                    case Phase.Root when reader.TokenType == JsonTokenType.StartArray:
-                        phase = Phase.Rows;
-                        break;
-                    case Phase.Root when reader.TokenType == JsonTokenType.StartObject:
-                        phase = Phase.Envelope;
-                        break;
-                    case Phase.Root:
-                        throw new FacilityFileException("This does not look like the locator's JSON: it is neither an object with \"rows\" nor an array.");
-                    case Phase.Envelope when reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("rows"):
-                        if (!reader.Read())
-                        {
-                            more = false;
-                            break;
-                        }
-                        if (reader.TokenType != JsonTokenType.StartArray)
-                            throw new FacilityFileException("This does not look like the locator's JSON: \"rows\" is not an array.");
-                        phase = Phase.Rows;
-                        break;
-                    case Phase.Envelope when reader.TokenType == JsonTokenType.PropertyName:
-                        // page, pageSize, recordCount…: skipped whole, or read again with more bytes.
-                        more = reader.TrySkip();
-                        break;
-                    case Phase.Envelope when reader.TokenType == JsonTokenType.EndObject:
-                        throw new FacilityFileException("This does not look like the locator's JSON: there is no \"rows\" array.");
-                }
-                if (!more)
+                var whole = phase == Phase.Rows ? ReadRow(ref reader, ref phase, rows) : ReadTowardRows(ref reader, ref phase);
+                if (!whole)
                     break;
                 safe = ((int)reader.BytesConsumed, reader.CurrentState);
             }
@@ -122,5 +71,58 @@ internal static class JsonRows
         }
         state = safe.State;
         return safe.Consumed;
+    }
+
+    /// <summary>Adds the next whole row, or reads the array's end; false when bytes are missing for either.</summary>
+    private static bool ReadRow(ref Utf8JsonReader reader, ref Phase phase, List<JsonElement> rows)
+    {
+        if (!reader.Read())
+            return false;
+        if (reader.TokenType == JsonTokenType.EndArray)
+        {
+            phase = Phase.Done;
+            return true;
+        }
+        // At the row's first token: the whole row, or (bytes missing) nothing of it.
+        if (!JsonDocument.TryParseValue(ref reader, out var document))
+            return false;
+        using (document)
+            rows.Add(document.RootElement.Clone());
+        return true;
+    }
+
+    /// <summary>
+    /// Reads one token (or one skipped property) of the root or the envelope, on the way to the rows
+    /// array; false when bytes are missing for it.
+    /// </summary>
+    private static bool ReadTowardRows(ref Utf8JsonReader reader, ref Phase phase)
+    {
+        if (!reader.Read())
+            return false;
+        switch (phase)
+        {
+            case Phase.Root when reader.TokenType == JsonTokenType.StartArray:
+                phase = Phase.Rows;
+                return true;
+            case Phase.Root when reader.TokenType == JsonTokenType.StartObject:
+                phase = Phase.Envelope;
+                return true;
+            case Phase.Root:
+                throw new FacilityFileException("This does not look like the locator's JSON: it is neither an object with \"rows\" nor an array.");
+            case Phase.Envelope when reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("rows"):
+                if (!reader.Read())
+                    return false;
+                if (reader.TokenType != JsonTokenType.StartArray)
+                    throw new FacilityFileException("This does not look like the locator's JSON: \"rows\" is not an array.");
+                phase = Phase.Rows;
+                return true;
+            case Phase.Envelope when reader.TokenType == JsonTokenType.PropertyName:
+                // page, pageSize, recordCount…: skipped whole, or read again with more bytes.
+                return reader.TrySkip();
+            case Phase.Envelope when reader.TokenType == JsonTokenType.EndObject:
+                throw new FacilityFileException("This does not look like the locator's JSON: there is no \"rows\" array.");
+            default:
+                return true;
+        }
     }
 }

@@ -18,7 +18,7 @@ public sealed class ZipCentroids
     private static FrozenDictionary<string, GeoPoint> Load()
     {
         using var stream = typeof(ZipCentroids).Assembly.GetManifestResourceStream("Helpline.zip-centroids.csv")
-            ?? throw new InvalidOperationException("The ZIP centroids are missing from the build (Directory/ZipCentroids/zip-centroids.csv).");
+            ?? throw new InvalidOperationException("The ZIP centroids are missing from the build (Treatment/ZipCentroids/zip-centroids.csv).");
         using var reader = new StreamReader(stream);
         var zips = new Dictionary<string, GeoPoint>(40_000);
         reader.ReadLine();

@@ -33,70 +33,69 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         var source = $"{Path.GetFileName(fileName)} ({format})";
         var existing = await db.Facilities.AsNoTracking().ToDictionaryAsync(f => f.Key, f => (f.Id, f.ContentHash), cancellationToken);
         var seen = new Dictionary<string, string>();
-        var rejections = new List<RejectedRow>();
-        var (read, imported, updated, unchanged, rejected) = (0, 0, 0, 0, 0);
-        var batch = new List<(FacilityRecord Record, string Key, string Hash, long? Id, string? OldKey)>();
+        var counts = new ImportCounts();
+        var batch = new List<FacilityWrite>();
 
         await foreach (var row in FacilityFiles.ReadAsync(stream, format, cancellationToken))
         {
-            read++;
+            counts.Read++;
             if (row.Facility is not { } record)
             {
-                Reject(row.Where, row.Problem!);
+                counts.Reject(row.Where, row.Problem!);
                 continue;
             }
             var addressKey = AddressKey(record);
             var key = record.Frid is { } frid ? "frid:" + frid : addressKey;
-            if (seen.TryGetValue(key, out var first))
+            if (!seen.TryAdd(key, row.Where))
             {
-                Reject(row.Where, $"The same facility as {first} of this file.");
+                counts.Reject(row.Where, $"The same facility as {seen[key]} of this file.");
                 continue;
             }
-            seen[key] = row.Where;
-            var hash = ContentHash(record);
-            if (existing.TryGetValue(key, out var known))
-            {
-                if (known.ContentHash == hash)
-                {
-                    unchanged++;
-                    continue;
-                }
-                batch.Add((record, key, hash, known.Id, null));
-                updated++;
-            }
-            else if (record.Frid is not null && existing.TryGetValue(addressKey, out var byAddress))
-            {
-                // Listed before without its frid (from a plain file): the same facility, now under its frid.
-                batch.Add((record, key, hash, byAddress.Id, addressKey));
-                updated++;
-            }
-            else
-            {
-                batch.Add((record, key, hash, null, null));
-                imported++;
-            }
+            if (Plan(record, key, addressKey, existing, counts) is not { } write)
+                continue;
+            batch.Add(write);
             if (batch.Count >= BatchSize)
                 await WriteAsync(batch, source, cancellationToken);
-            if (read % 1000 == 0)
-                progress?.Invoke(read);
+            if (counts.Read % 1000 == 0)
+                progress?.Invoke(counts.Read);
         }
         await WriteAsync(batch, source, cancellationToken);
-        progress?.Invoke(read);
+        progress?.Invoke(counts.Read);
 
         var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         log.LogInformation("Imported {File}: {Read} rows, {Imported} new, {Updated} updated, {Unchanged} unchanged, {Rejected} rejected in {Seconds:0.0} s",
-            source, read, imported, updated, unchanged, rejected, took.TotalSeconds);
-        return new ImportSummary(Path.GetFileName(fileName), format, read, imported, updated, unchanged, rejected, rejections, took);
-
-        void Reject(string where, string reason)
-        {
-            rejected++;
-            if (rejections.Count < ImportSummary.ListedRejections)
-                rejections.Add(new RejectedRow(where, reason));
-        }
+            source, counts.Read, counts.Imported, counts.Updated, counts.Unchanged, counts.Rejected, took.TotalSeconds);
+        return new ImportSummary(Path.GetFileName(fileName), format, counts.Read, counts.Imported, counts.Updated, counts.Unchanged, counts.Rejected, counts.Rejections, took);
     }
 
-    private async Task WriteAsync(List<(FacilityRecord Record, string Key, string Hash, long? Id, string? OldKey)> batch, string source, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a record asks for, counted: nothing when its facility is here unchanged, else an update of
+    /// that facility (by its key, or by its address when it was listed before without its frid), else a new one.
+    /// </summary>
+    private static FacilityWrite? Plan(FacilityRecord record, string key, string addressKey, Dictionary<string, (long Id, string ContentHash)> existing, ImportCounts counts)
+    {
+        var hash = ContentHash(record);
+        if (existing.TryGetValue(key, out var known))
+        {
+            if (known.ContentHash == hash)
+            {
+                counts.Unchanged++;
+                return null;
+            }
+            counts.Updated++;
+            return new FacilityWrite(record, key, hash, known.Id);
+        }
+        if (record.Frid is not null && existing.TryGetValue(addressKey, out var byAddress))
+        {
+            // Listed before without its frid (from a plain file): the same facility, now under its frid.
+            counts.Updated++;
+            return new FacilityWrite(record, key, hash, byAddress.Id);
+        }
+        counts.Imported++;
+        return new FacilityWrite(record, key, hash, null);
+    }
+
+    private async Task WriteAsync(List<FacilityWrite> batch, string source, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
             return;
@@ -108,29 +107,14 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         var tracked = await db.Facilities.Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken);
         if (ids.Count > 0)
             await db.FacilityServices.Where(s => ids.Contains(s.FacilityId)).ExecuteDeleteAsync(cancellationToken);
-        foreach (var (record, key, hash, id, _) in batch)
+        foreach (var (record, key, hash, id) in batch)
         {
             var facility = id is { } known ? tracked[known] : new Facility
             {
                 Key = key, Name = "", City = "", CitySlug = "", State = "", Zip = "", Source = "", ContentHash = "",
             };
+            Copy(record, facility);
             facility.Key = key;
-            facility.Frid = record.Frid;
-            facility.Name = record.Name;
-            facility.Name2 = record.Name2;
-            facility.Street1 = record.Street1;
-            facility.Street2 = record.Street2;
-            facility.City = record.City;
-            facility.CitySlug = ServiceCodes.Slug(record.City);
-            facility.State = record.State;
-            facility.Zip = record.Zip;
-            facility.County = record.County;
-            facility.Phone = record.Phone;
-            facility.IntakePhone = record.IntakePhone;
-            facility.Website = record.Website;
-            facility.Latitude = record.Latitude;
-            facility.Longitude = record.Longitude;
-            facility.TypeFacility = record.TypeFacility;
             facility.Source = source;
             facility.ContentHash = hash;
             facility.ImportedAt = now;
@@ -160,6 +144,27 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
         batch.Clear();
     }
 
+    /// <summary>The file's own fields, as the file gives them.</summary>
+    private static void Copy(FacilityRecord record, Facility facility)
+    {
+        facility.Frid = record.Frid;
+        facility.Name = record.Name;
+        facility.Name2 = record.Name2;
+        facility.Street1 = record.Street1;
+        facility.Street2 = record.Street2;
+        facility.City = record.City;
+        facility.CitySlug = ServiceCodes.Slug(record.City);
+        facility.State = record.State;
+        facility.Zip = record.Zip;
+        facility.County = record.County;
+        facility.Phone = record.Phone;
+        facility.IntakePhone = record.IntakePhone;
+        facility.Website = record.Website;
+        facility.Latitude = record.Latitude;
+        facility.Longitude = record.Longitude;
+        facility.TypeFacility = record.TypeFacility;
+    }
+
     /// <summary>The key of a facility without a frid: its name and address, normalized, hashed.</summary>
     public static string AddressKey(FacilityRecord r) =>
         "addr:" + Hash(string.Join('|', Normal(r.Name), Normal(r.Name2), Normal(r.Street1), Normal(r.Street2), Normal(r.City), r.State, r.Zip))[..40];
@@ -186,4 +191,24 @@ public sealed class FacilityImporter(HelplineDb db, HelplineTime time, ILogger<F
     }
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>A facility to save: a new one, or an update of the facility with <paramref name="Id"/>.</summary>
+    private sealed record FacilityWrite(FacilityRecord Record, string Key, string Hash, long? Id);
+
+    private sealed class ImportCounts
+    {
+        public int Read { get; set; }
+        public int Imported { get; set; }
+        public int Updated { get; set; }
+        public int Unchanged { get; set; }
+        public int Rejected { get; set; }
+        public List<RejectedRow> Rejections { get; } = [];
+
+        public void Reject(string where, string reason)
+        {
+            Rejected++;
+            if (Rejections.Count < ImportSummary.ListedRejections)
+                Rejections.Add(new RejectedRow(where, reason));
+        }
+    }
 }
