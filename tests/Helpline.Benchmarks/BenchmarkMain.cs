@@ -13,7 +13,7 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --sql   (only the SQL one call runs, then exit)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --webhook   (only section 1)
-/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --dashboard   (only section 3; --dashboard-trace adds one traced load, its work by kind)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --callbacks   (only section 4)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports     (only section 5; --reports-data DIR reuses a seeded folder)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --reports-postgres   (only section 5, on a private PostgreSQL; seeded each run)
@@ -111,6 +111,7 @@ internal static class BenchmarkMain
                 Directory.Delete(scaleDirectory, recursive: true);
             }
         }
+        DashboardBrowser.Trace = args.Contains("--dashboard-trace");
         var sqlOnly = args.Contains("--sql");
         var webhookOnly = args.Contains("--webhook") && !sqlOnly;
         var dashboardOnly = args.Contains("--dashboard") && !sqlOnly;

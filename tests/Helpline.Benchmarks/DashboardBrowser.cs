@@ -130,7 +130,7 @@ internal static class DashboardBrowser
 
     private sealed record CallTimes(double WebhookMs, double ToDomMs, double ToFrameMs, double SentToDomMs, bool Appeared);
 
-    private sealed record LoadTimes(double FirstByte, double DomContentLoaded, double RowsPainted, double Connected, double Snapshot, double Live, double Frame, int ServerRows, int AddedRows, int HtmlBytes, int SnapshotChars);
+    private sealed record LoadTimes(double FirstByte, double LastByte, double Interactive, double DomContentLoaded, double RowsPainted, double Connected, double Snapshot, double Live, double Frame, int ServerRows, int AddedRows, int HtmlBytes, int SnapshotChars);
 
     public static async Task RunAsync(string directory)
     {
@@ -274,6 +274,8 @@ internal static class DashboardBrowser
         Console.WriteLine();
         Console.WriteLine($"   {"measure (ms from navigation start, over " + loads.Count + " loads)",-58} {"median",8} {"max",8}");
         LoadRow("first byte of /staff (server-rendered rows)", loads.Select(l => l.FirstByte));
+        LoadRow("last byte of /staff", loads.Select(l => l.LastByte));
+        LoadRow("parsed (domInteractive)", loads.Select(l => l.Interactive));
         LoadRow("server-rendered page loaded (DOMContentLoaded)", loads.Select(l => l.DomContentLoaded));
         LoadRow($"the frame after it: all {WaitingText} rows painted", loads.Select(l => l.RowsPainted));
         LoadRow("hub snapshot arrived (largest WebSocket message)", loads.Select(l => l.Snapshot));
@@ -285,9 +287,52 @@ internal static class DashboardBrowser
         Console.WriteLine($"   rows the script added to the table on its first update (drawn once, by the server: 0 expected): max {loads.Max(l => l.AddedRows)} over the loads");
         foreach (var error in loadErrors.Take(3))
             Console.WriteLine($"      {error}");
+        if (Trace)
+            await TraceOneLoadAsync(browser, origin, signedIn, script);
         var painted = Stats.Percentile(loads.Select(l => l.RowsPainted), 50);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"   median, navigation start -> last row painted: {painted:F0} ms   (target < {RowsPaintedTargetMs:F0} ms)  {BenchmarkMain.Verdict(painted < RowsPaintedTargetMs && loads.All(l => l.AddedRows == 0) && loadErrors.Count == 0)}"));
+    }
+
+    /// <summary><c>--dashboard-trace</c>: one more load under chromium's tracing, its main-thread work summed by kind.</summary>
+    public static bool Trace { get; set; }
+
+    private static async Task TraceOneLoadAsync(IBrowser browser, Uri origin, string signedIn, string script)
+    {
+        var context = await browser.NewContextAsync(NewContext(origin, signedIn));
+        await context.AddInitScriptAsync(script);
+        var page = await context.NewPageAsync();
+        var cdp = await context.NewCDPSessionAsync(page);
+        var events = new List<System.Text.Json.JsonElement>();
+        var complete = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cdp.Event("Tracing.dataCollected").OnEvent += (_, data) =>
+        {
+            lock (events)
+                events.AddRange(data!.Value.GetProperty("value").EnumerateArray().Select(e => e.Clone()));
+        };
+        cdp.Event("Tracing.tracingComplete").OnEvent += (_, _) => complete.TrySetResult();
+        await cdp.SendAsync("Tracing.start", new Dictionary<string, object> { ["categories"] = "devtools.timeline,blink,loading", ["transferMode"] = "ReportEvents" });
+        await page.GotoAsync("/staff", new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = PageTimeoutMs });
+        await page.WaitForFunctionAsync("() => window.__benchLoad.frame !== undefined", null, new PageWaitForFunctionOptions { Timeout = PageTimeoutMs });
+        await cdp.SendAsync("Tracing.end");
+        await complete.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await context.CloseAsync();
+        var totals = new Dictionary<string, (double Ms, int Count)>();
+        foreach (var e in events)
+        {
+            if (!e.TryGetProperty("dur", out var dur) || !e.TryGetProperty("name", out var name))
+                continue;
+            var key = name.GetString()!;
+            var (ms, count) = totals.GetValueOrDefault(key);
+            totals[key] = (ms + dur.GetDouble() / 1000, count + 1);
+        }
+        var urls = events.Where(e => e.GetProperty("name").GetString() == "ResourceSendRequest")
+            .Select(e => e.GetProperty("args").GetProperty("data").GetProperty("url").GetString()!)
+            .GroupBy(u => u.Split('?')[0]).OrderByDescending(g => g.Count()).ToList();
+        Console.WriteLine($"   one traced load: {urls.Sum(g => g.Count())} requests: {string.Join(", ", urls.Take(8).Select(g => $"{g.Key} x{g.Count()}"))}");
+        Console.WriteLine("   one traced load: the longest kinds of work (ms summed over every thread; nested events are counted within their parents too)");
+        foreach (var (name, (ms, count)) in totals.OrderByDescending(t => t.Value.Ms).Take(25))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {name,-44} {ms,9:F1} ms  x{count}"));
     }
 
     private static BrowserNewContextOptions NewContext(Uri origin, string? storageState) => new()
@@ -457,11 +502,11 @@ internal static class DashboardBrowser
                 () => {
                   const n = performance.getEntriesByType("navigation")[0];
                   const s = window.__benchLoad;
-                  return [n.responseStart, n.domContentLoadedEventEnd, s.rowsPainted ?? -1, s.connected ?? -1, s.biggestAt ?? -1, s.live, s.frame, s.serverRows, s.addedAtLive, n.encodedBodySize, s.biggest];
+                  return [n.responseStart, n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, s.rowsPainted ?? -1, s.connected ?? -1, s.biggestAt ?? -1, s.live, s.frame, s.serverRows, s.addedAtLive, n.encodedBodySize, s.biggest];
                 }
                 """);
             errors.AddRange(pageErrors);
-            return new LoadTimes(v[0], v[1], v[2], v[3], v[4], v[5], v[6], (int)v[7], (int)v[8], (int)v[9], (int)v[10]);
+            return new LoadTimes(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], (int)v[11], (int)v[12]);
         }
         finally
         {

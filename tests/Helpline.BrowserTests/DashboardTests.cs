@@ -42,6 +42,10 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
         await Expect(contactRowOnAna).ToBeVisibleAsync(Generously);
         await Expect(contactRowOnBen).ToBeVisibleAsync(Generously);
         await Expect(contactRowOnBen).ToContainTextAsync("Someone they love");
+        // The queue's rows are laid out as grids so a long queue loads fast; a screen reader still reads a table of rows and cells.
+        var rowAsRead = ben.Page.GetByRole(AriaRole.Table).GetByRole(AriaRole.Row).Filter(new() { HasText = "0147" });
+        await Expect(rowAsRead.GetByRole(AriaRole.Cell, new() { Name = "Someone they love" })).ToBeVisibleAsync();
+        await Expect(ben.Page.GetByRole(AriaRole.Columnheader, new() { Name = "Channel" })).ToBeVisibleAsync();
 
         await contactRowOnAna.GetByRole(AriaRole.Button, new() { Name = "Take" }).ClickAsync();
 
