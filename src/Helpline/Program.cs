@@ -1,4 +1,5 @@
 using Helpline.Accounts;
+using Helpline.Bridge;
 using Helpline.Callbacks;
 using Helpline.Calls;
 using Helpline.Contacts;

@@ -22,6 +22,7 @@ public static class QueueApi
         builder.Services.AddSingleton<QueueBroadcaster>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());
         builder.Services.AddScoped<QueueTaking>();
+        builder.Services.AddScoped<ContactTransitions>();
         builder.Services.AddHostedService<QueueHeartbeat>();
         builder.Services.AddSingleton<HubSessions>();
         builder.Services.AddHostedService<HubSessionCheck>();
