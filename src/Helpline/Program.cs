@@ -1,5 +1,6 @@
 using Helpline.Accounts;
 using Helpline.Audit;
+using Helpline.Bridge;
 using Helpline.Callbacks;
 using Helpline.Calls;
 using Helpline.Contacts;

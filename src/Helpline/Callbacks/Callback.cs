@@ -46,6 +46,23 @@ public sealed class Callback
 
     /// <summary>How the last attempt ended.</summary>
     public CallbackOutcome? LastOutcome { get; set; }
+
+    /// <summary>
+    /// A callback the caller asked for (a voicemail, 1 pressed while waiting, the web form), scheduled
+    /// at <paramref name="dueAt"/> (see <see cref="CallbackWindow.DueTime"/>) inside the window they gave.
+    /// </summary>
+    public static Callback Promised(long contactId, long callerId, string timeZone, TimeOnly windowStart, TimeOnly windowEnd, DateTime dueAt, DateTime now) => new()
+    {
+        ContactId = contactId,
+        CallerId = callerId,
+        Status = CallbackStatus.Scheduled,
+        DueAt = dueAt,
+        TimeZone = timeZone,
+        WindowStartLocal = windowStart,
+        WindowEndLocal = windowEnd,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
 }
 
 /// <summary>How one attempt to call the caller back ended.</summary>

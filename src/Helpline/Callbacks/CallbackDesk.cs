@@ -82,12 +82,19 @@ public sealed class CallbackDesk(HelplineDb db, HelplineTime time, OpeningHours 
         if (CallbackWindow.FirstDueTime(from, callback.TimeZone, start, end, hours: null) is null || date.ToDateTime(end) <= TimeZoneInfo.ConvertTimeFromUtc(now, zone))
             return CallbackChange.Refused(StatusCodes.Status400BadRequest, "That window has passed already on the caller's clock.");
         // Closed in that window: the first open moment in the same window on a later day.
-        var due = CallbackWindow.FirstDueTime(from, callback.TimeZone, start, end, hours) ?? CallbackWindow.FirstDueTime(from, callback.TimeZone, start, end, hours: null)!.Value;
+        var due = CallbackWindow.DueTime(from, callback.TimeZone, start, end, hours);
 
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        if (!await MoveAsync(callback, start, end, due, user, now))
+            return CallbackChange.Refused(StatusCodes.Status409Conflict, "The callback changed meanwhile; look again.");
+        dispatcher.Wake();
+        return CallbackChange.Ok;
+    }
+
+    /// <summary>Moves the callback to its new window if it is still as it was read; a due one leaves the queue until then.</summary>
+    private Task<bool> MoveAsync(Callback callback, TimeOnly start, TimeOnly end, DateTime due, ClaimsPrincipal user, DateTime now) =>
+        events.CommitAsync(async () =>
         {
-            var moved = await db.Callbacks.Where(c => c.Id == id && c.Status == callback.Status)
+            var moved = await db.Callbacks.Where(c => c.Id == callback.Id && c.Status == callback.Status)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, CallbackStatus.Scheduled)
                     .SetProperty(c => c.DueAt, due)
@@ -97,19 +104,13 @@ public sealed class CallbackDesk(HelplineDb db, HelplineTime time, OpeningHours 
                     .SetProperty(c => c.JobId, (string?)null)
                     .SetProperty(c => c.UpdatedAt, now));
             if (moved == 0)
-                return CallbackChange.Refused(StatusCodes.Status409Conflict, "The callback changed meanwhile; look again.");
+                return null;
             await db.Contacts.Where(c => c.Id == callback.ContactId && (c.Status == ContactStatus.Waiting || c.Status == ContactStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.AwaitingCallback).SetProperty(c => c.UpdatedAt, now));
+            db.AuditEntries.Add(AuditEntry.By(user, now, "callback.rescheduled", callback.ContactId, $"callback {callback.Id} due {due:o}"));
             // A due callback was in the queue; now it waits for its new time.
-            change = events.Record(callback.Status == CallbackStatus.Due ? QueueChangeKinds.ContactLeftQueue : QueueChangeKinds.ContactUpdated, now, callback.ContactId);
-            db.AuditEntries.Add(AuditEntry.By(user, now, "callback.rescheduled", callback.ContactId, $"callback {id} due {due:o}"));
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(change);
-        dispatcher.Wake();
-        return CallbackChange.Ok;
-    }
+            return [events.Record(callback.Status == CallbackStatus.Due ? QueueChangeKinds.ContactLeftQueue : QueueChangeKinds.ContactUpdated, now, callback.ContactId)];
+        });
 
     /// <summary>The callback is no longer wanted: it will not be made, and it leaves the queue if it was there.</summary>
     public async Task<CallbackChange> CancelAsync(long id, ClaimsPrincipal user)
@@ -118,21 +119,19 @@ public sealed class CallbackDesk(HelplineDb db, HelplineTime time, OpeningHours 
         if (callback is null)
             return CallbackChange.Refused(StatusCodes.Status404NotFound, "There is no such callback.");
         var now = time.UtcNow;
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        var cancelled = await events.CommitAsync(async () =>
         {
             var cancelled = await db.Callbacks.Where(c => c.Id == id && (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due || c.Status == CallbackStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallbackStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
             if (cancelled == 0)
-                return CallbackChange.Refused(StatusCodes.Status409Conflict, "Only a scheduled, due or missed callback can be cancelled; one in progress ends with its call.");
+                return null;
             await db.Contacts.Where(c => c.Id == callback.ContactId && (c.Status == ContactStatus.AwaitingCallback || c.Status == ContactStatus.Waiting || c.Status == ContactStatus.Missed))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.Cancelled).SetProperty(c => c.UpdatedAt, now));
-            change = events.Record(QueueChangeKinds.ContactLeftQueue, now, callback.ContactId);
             db.AuditEntries.Add(AuditEntry.By(user, now, "callback.cancelled", callback.ContactId, $"callback {id}"));
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(change);
+            return [events.Record(QueueChangeKinds.ContactLeftQueue, now, callback.ContactId)];
+        });
+        if (!cancelled)
+            return CallbackChange.Refused(StatusCodes.Status409Conflict, "Only a scheduled, due or missed callback can be cancelled; one in progress ends with its call.");
         return CallbackChange.Ok;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Helpline.Accounts;
+using Helpline.Bridge;
 using Helpline.Calls;
 using Helpline.Contacts;
 using Helpline.Data;
@@ -53,8 +54,8 @@ public sealed class CallbackDialling(
         var calleeCall = await gateway.PlaceCallAsync(new OutboundCall(
             To: caller.PhoneNumber,
             From: await ShownNumberAsync(caller.Id),
-            TwimlUrl: urls.For($"/twilio/voice/bridge/caller?contact={contact.Id}"),
-            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/callee-status?contact={contact.Id}"),
+            TwimlUrl: urls.For(BridgeUrls.Caller(contact.Id)),
+            StatusCallbackUrl: urls.For(BridgeUrls.CalleeStatus(contact.Id)),
             RingSeconds: options.Value.RingSeconds,
             // A machine never joins the advisor; where a message may be left, wait for the beep.
             Machine: mayLeaveMessage ? MachineDetection.DetectMessageEnd : MachineDetection.Detect));
@@ -69,14 +70,7 @@ public sealed class CallbackDialling(
             .SetProperty(c => c.FirstAttemptLateSeconds, c => c.FirstAttemptLateSeconds ?? late)
             .SetProperty(c => c.UpdatedAt, now));
         // The advisor's dashboard says the caller's phone is ringing now, not "Connecting".
-        QueueChange ringing;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            ringing = events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(ringing);
+        await events.CommitAsync(() => Task.FromResult<QueueChange[]?>([events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id)]));
         return true;
     }
 
@@ -116,37 +110,18 @@ public sealed class CallbackDialling(
     {
         var callback = await CallbackOfAsync(contact.Id);
         var now = time.UtcNow;
-        var changes = new List<QueueChange>();
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        await events.CommitAsync(async () =>
         {
             if (callback is not null)
-            {
-                var missed = callback.Attempts >= callback.MaxAttempts;
-                var next = missed ? null : CallbackWindow.FirstDueTime(now.AddMinutes(options.Value.RetryDelayMinutes), callback.TimeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours);
-                await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, next is null ? CallbackStatus.Missed : CallbackStatus.Scheduled)
-                    .SetProperty(c => c.DueAt, c => next ?? c.DueAt)
-                    .SetProperty(c => c.JobId, (string?)null)
-                    .SetProperty(c => c.LastOutcome, c => outcome ?? c.LastOutcome)
-                    .SetProperty(c => c.UpdatedAt, now));
-                await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, next is null ? ContactStatus.Missed : ContactStatus.AwaitingCallback)
-                    .SetProperty(c => c.AdvisorId, (string?)null)
-                    .SetProperty(c => c.AdvisorCallSid, (string?)null)
-                    .SetProperty(c => c.CalleeCallSid, (string?)null)
-                    .SetProperty(c => c.UpdatedAt, now));
-                logger.LogInformation("Callback {CallbackId} attempt failed ({Why}); {Next}", callback.Id, why, next is null ? "missed" : "trying again later");
-            }
-            changes.Add(events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id));
+                await ScheduleNextAttemptAsync(callback, contact.Id, outcome, why, now);
+            var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactLeftQueue, now, contact.Id) };
             if (contact.AdvisorId is { } advisorId)
             {
                 await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now);
                 changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
             }
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync([.. changes]);
+            return [.. changes];
+        });
         dispatcher.Wake();
         if (contact.AdvisorCallSid is { } advisorCall)
         {
@@ -159,6 +134,26 @@ public sealed class CallbackDialling(
                 // The advisor's phone has most likely hung up already.
             }
         }
+    }
+
+    /// <summary>Inside the attempt's transaction: another attempt after the retry delay, inside the caller's window, or missed after the last.</summary>
+    private async Task ScheduleNextAttemptAsync(Callback callback, long contactId, CallbackOutcome? outcome, string why, DateTime now)
+    {
+        var missed = callback.Attempts >= callback.MaxAttempts;
+        var next = missed ? null : CallbackWindow.FirstDueTime(now.AddMinutes(options.Value.RetryDelayMinutes), callback.TimeZone, callback.WindowStartLocal, callback.WindowEndLocal, hours);
+        await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Status, next is null ? CallbackStatus.Missed : CallbackStatus.Scheduled)
+            .SetProperty(c => c.DueAt, c => next ?? c.DueAt)
+            .SetProperty(c => c.JobId, (string?)null)
+            .SetProperty(c => c.LastOutcome, c => outcome ?? c.LastOutcome)
+            .SetProperty(c => c.UpdatedAt, now));
+        await db.Contacts.Where(c => c.Id == contactId).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Status, next is null ? ContactStatus.Missed : ContactStatus.AwaitingCallback)
+            .SetProperty(c => c.AdvisorId, (string?)null)
+            .SetProperty(c => c.AdvisorCallSid, (string?)null)
+            .SetProperty(c => c.CalleeCallSid, (string?)null)
+            .SetProperty(c => c.UpdatedAt, now));
+        logger.LogInformation("Callback {CallbackId} attempt failed ({Why}); {Next}", callback.Id, why, next is null ? "missed" : "trying again later");
     }
 
     /// <summary>The caller was reached and the conversation has ended.</summary>

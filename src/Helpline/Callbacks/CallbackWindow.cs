@@ -28,4 +28,11 @@ public static class CallbackWindow
         var zone = TimeZoneInfo.FindSystemTimeZoneById(callerTimeZone);
         return OpeningHours.FirstMinute(fromUtc, t => Allows(t, zone, start, end) && (hours is null || hours.IsOpen(t)));
     }
+
+    /// <summary>
+    /// <see cref="FirstDueTime"/> with the line's hours, or, if the line stays closed beyond the search
+    /// horizon, with the caller's window alone: the callback job checks the opening hours again when it fires.
+    /// </summary>
+    public static DateTime DueTime(DateTime fromUtc, string callerTimeZone, TimeOnly start, TimeOnly end, OpeningHours hours) =>
+        FirstDueTime(fromUtc, callerTimeZone, start, end, hours) ?? FirstDueTime(fromUtc, callerTimeZone, start, end, hours: null)!.Value;
 }

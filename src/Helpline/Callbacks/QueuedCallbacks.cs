@@ -148,20 +148,19 @@ public sealed class QueuedCallbacks(
         var now = time.UtcNow;
         foreach (var contact in stranded)
         {
-            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
-            var repaired = await db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.Callback)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.None).SetProperty(c => c.Channel, ContactChannel.Callback).SetProperty(c => c.UpdatedAt, now), cancellationToken);
-            if (repaired == 0)
-                continue;
-            db.Callbacks.Add(new Callback
+            await events.CommitAsync(async () =>
             {
-                ContactId = contact.Id, CallerId = contact.CallerId, Status = CallbackStatus.Due, DueAt = now, TimeZone = contact.TimeZone,
-                WindowStartLocal = CallbackWindow.Earliest, WindowEndLocal = CallbackWindow.Latest, CreatedAt = now, UpdatedAt = now,
-            });
-            var change = events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            await events.PublishAsync(change);
+                var repaired = await db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.Callback)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.QueueExit, QueueExit.None).SetProperty(c => c.Channel, ContactChannel.Callback).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+                if (repaired == 0)
+                    return null;
+                db.Callbacks.Add(new Callback
+                {
+                    ContactId = contact.Id, CallerId = contact.CallerId, Status = CallbackStatus.Due, DueAt = now, TimeZone = contact.TimeZone,
+                    WindowStartLocal = CallbackWindow.Earliest, WindowEndLocal = CallbackWindow.Latest, CreatedAt = now, UpdatedAt = now,
+                });
+                return [events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id)];
+            }, cancellationToken);
         }
         if (stranded.Count > 0)
             logger.LogWarning("{Count} contact(s) that pressed 1 under an earlier version were given their callback", stranded.Count);
@@ -179,8 +178,7 @@ public sealed class QueuedCallbacks(
             Reasons.OutsideHours => (CallbackStatus.Missed, ContactStatus.Missed),
             _ => (CallbackStatus.Cancelled, ContactStatus.Cancelled),
         };
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken))
+        var tookOut = await events.CommitAsync(async () =>
         {
             // Still waiting and still due: an advisor who took it meanwhile keeps it (the dial re-checks).
             var left = await db.Contacts.Where(c => c.Id == callback.ContactId && c.Status == ContactStatus.Waiting)
@@ -192,14 +190,13 @@ public sealed class QueuedCallbacks(
                     .SetProperty(c => c.JobId, (string?)null)
                     .SetProperty(c => c.UpdatedAt, now), cancellationToken);
             if (moved == 0)
-                return false;
-            change = events.Record(QueueChangeKinds.ContactLeftQueue, now, callback.ContactId);
+                return null;
             if (why == Reasons.Blocked)
                 db.AuditEntries.Add(new AuditEntry { At = now, Action = "callback.blocked", ContactId = callback.ContactId, Details = "the number is blocked; callback cancelled" });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await events.PublishAsync(change);
+            return [events.Record(QueueChangeKinds.ContactLeftQueue, now, callback.ContactId)];
+        }, cancellationToken);
+        if (!tookOut)
+            return false;
         if (callbackStatus == CallbackStatus.Scheduled)
             dispatcher.Wake();
         logger.LogInformation("Callback {CallbackId} left the queue ({Why}): {Status}{Next}", callback.Id, why, callbackStatus,

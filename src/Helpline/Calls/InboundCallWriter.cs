@@ -159,33 +159,9 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
                 written[i] = new Written(existing, Created: false);
                 continue;
             }
-            var contact = call.NewContact();
-            if (call.Number is { } number)
-            {
-                var hash = db.Protector.BlindIndex(number);
-                if (!callers.TryGetValue(hash, out var caller))
-                {
-                    caller = new Caller
-                    {
-                        PhoneHash = hash,
-                        PhoneNumber = number,
-                        Name = call.CallerName,
-                        TimeZone = call.CallerTimeZone,
-                        Language = CallerLanguage.English,
-                        CreatedAt = call.Now,
-                    };
-                    callers[hash] = caller;
-                }
-                contact.Caller = caller;
-                if (blocked.Contains(hash))
-                {
-                    // A blocked number's contact is stored already refused, with its audit entry, so it never reaches the queue.
-                    contact.Status = ContactStatus.Blocked;
-                    contact.EndedAt = call.Now;
-                    contact.UpdatedAt = call.Now;
-                    refused.Add(contact);
-                }
-            }
+            var contact = NewContact(db, call, callers, blocked);
+            if (contact.Status == ContactStatus.Blocked)
+                refused.Add(contact);
             db.Contacts.Add(contact);
             created[call.CallSid] = contact;
             written[i] = new Written(contact, Created: true);
@@ -198,6 +174,39 @@ public sealed class InboundCallWriter(IServiceScopeFactory scopes, ILogger<Inbou
         }
         await transaction.CommitAsync();
         return written;
+    }
+
+    /// <summary>
+    /// The call's contact, with its caller (one already stored, one new in this batch, or a new one).
+    /// A blocked number's contact is stored already refused, so it never reaches the queue.
+    /// </summary>
+    private static Contact NewContact(HelplineDb db, InboundCall call, Dictionary<string, Caller> callers, IReadOnlySet<string> blocked)
+    {
+        var contact = call.NewContact();
+        if (call.Number is not { } number)
+            return contact;
+        var hash = db.Protector.BlindIndex(number);
+        if (!callers.TryGetValue(hash, out var caller))
+        {
+            caller = new Caller
+            {
+                PhoneHash = hash,
+                PhoneNumber = number,
+                Name = call.CallerName,
+                TimeZone = call.CallerTimeZone,
+                Language = CallerLanguage.English,
+                CreatedAt = call.Now,
+            };
+            callers[hash] = caller;
+        }
+        contact.Caller = caller;
+        if (blocked.Contains(hash))
+        {
+            contact.Status = ContactStatus.Blocked;
+            contact.EndedAt = call.Now;
+            contact.UpdatedAt = call.Now;
+        }
+        return contact;
     }
 
     private sealed class Pending(InboundCall call)

@@ -25,6 +25,18 @@ public sealed class Consent
 
     public ConsentSource Source { get; set; }
     public DateTime RecordedAt { get; set; }
+
+    /// <summary>Consent to be called back, given during a contact, with the version of the words agreed to.</summary>
+    public static Consent ToCallBack(long callerId, long contactId, string textVersion, ConsentSource source, DateTime at) => new()
+    {
+        CallerId = callerId,
+        ContactId = contactId,
+        Kind = ConsentKind.CallBack,
+        Granted = true,
+        TextVersion = textVersion,
+        Source = source,
+        RecordedAt = at,
+    };
 }
 
 public static class Consents

@@ -198,7 +198,7 @@ public static class ContactApi
     }
 
     /// <summary>Wrap-up: disposition and notes; the contact is completed and the advisor available again.</summary>
-    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, QueueEvents events, HelplineTime time, OpeningHours hours, CallbackDispatcher callbacks)
+    internal static async Task<Results<Ok, ProblemHttpResult>> Complete(long id, CompleteRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, ContactTransitions transitions, HelplineTime time, OpeningHours hours, CallbackDispatcher callbacks)
     {
         if (!Enum.IsDefined(request.Disposition))
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown disposition.");
@@ -219,52 +219,37 @@ public static class ContactApi
                 ? "The call is still going on; wrap-up starts when it ends."
                 : "This contact is not in wrap-up.");
 
-        var now = time.UtcNow;
-        var wrapUp = contact.EndedAt is { } ended ? (int)Math.Max(0, (now - ended).TotalSeconds) : 0;
-        var changes = new List<QueueChange>();
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            var completed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.WrapUp)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ContactStatus.Completed)
-                    .SetProperty(c => c.Disposition, request.Disposition)
-                    .SetProperty(c => c.WrapUpEndedAt, now)
-                    .SetProperty(c => c.WrapUpSeconds, wrapUp)
-                    .SetProperty(c => c.WrapUpDraft, (string?)null)
-                    .SetProperty(c => c.UpdatedAt, now));
-            if (completed == 0)
-                return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact was completed already.");
-            if (!string.IsNullOrWhiteSpace(request.Notes))
-            {
-                // Notes go through the tracked entity so the value converter encrypts them.
-                var tracked = await db.Contacts.SingleAsync(c => c.Id == id);
-                tracked.Notes = request.Notes.Trim();
-            }
-            changes.Add(events.Record(QueueChangeKinds.ContactCompleted, now, id));
-            if (contact.AdvisorId is { } advisorId)
-            {
-                await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.WrapUp]);
-                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
-            }
-            if (request.Disposition == Disposition.WrongNumber)
-            {
-                // A callback that reached the wrong person is over: no further attempts at this number.
-                await db.Callbacks.Where(c => c.ContactId == id && (c.Status == CallbackStatus.Completed || c.Status == CallbackStatus.InProgress))
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(c => c.Status, CallbackStatus.Completed)
-                        .SetProperty(c => c.LastOutcome, CallbackOutcome.WrongNumber)
-                        .SetProperty(c => c.UpdatedAt, now));
-            }
-            db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.completed", id, $"disposition {request.Disposition}"));
-            if (request.FollowUp is { } followUp)
-                ScheduleFollowUp(db, contact, followUp, now, hours, time);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync([.. changes]);
+        if (!await transitions.CompleteAsync(contact, request.Disposition, now => RecordWrapUpAsync(db, contact, request, user, now, hours, time)))
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This contact was completed already.");
         if (request.FollowUp is not null)
             callbacks.Wake();
         return TypedResults.Ok();
+    }
+
+    /// <summary>
+    /// In the completing transaction: the notes, a wrong number's callbacks closed, the audit entry
+    /// and the follow-up the caller agreed to.
+    /// </summary>
+    private static async Task RecordWrapUpAsync(HelplineDb db, Contact contact, CompleteRequest request, ClaimsPrincipal user, DateTime now, OpeningHours hours, HelplineTime time)
+    {
+        if (!string.IsNullOrWhiteSpace(request.Notes))
+        {
+            // Notes go through the tracked entity so the value converter encrypts them.
+            var tracked = await db.Contacts.SingleAsync(c => c.Id == contact.Id);
+            tracked.Notes = request.Notes.Trim();
+        }
+        if (request.Disposition == Disposition.WrongNumber)
+        {
+            // A callback that reached the wrong person is over: no further attempts at this number.
+            await db.Callbacks.Where(c => c.ContactId == contact.Id && (c.Status == CallbackStatus.Completed || c.Status == CallbackStatus.InProgress))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, CallbackStatus.Completed)
+                    .SetProperty(c => c.LastOutcome, CallbackOutcome.WrongNumber)
+                    .SetProperty(c => c.UpdatedAt, now));
+        }
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.completed", contact.Id, $"disposition {request.Disposition}"));
+        if (request.FollowUp is { } followUp)
+            ScheduleFollowUp(db, contact, followUp, now, hours, time);
     }
 
     /// <summary>What is wrong with a follow-up, and the field it belongs to (named as the wrap-up form names it).</summary>
@@ -299,8 +284,7 @@ public static class ContactApi
         var from = TimeZoneInfo.ConvertTimeToUtc(followUp.Date.ToDateTime(start), zone);
         if (from < now)
             from = now;
-        var due = CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours)
-            ?? CallbackWindow.FirstDueTime(from, caller.TimeZone, start, end, hours: null)!.Value;
+        var due = CallbackWindow.DueTime(from, caller.TimeZone, start, end, hours);
         var dueDay = time.Stamp(due);
         var followUpContact = new Contact
         {
@@ -318,28 +302,11 @@ public static class ContactApi
             LocalDayOfWeek = dueDay.DayOfWeek,
         };
         db.Contacts.Add(followUpContact);
-        db.Consents.Add(new Consent
-        {
-            CallerId = caller.Id,
-            ContactId = contact.Id,
-            Kind = ConsentKind.CallBack,
-            Granted = true,
-            TextVersion = FollowUpConsentVersion,
-            Source = ConsentSource.Advisor,
-            RecordedAt = now,
-        });
-        db.Callbacks.Add(new Callback
-        {
-            Contact = followUpContact,
-            CallerId = caller.Id,
-            Status = CallbackStatus.Scheduled,
-            DueAt = due,
-            TimeZone = caller.TimeZone,
-            WindowStartLocal = start,
-            WindowEndLocal = end,
-            CreatedAt = now,
-            UpdatedAt = now,
-        });
+        db.Consents.Add(Consent.ToCallBack(caller.Id, contact.Id, FollowUpConsentVersion, ConsentSource.Advisor, now));
+        var callback = Callback.Promised(followUpContact.Id, caller.Id, caller.TimeZone, start, end, due, now);
+        // The new contact's id comes with the save.
+        callback.Contact = followUpContact;
+        db.Callbacks.Add(callback);
     }
 
     /// <summary>A supervisor raises (or lowers) a waiting contact's priority.</summary>
@@ -348,19 +315,17 @@ public static class ContactApi
         if (!Enum.IsDefined(request.Priority))
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "Unknown priority.");
         var now = time.UtcNow;
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        var changed = await events.CommitAsync(async () =>
         {
             var changed = await db.Contacts.Where(c => c.Id == id && c.Status == ContactStatus.Waiting)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Priority, request.Priority).SetProperty(c => c.UpdatedAt, now));
             if (changed == 0)
-                return QueueApi.Problem(StatusCodes.Status409Conflict, "Only a waiting contact's priority can change.");
-            change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
+                return null;
             db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.priority-changed", id, $"priority {request.Priority}"));
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(change);
+            return [events.Record(QueueChangeKinds.ContactUpdated, now, id)];
+        });
+        if (!changed)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "Only a waiting contact's priority can change.");
         return TypedResults.Ok();
     }
 
@@ -384,7 +349,7 @@ public static class ContactApi
         string transferCall;
         try
         {
-            transferCall = await Calls.BridgeApi.DialIntoConferenceAsync(gateway, urls, helpline.Value.HotlineNumber, id, helpline.Value.CrisisLineNumber);
+            transferCall = await Bridge.BridgeApi.DialIntoConferenceAsync(gateway, urls, helpline.Value.HotlineNumber, id, helpline.Value.CrisisLineNumber);
         }
         catch (TelephonyException)
         {
@@ -392,19 +357,15 @@ public static class ContactApi
         }
 
         var now = time.UtcNow;
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
+        await events.CommitAsync(async () =>
         {
             await db.Contacts.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.TransferCallSid, transferCall)
                 .SetProperty(c => c.CrisisTransferredAt, now)
                 .SetProperty(c => c.UpdatedAt, now));
-            change = events.Record(QueueChangeKinds.ContactUpdated, now, id);
             db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "contact.crisis-transfer", id, "crisis line called into the conference"));
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(change);
+            return [events.Record(QueueChangeKinds.ContactUpdated, now, id)];
+        });
         return TypedResults.Ok();
     }
 

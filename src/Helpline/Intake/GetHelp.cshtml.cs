@@ -86,121 +86,19 @@ public sealed partial class GetHelpModel(
         }
 
         var now = time.UtcNow;
-        var hash = db.Protector.BlindIndex(e164);
-        var since = now.AddHours(-1);
-        var recent = await db.Contacts.CountAsync(c => c.Channel == ContactChannel.WebForm && c.CreatedAt >= since && c.Caller != null && c.Caller.PhoneHash == hash);
-        if (recent >= PerNumberPerHour)
-        {
-            Problem = Text.TooMany;
+        Problem = await RefusalAsync(e164, now);
+        if (Problem is not null)
             return Page();
-        }
-        if (await BlockedNumbers.IsBlockedAsync(db, e164, now))
-        {
-            // As on the phone: said plainly, with where to find help now. Nothing from the form is kept.
-            db.AuditEntries.Add(new AuditEntry { At = now, Action = "request.blocked", Details = $"web form from •••• {e164[^4..]}; not saved" });
-            await db.SaveChangesAsync();
-            logger.LogInformation("A callback request from a blocked number was refused");
-            Problem = Text.Blocked;
-            return Page();
-        }
 
         var (start, end) = When == "later" ? (From!.Value, Until!.Value) : (CallbackWindow.Earliest, CallbackWindow.Latest);
         var from = When == "later" ? TimeZoneInfo.ConvertTimeToUtc(Day!.Value.ToDateTime(start), TimeZoneInfo.FindSystemTimeZoneById(TimeZone)) : now;
-        if (from < now)
-            from = now;
-        var due = CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours)
-            ?? CallbackWindow.FirstDueTime(from, TimeZone, start, end, hours: null)!.Value;
-
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
-            if (caller is null)
-            {
-                caller = new Caller { PhoneHash = hash, PhoneNumber = e164, TimeZone = TimeZone, CreatedAt = now };
-                db.Callers.Add(caller);
-            }
-            caller.Name = string.IsNullOrWhiteSpace(Name) ? caller.Name : Name.Trim();
-            caller.TimeZone = TimeZone;
-            caller.Language = Text.Lang == "es" ? CallerLanguage.Spanish : CallerLanguage.English;
-            if (AlternatePhone is { Length: > 0 } && CallerNumbers.TryNormalize(AlternatePhone, "US", out var alternate))
-                caller.AlternatePhoneNumber = alternate;
-            await db.SaveChangesAsync();
-
-            // A second request for a number that already waits for a callback updates that one.
-            var pending = await db.Callbacks.Include(c => c.Contact)
-                .Where(c => c.CallerId == caller.Id && c.Status == CallbackStatus.Scheduled)
-                .OrderByDescending(c => c.Id).FirstOrDefaultAsync();
-            var stamp = time.Stamp(now);
-            var contact = pending?.Contact ?? new Contact
-            {
-                CallerId = caller.Id,
-                Channel = ContactChannel.WebForm,
-                Status = ContactStatus.AwaitingCallback,
-                CreatedAt = now,
-                LocalDate = stamp.Date,
-                LocalHour = stamp.Hour,
-                LocalDayOfWeek = stamp.DayOfWeek,
-            };
-            contact.For = For!.Value;
-            contact.Substance = Substance;
-            contact.Region = Place ?? contact.Region;
-            contact.Language = caller.Language;
-            contact.DisclosureVersion = disclosure.Value.Version;
-            contact.UpdatedAt = now;
-            if (pending is null)
-                db.Contacts.Add(contact);
-            await db.SaveChangesAsync();
-
-            foreach (var (kind, granted) in new[]
-            {
-                (ConsentKind.CallBack, MayCall), (ConsentKind.LeaveVoicemail, MayVoicemail), (ConsentKind.Text, MayText),
-                (ConsentKind.SafeToCall, SafeToCall), (ConsentKind.NeutralCallerId, Neutral), (ConsentKind.NeutralVoicemail, Neutral),
-            })
-            {
-                db.Consents.Add(new Consent
-                {
-                    CallerId = caller.Id, ContactId = contact.Id, Kind = kind, Granted = granted,
-                    TextVersion = $"{FormText.ConsentVersion}-{Text.Lang}", Source = ConsentSource.WebForm, RecordedAt = now,
-                });
-            }
-            if (pending is null)
-            {
-                db.Callbacks.Add(new Callback
-                {
-                    ContactId = contact.Id, CallerId = caller.Id, Status = CallbackStatus.Scheduled, DueAt = due, TimeZone = TimeZone,
-                    WindowStartLocal = start, WindowEndLocal = end, CreatedAt = now, UpdatedAt = now,
-                });
-            }
-            else
-            {
-                pending.DueAt = due;
-                pending.TimeZone = TimeZone;
-                pending.WindowStartLocal = start;
-                pending.WindowEndLocal = end;
-                pending.JobId = null;
-                pending.UpdatedAt = now;
-            }
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
+        var due = CallbackWindow.DueTime(from < now ? now : from, TimeZone, start, end, hours);
+        await SaveRequestAsync(e164, start, end, due, now);
         dispatcher.Wake();
         logger.LogInformation("Web-form request saved; callback due at {DueAt:o}", due);
 
         if (MayText)
-        {
-            try
-            {
-                var body = Text.Lang == "es"
-                    ? "Recibimos su solicitud. Le llamaremos pronto. Responda STOP para no recibir mensajes."
-                    : "We got your request and will call you soon. Reply STOP to opt out of texts.";
-                await gateway.SendSmsAsync(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}");
-            }
-            catch (TelephonyException)
-            {
-                // The request is saved; the text is a courtesy.
-            }
-        }
-
+            await ConfirmByTextAsync(e164);
         if (When == "later")
         {
             // The confirmation repeats the day and window chosen, on the caller's clock; nothing personal travels in the address.
@@ -210,6 +108,131 @@ public sealed partial class GetHelpModel(
             });
         }
         return RedirectToPage("/Intake/Thanks", new { lang = Text.Lang, when = hours.IsOpen(now) ? "soon" : "closed" });
+    }
+
+    /// <summary>Why the request is refused before anything is saved (too many from the number, or a blocked number), or null.</summary>
+    private async Task<string?> RefusalAsync(string e164, DateTime now)
+    {
+        var hash = db.Protector.BlindIndex(e164);
+        var since = now.AddHours(-1);
+        var recent = await db.Contacts.CountAsync(c => c.Channel == ContactChannel.WebForm && c.CreatedAt >= since && c.Caller != null && c.Caller.PhoneHash == hash);
+        if (recent >= PerNumberPerHour)
+            return Text.TooMany;
+        if (!await BlockedNumbers.IsBlockedAsync(db, e164, now))
+            return null;
+        // As on the phone: said plainly, with where to find help now. Nothing from the form is kept.
+        db.AuditEntries.Add(new AuditEntry { At = now, Action = "request.blocked", Details = $"web form from •••• {e164[^4..]}; not saved" });
+        await db.SaveChangesAsync();
+        logger.LogInformation("A callback request from a blocked number was refused");
+        return Text.Blocked;
+    }
+
+    /// <summary>
+    /// The request whole, in one transaction: the caller, the contact, the consents with their evidence
+    /// and the callback. A second request for a number that already waits for a callback updates that one.
+    /// </summary>
+    private async Task SaveRequestAsync(string e164, TimeOnly start, TimeOnly end, DateTime due, DateTime now)
+    {
+        await using var transaction = await db.Database.BeginWriteTransactionAsync();
+        var caller = await SaveCallerAsync(e164, now);
+        var pending = await db.Callbacks.Include(c => c.Contact)
+            .Where(c => c.CallerId == caller.Id && c.Status == CallbackStatus.Scheduled)
+            .OrderByDescending(c => c.Id).FirstOrDefaultAsync();
+        var contact = await SaveContactAsync(caller, pending?.Contact, now);
+        AddConsents(caller.Id, contact.Id, now);
+        if (pending is null)
+        {
+            db.Callbacks.Add(Callback.Promised(contact.Id, caller.Id, TimeZone, start, end, due, now));
+        }
+        else
+        {
+            pending.DueAt = due;
+            pending.TimeZone = TimeZone;
+            pending.WindowStartLocal = start;
+            pending.WindowEndLocal = end;
+            pending.JobId = null;
+            pending.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>The caller found by the blind index of their number, or created, with what the form says of them.</summary>
+    private async Task<Caller> SaveCallerAsync(string e164, DateTime now)
+    {
+        var hash = db.Protector.BlindIndex(e164);
+        var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
+        if (caller is null)
+        {
+            caller = new Caller { PhoneHash = hash, PhoneNumber = e164, TimeZone = TimeZone, CreatedAt = now };
+            db.Callers.Add(caller);
+        }
+        caller.Name = string.IsNullOrWhiteSpace(Name) ? caller.Name : Name.Trim();
+        caller.TimeZone = TimeZone;
+        caller.Language = Text.Lang == "es" ? CallerLanguage.Spanish : CallerLanguage.English;
+        if (AlternatePhone is { Length: > 0 } && CallerNumbers.TryNormalize(AlternatePhone, "US", out var alternate))
+            caller.AlternatePhoneNumber = alternate;
+        await db.SaveChangesAsync();
+        return caller;
+    }
+
+    /// <summary>The pending request's contact, updated, or a new one waiting for its callback.</summary>
+    private async Task<Contact> SaveContactAsync(Caller caller, Contact? pending, DateTime now)
+    {
+        var stamp = time.Stamp(now);
+        var contact = pending ?? new Contact
+        {
+            CallerId = caller.Id,
+            Channel = ContactChannel.WebForm,
+            Status = ContactStatus.AwaitingCallback,
+            CreatedAt = now,
+            LocalDate = stamp.Date,
+            LocalHour = stamp.Hour,
+            LocalDayOfWeek = stamp.DayOfWeek,
+        };
+        contact.For = For!.Value;
+        contact.Substance = Substance;
+        contact.Region = Place ?? contact.Region;
+        contact.Language = caller.Language;
+        contact.DisclosureVersion = disclosure.Value.Version;
+        contact.UpdatedAt = now;
+        if (pending is null)
+            db.Contacts.Add(contact);
+        await db.SaveChangesAsync();
+        return contact;
+    }
+
+    /// <summary>Every answer on the form, yes or no, with the version of the text the caller read.</summary>
+    private void AddConsents(long callerId, long contactId, DateTime now)
+    {
+        foreach (var (kind, granted) in new[]
+        {
+            (ConsentKind.CallBack, MayCall), (ConsentKind.LeaveVoicemail, MayVoicemail), (ConsentKind.Text, MayText),
+            (ConsentKind.SafeToCall, SafeToCall), (ConsentKind.NeutralCallerId, Neutral), (ConsentKind.NeutralVoicemail, Neutral),
+        })
+        {
+            db.Consents.Add(new Consent
+            {
+                CallerId = callerId, ContactId = contactId, Kind = kind, Granted = granted,
+                TextVersion = $"{FormText.ConsentVersion}-{Text.Lang}", Source = ConsentSource.WebForm, RecordedAt = now,
+            });
+        }
+    }
+
+    /// <summary>A courtesy text that the request arrived; the request is saved whether or not it is sent.</summary>
+    private async Task ConfirmByTextAsync(string e164)
+    {
+        try
+        {
+            var body = Text.Lang == "es"
+                ? "Recibimos su solicitud. Le llamaremos pronto. Responda STOP para no recibir mensajes."
+                : "We got your request and will call you soon. Reply STOP to opt out of texts.";
+            await gateway.SendSmsAsync(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}");
+        }
+        catch (TelephonyException)
+        {
+            // The request is saved; the text is a courtesy.
+        }
     }
 
     /// <summary>Every field checked, each error tied to its field; returns the E.164 number when valid.</summary>

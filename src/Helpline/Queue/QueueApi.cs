@@ -22,6 +22,7 @@ public static class QueueApi
         builder.Services.AddSingleton<QueueBroadcaster>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());
         builder.Services.AddScoped<QueueTaking>();
+        builder.Services.AddScoped<ContactTransitions>();
         builder.Services.AddHostedService<QueueHeartbeat>();
         builder.Services.AddSingleton<HubSessions>();
         builder.Services.AddHostedService<HubSessionCheck>();
@@ -73,18 +74,13 @@ public static class QueueApi
             return Problem(StatusCodes.Status403Forbidden, "Not a staff account.");
 
         var now = time.UtcNow;
-        QueueChange change;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            // Busy ends with the call, not by a click: a conditional update keeps it so.
-            var changed = await Presences.SetAsync(db, time, id, request.Presence, reason: null, now, notFrom: Presence.Busy);
-            if (!changed)
-                return Problem(StatusCodes.Status409Conflict, "You are on a call; your presence changes when it ends.");
-            change = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: id);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(change);
+        // Busy ends with the call, not by a click: a conditional update keeps it so.
+        var changed = await events.CommitAsync(async () =>
+            await Presences.SetAsync(db, time, id, request.Presence, reason: null, now, notFrom: Presence.Busy)
+                ? [events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: id)]
+                : null);
+        if (!changed)
+            return Problem(StatusCodes.Status409Conflict, "You are on a call; your presence changes when it ends.");
         return TypedResults.Ok(await db.Users.AsNoTracking().Where(u => u.Id == id).ToAdvisorRows().SingleAsync());
     }
 

@@ -20,6 +20,27 @@ public sealed class QueueEvents(HelplineDb db, QueueBroadcaster broadcaster)
     }
 
     /// <summary>
+    /// Runs one write to the queue in a write transaction. <paramref name="write"/> makes its conditional
+    /// update and returns the changes it recorded, or null when the update found the contact had moved
+    /// on: then nothing is saved and false is returned. Otherwise the changes are saved and committed
+    /// with the write, then published.
+    /// </summary>
+    public async Task<bool> CommitAsync(Func<Task<QueueChange[]?>> write, CancellationToken cancellationToken = default)
+    {
+        QueueChange[]? changes;
+        await using (var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken))
+        {
+            changes = await write();
+            if (changes is null)
+                return false;
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await PublishAsync(changes);
+        return true;
+    }
+
+    /// <summary>
     /// Queues saved changes for dashboards. Call after the transaction that saved them commits. It
     /// does not wait for the broadcast, so a webhook's answer to Twilio never waits on dashboards.
     /// </summary>

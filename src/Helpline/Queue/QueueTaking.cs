@@ -1,4 +1,5 @@
 using Helpline.Accounts;
+using Helpline.Bridge;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
@@ -32,18 +33,15 @@ public sealed record TakeResult(TakeOutcome Outcome, QueueRow? Contact = null);
 /// </summary>
 public sealed class QueueTaking(
     HelplineDb db,
-    QueueEvents events,
+    ContactTransitions transitions,
     ITelephonyGateway gateway,
     PublicUrls urls,
-    HelplineTime time,
     IOptions<QueueOptions> queue,
     IOptions<HelplineOptions> helpline,
     Callbacks.CallbackDialling dialling,
     Callbacks.QueuedCallbacks queuedCallbacks,
     ILogger<QueueTaking> logger)
 {
-    public static string ConferenceName(long contactId) => $"contact-{contactId}";
-
     /// <summary>
     /// Takes the first waiting contact, in queue order, in a language the advisor speaks. A callback
     /// whose caller may not be called now leaves the queue on the way (see <see cref="Callbacks.QueuedCallbacks"/>)
@@ -97,28 +95,8 @@ public sealed class QueueTaking(
             await queuedCallbacks.TakeOutIfUncallableAsync(callback);
             return new TakeResult(TakeOutcome.NotAllowedNow);
         }
-        var now = time.UtcNow;
-        QueueChange taken, busy;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            var claimed = await db.Contacts
-                .Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ContactStatus.Connecting)
-                    .SetProperty(c => c.AdvisorId, advisor.Id)
-                    .SetProperty(c => c.UpdatedAt, now));
-            if (claimed == 0)
-            {
-                await transaction.RollbackAsync();
-                return await WhyNotAsync(contactId, languages);
-            }
-            await Presences.SetAsync(db, time, advisor.Id, Presence.Busy, reason: null, now);
-            taken = events.Record(QueueChangeKinds.ContactTaken, now, contactId);
-            busy = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisor.Id);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(taken, busy);
+        if (!await transitions.ClaimAsync(contactId, advisor.Id, languages))
+            return await WhyNotAsync(contactId, languages);
         logger.LogInformation("Contact {ContactId} taken by advisor {AdvisorId}", contactId, advisor.Id);
 
         var contact = await db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contactId);
@@ -128,39 +106,10 @@ public sealed class QueueTaking(
         }
         catch (TelephonyException)
         {
-            await ReleaseAsync(contactId, advisor.Id, Presence.Available, reason: null);
+            await transitions.ReleaseAsync(contactId, advisor.Id, Presence.Available, reason: null);
             return new TakeResult(TakeOutcome.TelephonyFailed);
         }
         return new TakeResult(TakeOutcome.Taken, (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).Single());
-    }
-
-    /// <summary>
-    /// Puts a contact being connected back at its place in line (its place is unchanged) and sets
-    /// the advisor's presence, e.g. on break with "missed a call".
-    /// </summary>
-    public async Task<bool> ReleaseAsync(long contactId, string advisorId, Presence presence, string? reason)
-    {
-        var now = time.UtcNow;
-        QueueChange back, presenceChange;
-        await using (var transaction = await db.Database.BeginWriteTransactionAsync())
-        {
-            var released = await db.Contacts
-                .Where(c => c.Id == contactId && c.Status == ContactStatus.Connecting && c.AdvisorId == advisorId)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ContactStatus.Waiting)
-                    .SetProperty(c => c.AdvisorId, (string?)null)
-                    .SetProperty(c => c.AdvisorCallSid, (string?)null)
-                    .SetProperty(c => c.UpdatedAt, now));
-            if (released == 0)
-                return false;
-            await Presences.SetAsync(db, time, advisorId, presence, reason, now);
-            back = events.Record(QueueChangeKinds.ContactReturned, now, contactId);
-            presenceChange = events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await events.PublishAsync(back, presenceChange);
-        return true;
     }
 
     private async Task BridgeAsync(Contact contact, StaffUser advisor)
@@ -168,13 +117,13 @@ public sealed class QueueTaking(
         if (contact.Channel == ContactChannel.Phone && contact.CallSid is { } callerCall)
         {
             // The live call leaves Twilio's queue for the contact's conference, where it waits for the advisor.
-            await gateway.RedirectCallAsync(callerCall, urls.For($"/twilio/voice/bridge/caller?contact={contact.Id}"));
+            await gateway.RedirectCallAsync(callerCall, urls.For(BridgeUrls.Caller(contact.Id)));
         }
         var advisorCall = await gateway.PlaceCallAsync(new OutboundCall(
             To: advisor.DialNumber!,
             From: helpline.Value.HotlineNumber,
-            TwimlUrl: urls.For($"/twilio/voice/bridge/advisor?contact={contact.Id}"),
-            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/advisor-status?contact={contact.Id}"),
+            TwimlUrl: urls.For(BridgeUrls.Advisor(contact.Id)),
+            StatusCallbackUrl: urls.For(BridgeUrls.AdvisorStatus(contact.Id)),
             RingSeconds: queue.Value.AdvisorRingSeconds));
         await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.AdvisorCallSid, advisorCall));
     }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Helpline.Accounts;
 using Helpline.Audit;
+using Helpline.Bridge;
 using Helpline.Calls;
 using Helpline.Contacts;
 using Helpline.Data;

@@ -1,6 +1,7 @@
 using Helpline.Data;
 using Helpline.Accounts;
 using Helpline.Callbacks;
+using Helpline.Calls;
 using Helpline.Contacts;
 using Helpline.Queue;
 using Helpline.Telephony;
@@ -10,7 +11,7 @@ using Twilio.TwiML.Voice;
 using HttpMethod = Twilio.Http.HttpMethod;
 using Task = System.Threading.Tasks.Task;
 
-namespace Helpline.Calls;
+namespace Helpline.Bridge;
 
 /// <summary>
 /// The conference that joins a caller and an advisor. The caller's live call is redirected into
@@ -19,9 +20,12 @@ namespace Helpline.Calls;
 /// </summary>
 public static class BridgeApi
 {
+    /// <summary>The name of the conference that joins a contact's caller, advisor and any transfer.</summary>
+    public static string ConferenceName(long contactId) => $"contact-{contactId}";
+
     public static IEndpointRouteBuilder MapBridge(this IEndpointRouteBuilder app)
     {
-        var bridge = app.MapGroup("/twilio/voice/bridge").AllowAnonymous().DisableAntiforgery();
+        var bridge = app.MapGroup(BridgeUrls.Root).AllowAnonymous().DisableAntiforgery().ReadsVoiceWebhook();
         bridge.MapPost("/caller", Caller);
         bridge.MapPost("/advisor", Advisor);
         bridge.MapPost("/advisor-status", AdvisorStatus);
@@ -39,8 +43,7 @@ public static class BridgeApi
     /// </summary>
     internal static async Task<IResult> Caller([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && (c.CallSid == call.CallSid || c.CalleeCallSid == call.CallSid))
             ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Callee);
         if (row is null)
@@ -57,7 +60,7 @@ public static class BridgeApi
                     response.Say(message, language: Prompts.For(row.Language).Language);
                 return Twiml(response.Hangup());
             }
-            await AnsweredAsync(v, row);
+            await v.Transitions.AnswerAsync(row);
         }
         return Twiml(Conference(contact, startOnEnter: false, endOnExit: true));
     }
@@ -65,8 +68,7 @@ public static class BridgeApi
     /// <summary>TwiML for the advisor's phone once answered: a whisper, then the caller's conference.</summary>
     internal static async Task<IResult> Advisor([AsParameters] VoiceApi.Voice v, long contact)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid)
             ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Advisor);
         if (row is not { Status: ContactStatus.Connecting or ContactStatus.InProgress })
@@ -80,10 +82,9 @@ public static class BridgeApi
     /// Progress of the advisor's leg: answered connects the contact; no answer, busy or failed puts
     /// the caller back at their place and the advisor on break with "missed a call"; a hang-up ends it.
     /// </summary>
-    internal static async Task<IResult> AdvisorStatus([AsParameters] VoiceApi.Voice v, long contact, QueueTaking taking, ITelephonyGateway gateway, PublicUrls urls, CallbackDialling dialling)
+    internal static async Task<IResult> AdvisorStatus([AsParameters] VoiceApi.Voice v, long contact, ITelephonyGateway gateway, PublicUrls urls, CallbackDialling dialling)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.AdvisorCallSid == call.CallSid)
             ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Advisor);
         if (row is null)
@@ -92,54 +93,70 @@ public static class BridgeApi
         switch (call.CallStatus)
         {
             case "in-progress" or "answered" when row.Status == ContactStatus.Connecting && row.Channel == ContactChannel.Phone:
-                await AnsweredAsync(v, row);
+                await v.Transitions.AnswerAsync(row);
                 break;
             case "in-progress" or "answered" when row.Status == ContactStatus.Connecting && row.CalleeCallSid is null:
-                // A callback: the advisor is on the line; now (checks passing) the caller is rung.
-                bool dialled;
-                try
-                {
-                    dialled = await dialling.CallCallerAsync(row);
-                }
-                catch (TelephonyException)
-                {
-                    dialled = false;
-                }
-                if (!dialled)
-                    await dialling.AttemptFailedAsync(row, outcome: null, "could not be called now");
+                await RingCallerBackAsync(row, dialling);
                 break;
             case "no-answer" or "busy" or "failed" or "canceled" when row.Status == ContactStatus.Connecting && row.AdvisorId is { } advisorId:
-                if (await taking.ReleaseAsync(row.Id, advisorId, Presence.Break, "missed a call") && row.Channel == ContactChannel.Phone && row.CallSid is { } callerCall)
-                {
-                    v.Log.LogInformation("Advisor {AdvisorId} missed contact {ContactId}; back at its place in line", advisorId, row.Id);
-                    try
-                    {
-                        await gateway.RedirectCallAsync(callerCall, urls.For($"/twilio/voice/bridge/requeue?contact={row.Id}"));
-                    }
-                    catch (TelephonyException)
-                    {
-                        // The caller stays in the conference's hold music until they hang up; their place is kept.
-                    }
-                }
+                await AdvisorMissedAsync(v, row, advisorId, gateway, urls);
                 break;
             case "completed" when row.Status == ContactStatus.InProgress:
-                await VoiceApi.ConversationEndedAsync(v, row.Id);
-                // Without a transfer in the conference, the caller would be left alone with hold music.
-                if (row.TransferCallSid is null && !await v.Db.Referrals.AnyAsync(r => r.ContactId == row.Id && r.TransferCallSid != null)
-                    && (row.CalleeCallSid ?? (row.Channel == ContactChannel.Phone ? row.CallSid : null)) is { } caller)
-                {
-                    try
-                    {
-                        await gateway.HangUpAsync(caller);
-                    }
-                    catch (TelephonyException)
-                    {
-                        // The caller has most likely hung up already.
-                    }
-                }
+                await AdvisorHungUpAsync(v, row, gateway);
                 break;
         }
         return Results.NoContent();
+    }
+
+    /// <summary>A callback: the advisor is on the line; now (checks passing) the caller is rung.</summary>
+    private static async Task RingCallerBackAsync(Contact row, CallbackDialling dialling)
+    {
+        bool dialled;
+        try
+        {
+            dialled = await dialling.CallCallerAsync(row);
+        }
+        catch (TelephonyException)
+        {
+            dialled = false;
+        }
+        if (!dialled)
+            await dialling.AttemptFailedAsync(row, outcome: null, "could not be called now");
+    }
+
+    /// <summary>The advisor did not answer: the caller goes back to their place in line, the advisor on break with "missed a call".</summary>
+    private static async Task AdvisorMissedAsync(VoiceApi.Voice v, Contact row, string advisorId, ITelephonyGateway gateway, PublicUrls urls)
+    {
+        if (!await v.Transitions.ReleaseAsync(row.Id, advisorId, Presence.Break, "missed a call") || row.Channel != ContactChannel.Phone || row.CallSid is not { } callerCall)
+            return;
+        v.Log.LogInformation("Advisor {AdvisorId} missed contact {ContactId}; back at its place in line", advisorId, row.Id);
+        try
+        {
+            await gateway.RedirectCallAsync(callerCall, urls.For(BridgeUrls.Requeue(row.Id)));
+        }
+        catch (TelephonyException)
+        {
+            // The caller stays in the conference's hold music until they hang up; their place is kept.
+        }
+    }
+
+    /// <summary>The advisor hung up a conversation: wrap-up starts, and the caller is hung up unless a transfer keeps them company.</summary>
+    private static async Task AdvisorHungUpAsync(VoiceApi.Voice v, Contact row, ITelephonyGateway gateway)
+    {
+        await v.Transitions.WrapUpAsync(row.Id);
+        // Without a transfer in the conference, the caller would be left alone with hold music.
+        if (row.TransferCallSid is null && !await v.Db.Referrals.AnyAsync(r => r.ContactId == row.Id && r.TransferCallSid != null)
+            && (row.CalleeCallSid ?? (row.Channel == ContactChannel.Phone ? row.CallSid : null)) is { } caller)
+        {
+            try
+            {
+                await gateway.HangUpAsync(caller);
+            }
+            catch (TelephonyException)
+            {
+                // The caller has most likely hung up already.
+            }
+        }
     }
 
     /// <summary>
@@ -148,8 +165,7 @@ public static class BridgeApi
     /// </summary>
     internal static async Task<IResult> CalleeStatus([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CalleeCallSid == call.CallSid);
         if (row is null)
             return Results.NoContent();
@@ -159,7 +175,7 @@ public static class BridgeApi
                 await dialling.AttemptFailedAsync(row, CallbackOutcome.NoAnswer, call.CallStatus);
                 break;
             case "completed" when row.Status == ContactStatus.InProgress:
-                await VoiceApi.ConversationEndedAsync(v, row.Id);
+                await v.Transitions.WrapUpAsync(row.Id);
                 await dialling.CompletedAsync(row.Id);
                 break;
         }
@@ -169,13 +185,12 @@ public static class BridgeApi
     /// <summary>The caller goes back into Twilio's queue; in ours they never left their place.</summary>
     internal static async Task<IResult> Requeue([AsParameters] VoiceApi.Voice v, long contact)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CallSid == call.CallSid);
         if (row is not { Status: ContactStatus.Waiting })
             return Twiml(new VoiceResponse().Hangup());
         var prompts = Prompts.For(row.Language);
-        return Twiml(VoiceApi.EnqueueTwiml(new VoiceResponse().Say(prompts.AdvisorMissed, language: prompts.Language)));
+        return Twiml(VoiceMenu.Enqueue(new VoiceResponse().Say(prompts.AdvisorMissed, language: prompts.Language)));
     }
 
     /// <summary>
@@ -187,15 +202,14 @@ public static class BridgeApi
         gateway.PlaceCallAsync(new OutboundCall(
             To: number,
             From: hotlineNumber,
-            TwimlUrl: urls.For($"/twilio/voice/bridge/transfer?contact={contactId}"),
-            StatusCallbackUrl: urls.For($"/twilio/voice/bridge/transfer-status?contact={contactId}"),
+            TwimlUrl: urls.For(BridgeUrls.Transfer(contactId)),
+            StatusCallbackUrl: urls.For(BridgeUrls.TransferStatus(contactId)),
             RingSeconds: 60));
 
     /// <summary>TwiML for the third party's leg of a warm transfer (crisis line or facility): into the caller's conference.</summary>
     internal static async Task<IResult> Transfer([AsParameters] VoiceApi.Voice v, long contact)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
+        var call = v.Call;
         // Twilio signed this address, which names the contact the leg was placed for. A line that answers
         // at once (a recorded greeting) asks before the leg's SID is recorded: the caller still on the
         // line is enough to join them.
@@ -210,10 +224,8 @@ public static class BridgeApi
     /// <summary>Progress of the transfer leg; a transfer nobody answered is logged for the advisor still on the call.</summary>
     internal static IResult TransferStatus([AsParameters] VoiceApi.Voice v, long contact)
     {
-        if (!VoiceWebhook.TryRead(v.Request.Form, out var call))
-            return VoiceWebhook.Garbled();
-        if (call.CallStatus is "no-answer" or "busy" or "failed")
-            v.Log.LogWarning("The transfer leg of contact {ContactId} was not answered: {Status}", contact, call.CallStatus);
+        if (v.Call.CallStatus is "no-answer" or "busy" or "failed")
+            v.Log.LogWarning("The transfer leg of contact {ContactId} was not answered: {Status}", contact, v.Call.CallStatus);
         return Results.NoContent();
     }
 
@@ -238,34 +250,11 @@ public static class BridgeApi
         return claimed == 1 ? await db.Contacts.AsNoTracking().SingleAsync(c => c.Id == contact) : null;
     }
 
-    private static async Task AnsweredAsync(VoiceApi.Voice v, Contact contact)
-    {
-        var now = v.Time.UtcNow;
-        var (waited, waitedMs) = Waits.Since(contact.QueuedAt, now);
-        QueueChange change;
-        await using (var transaction = await v.Db.Database.BeginWriteTransactionAsync())
-        {
-            var answered = await v.Db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Status, ContactStatus.InProgress)
-                    .SetProperty(c => c.AnsweredAt, now)
-                    .SetProperty(c => c.WaitSeconds, waited)
-                    .SetProperty(c => c.WaitMilliseconds, waitedMs)
-                    .SetProperty(c => c.UpdatedAt, now));
-            if (answered == 0)
-                return;
-            change = v.Events.Record(QueueChangeKinds.ContactAnswered, now, contact.Id);
-            await v.Db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
-        await v.Events.PublishAsync(change);
-    }
-
     private static VoiceResponse Conference(long contactId, bool startOnEnter, bool endOnExit, VoiceResponse? response = null)
     {
         var dial = new Dial();
         dial.Conference(
-            QueueTaking.ConferenceName(contactId),
+            ConferenceName(contactId),
             startConferenceOnEnter: startOnEnter,
             endConferenceOnExit: endOnExit,
             beep: Twilio.TwiML.Voice.Conference.BeepEnum.False);
