@@ -14,7 +14,7 @@ using Helpline.Reports;
 using Helpline.Queue;
 using Helpline.Retention;
 using Helpline.Telephony;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 
 var builder = WebApplication.CreateBuilder(args);
 

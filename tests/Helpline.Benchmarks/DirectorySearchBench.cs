@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -461,7 +461,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
             Front Range Residential,,4500 East 9th Avenue,,Denver,CO,80220,,Denver,39.7309,-104.9350
             """;
         await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<Helpline.TreatmentDirectory.FacilityImporter>()
+        await scope.ServiceProvider.GetRequiredService<Helpline.Treatment.FacilityImporter>()
             .ImportAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "denver.csv");
     }
 

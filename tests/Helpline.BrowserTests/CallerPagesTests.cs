@@ -247,7 +247,7 @@ public sealed class CallerPagesTests(BrowserApp app) : IClassFixture<BrowserApp>
             Foothills Outpatient Program,,2500 Arapahoe Avenue,,Boulder,CO,80302,Boulder,303-555-0200,,,40.0150,-105.2600,SA,1
             """;
         await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<Helpline.TreatmentDirectory.FacilityImporter>()
+        await scope.ServiceProvider.GetRequiredService<Helpline.Treatment.FacilityImporter>()
             .ImportAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "boulder.csv");
     }
 }

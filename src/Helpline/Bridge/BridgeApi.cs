@@ -23,7 +23,7 @@ public static class BridgeApi
     /// <summary>The name of the conference that joins a contact's caller, advisor and any transfer.</summary>
     public static string ConferenceName(long contactId) => $"contact-{contactId}";
 
-    public static IEndpointRouteBuilder MapBridge(this IEndpointRouteBuilder app)
+    internal static IEndpointRouteBuilder MapBridgeWebhooks(this IEndpointRouteBuilder app)
     {
         var bridge = app.MapGroup(BridgeUrls.Root).AllowAnonymous().DisableAntiforgery().ReadsVoiceWebhook();
         bridge.MapPost("/caller", Caller);

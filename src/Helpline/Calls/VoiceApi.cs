@@ -22,15 +22,7 @@ namespace Helpline.Calls;
 /// </summary>
 public static class VoiceApi
 {
-    /// <summary>The writer that commits inbound calls arriving together on SQLite in one transaction.</summary>
-    public static WebApplicationBuilder AddCalls(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<InboundCallWriter>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<InboundCallWriter>());
-        return builder;
-    }
-
-    public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
+    internal static IEndpointRouteBuilder MapVoiceWebhooks(this IEndpointRouteBuilder app)
     {
         // Twilio signs its requests instead of signing in; antiforgery has no place here.
         var voice = app.MapGroup("/twilio/voice").AllowAnonymous().DisableAntiforgery().ReadsVoiceWebhook();

@@ -17,7 +17,7 @@ namespace Helpline.Contacts;
 /// <summary>A contact's details (every read leaves an audit entry), its wrap-up draft, completing it, and raising it.</summary>
 public static class ContactApi
 {
-    public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder app)
+    internal static IEndpointRouteBuilder MapContactApi(this IEndpointRouteBuilder app)
     {
         var contacts = app.MapGroup("/api/contacts").RequireAuthorization();
         contacts.MapGet("/{id:long}", Details);

@@ -4,7 +4,7 @@ using Helpline.Blocking;
 using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data.Protection;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Helpline.Disclosure;
 using Helpline.Queue;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;

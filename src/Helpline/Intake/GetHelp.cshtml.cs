@@ -6,7 +6,7 @@ using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
 using Helpline.Telephony;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

@@ -8,32 +8,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Helpline.Queue;
 
-/// <summary>The shared queue for signed-in staff: snapshot, taking, presence, and the live hub.</summary>
+/// <summary>The shared queue's staff API: the snapshot, taking, and presence (the live hub is mapped beside it in QueueExtensions).</summary>
 public static class QueueApi
 {
-    public static WebApplicationBuilder AddQueue(this WebApplicationBuilder builder)
+    internal static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
-        builder.Services.AddOptions<QueueOptions>().BindConfiguration("Queue").ValidateDataAnnotations().ValidateOnStart();
-        var signalR = builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        // Several nodes: a change made on one reaches dashboards connected to any other (see QueueBackplane).
-        if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
-            signalR.AddQueueBackplane(redis);
-        builder.Services.AddScoped<QueueEvents>();
-        builder.Services.AddSingleton<QueueBroadcaster>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueBroadcaster>());
-        builder.Services.AddScoped<QueueTaking>();
-        builder.Services.AddScoped<ContactTransitions>();
-        builder.Services.AddHostedService<QueueHeartbeat>();
-        builder.Services.AddSingleton<HubSessions>();
-        builder.Services.AddHostedService<HubSessionCheck>();
-        builder.Services.AddHostedService<SignOutCheck>();
-        return builder;
-    }
-
-    public static IEndpointRouteBuilder MapQueue(this IEndpointRouteBuilder app)
-    {
-        app.MapHub<QueueHub>("/hubs/queue").RequireAuthorization();
-
         var api = app.MapGroup("/api").RequireAuthorization();
         api.MapGet("/queue", GetQueue);
         api.MapPost("/queue/take-next", TakeNext);

@@ -2,7 +2,7 @@ using Helpline.Accounts;
 using Helpline.Contacts;
 
 // Not Helpline.Directory: that would hide System.IO.Directory from every Helpline.* namespace.
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>
 /// A treatment facility from the public SAMHSA files. Imports upsert by <see cref="Key"/>; what admins

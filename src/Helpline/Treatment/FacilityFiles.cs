@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>The public SAMHSA files the directory takes as they are downloaded (their columns are described in docs/treatment-directory.md).</summary>
 public enum FacilityFileFormat

@@ -4,7 +4,7 @@ using Helpline.Data;
 using Helpline.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>What an import did: counts, and each refused row with its reason.</summary>
 public sealed record ImportSummary(

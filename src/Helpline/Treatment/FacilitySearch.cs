@@ -2,7 +2,7 @@ using System.Globalization;
 using Helpline.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>What to look for. Every filter given must hold; <see cref="Near"/> orders nearest first.</summary>
 public sealed record FacilityQuery

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 internal sealed class FacilityServiceConfiguration : IEntityTypeConfiguration<FacilityService>
 {

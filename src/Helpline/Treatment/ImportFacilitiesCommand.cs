@@ -1,4 +1,4 @@
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>
 /// <c>import-facilities FILE</c>: imports a SAMHSA facility file (locator JSON, the locator's CSV or

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>
 /// The rows of the locator's JSON, one at a time, without holding the whole file: the envelope's

@@ -1,4 +1,4 @@
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>
 /// SAMHSA's service codes (as SAMHSA publishes them with its files): the services advisors search

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>A place on the public pages and how many facilities are listed there.</summary>
 public sealed record PlaceCount(string Code, string Name, int Facilities);

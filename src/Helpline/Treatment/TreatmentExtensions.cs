@@ -1,6 +1,6 @@
 using Helpline.Infrastructure;
 
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>The treatment directory's setup: search, the importer and its command, and the staff API.</summary>
 public static class TreatmentExtensions

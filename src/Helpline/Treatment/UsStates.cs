@@ -1,4 +1,4 @@
-namespace Helpline.TreatmentDirectory;
+namespace Helpline.Treatment;
 
 /// <summary>US states and territories by their two-letter codes, for headings and the public URLs.</summary>
 public static class UsStates

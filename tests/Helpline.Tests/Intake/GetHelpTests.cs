@@ -112,7 +112,7 @@ public sealed partial class GetHelpTests : IAsyncLifetime
         Assert.Matches($"<label for=\"Place\">{Regex.Escape(label)}</label>\\s*<select id=\"Place\" name=\"Place\"[^>]*aria-describedby=\"Place-hint Place-error\"", page);
         Assert.Contains($"<option value=\"\">{none}</option>", page);
         Assert.Contains($"<option value=\"NY\">{newYork}</option>", page);
-        Assert.Equal(Helpline.TreatmentDirectory.UsStates.Names.Count, Regex.Matches(page, "<option value=\"[A-Z]{2}\"").Count);
+        Assert.Equal(Helpline.Treatment.UsStates.Names.Count, Regex.Matches(page, "<option value=\"[A-Z]{2}\"").Count);
         Assert.DoesNotContain("<input id=\"Place\"", page);
 
         var form = Valid();

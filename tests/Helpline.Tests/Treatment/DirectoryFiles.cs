@@ -1,5 +1,5 @@
 using Helpline.Tests.Infrastructure;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.Extensions.DependencyInjection;
 
 // Not Helpline.Tests.Directory: that would hide System.IO.Directory from the other test namespaces.

@@ -1,5 +1,5 @@
 using Helpline.Tests.Infrastructure;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Helpline.Accounts;
 using Helpline.Tests.Infrastructure;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.EntityFrameworkCore;
 
 // Not Helpline.Tests.Directory: that would hide System.IO.Directory from the other test namespaces.

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using Helpline.Accounts;
 using Helpline.Tests.Infrastructure;
 using Helpline.Tests.Queue;
-using Helpline.TreatmentDirectory;
+using Helpline.Treatment;
 using Microsoft.EntityFrameworkCore;
 using static Helpline.Tests.Infrastructure.Calls;
 

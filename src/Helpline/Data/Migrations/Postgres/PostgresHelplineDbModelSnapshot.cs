@@ -763,7 +763,7 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("ReportDays");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+            modelBuilder.Entity("Helpline.Treatment.Facility", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -887,7 +887,7 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("Facilities");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+            modelBuilder.Entity("Helpline.Treatment.FacilityService", b =>
                 {
                     b.Property<long>("FacilityId")
                         .HasColumnType("bigint");
@@ -903,7 +903,7 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("FacilityServices");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+            modelBuilder.Entity("Helpline.Treatment.Referral", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -1173,16 +1173,16 @@ namespace Helpline.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+            modelBuilder.Entity("Helpline.Treatment.FacilityService", b =>
                 {
-                    b.HasOne("Helpline.TreatmentDirectory.Facility", null)
+                    b.HasOne("Helpline.Treatment.Facility", null)
                         .WithMany("Services")
                         .HasForeignKey("FacilityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+            modelBuilder.Entity("Helpline.Treatment.Referral", b =>
                 {
                     b.HasOne("Helpline.Accounts.StaffUser", "Advisor")
                         .WithMany()
@@ -1195,7 +1195,7 @@ namespace Helpline.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
-                    b.HasOne("Helpline.TreatmentDirectory.Facility", "Facility")
+                    b.HasOne("Helpline.Treatment.Facility", "Facility")
                         .WithMany()
                         .HasForeignKey("FacilityId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1264,7 +1264,7 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Navigation("Consents");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+            modelBuilder.Entity("Helpline.Treatment.Facility", b =>
                 {
                     b.Navigation("Services");
                 });

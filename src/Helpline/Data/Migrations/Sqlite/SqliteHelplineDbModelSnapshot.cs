@@ -740,7 +740,7 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("ReportDays");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+            modelBuilder.Entity("Helpline.Treatment.Facility", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -862,7 +862,7 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("Facilities");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+            modelBuilder.Entity("Helpline.Treatment.FacilityService", b =>
                 {
                     b.Property<long>("FacilityId")
                         .HasColumnType("INTEGER");
@@ -878,7 +878,7 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("FacilityServices");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+            modelBuilder.Entity("Helpline.Treatment.Referral", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -1140,16 +1140,16 @@ namespace Helpline.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.FacilityService", b =>
+            modelBuilder.Entity("Helpline.Treatment.FacilityService", b =>
                 {
-                    b.HasOne("Helpline.TreatmentDirectory.Facility", null)
+                    b.HasOne("Helpline.Treatment.Facility", null)
                         .WithMany("Services")
                         .HasForeignKey("FacilityId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Referral", b =>
+            modelBuilder.Entity("Helpline.Treatment.Referral", b =>
                 {
                     b.HasOne("Helpline.Accounts.StaffUser", "Advisor")
                         .WithMany()
@@ -1162,7 +1162,7 @@ namespace Helpline.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
-                    b.HasOne("Helpline.TreatmentDirectory.Facility", "Facility")
+                    b.HasOne("Helpline.Treatment.Facility", "Facility")
                         .WithMany()
                         .HasForeignKey("FacilityId")
                         .OnDelete(DeleteBehavior.Restrict)
@@ -1231,7 +1231,7 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Navigation("Consents");
                 });
 
-            modelBuilder.Entity("Helpline.TreatmentDirectory.Facility", b =>
+            modelBuilder.Entity("Helpline.Treatment.Facility", b =>
                 {
                     b.Navigation("Services");
                 });
