@@ -77,7 +77,8 @@ public sealed class NginxServer : IAsyncDisposable
             worker_processes 1;
             pid {{Path.Combine(_directory, "nginx.pid")}};
             error_log {{Path.Combine(_directory, "error.log")}} warn;
-            events { worker_connections 4096; }
+            worker_rlimit_nofile 40000;
+            events { worker_connections 16384; }
             http {
                 access_log off;
             {{temp}}
