@@ -109,6 +109,46 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
     }
 
     [Fact]
+    public async Task ACrisisTransferMadeWhileTheContactsDetailsAreOnTheirWayStaysShown()
+    {
+        app.RequireBrowser();
+        var number = UniqueNumber("213556");
+        var (advisor, dial) = await AvailableAdvisorAsync("hank");
+        // The details are read by the server at once, but reach the page only after the transfer: a slow network.
+        var transferred = new TaskCompletionSource();
+        await advisor.Page.RouteAsync(new System.Text.RegularExpressions.Regex(@"/api/contacts/\d+$"), async route =>
+        {
+            if (route.Request.Method != "GET")
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            var response = await route.FetchAsync();
+            await transferred.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await route.FulfillAsync(new() { Response = response });
+        });
+        var caller = await Simulator.CallInAsync(number);
+        await Simulator.PressAsync(caller.Sid, "1");
+        await TakeRowAsync(advisor, number);
+        var phone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
+        await Simulator.AnswerAsync(phone.Sid);
+        await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("On a call", GenerouslyText);
+        var crisis = advisor.Page.GetByRole(AriaRole.Button, new() { Name = "Crisis: warm transfer to the crisis line" });
+
+        await crisis.ClickAsync();
+        await Expect(crisis).ToBeDisabledAsync(new() { Timeout = 15_000 });
+        transferred.SetResult();
+
+        await Expect(advisor.Page.Locator("#current-details dt").First).ToBeVisibleAsync(Generously);
+        await Expect(crisis).ToBeDisabledAsync();
+        await Expect(advisor.Page.Locator("#crisis-status")).ToHaveTextAsync("The crisis line was called into this call.");
+        await Expect(advisor.Page.GetByLabel("Disposition")).ToHaveValueAsync("CrisisEscalated988");
+        await Simulator.PersonHangsUpAsync(caller.Sid);
+        advisor.AssertNoErrors();
+        await advisor.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task NotesWrittenDuringTheCallAreKeptOnTheServerEncryptedAndComeBackAfterAReload()
     {
         app.RequireBrowser();

@@ -162,7 +162,8 @@ async function openContact(contact) {
     if (details.id !== contact.contactId) return;
     details.data = data;
     details.loading = false;
-    crisisCalled = data.crisisTransferredAt != null;
+    // A transfer made while the details were on their way counts too: they were read before it.
+    crisisCalled = crisisCalled || data.crisisTransferredAt != null;
     showDetails(data);
     showDraft(data.draft);
     showCrisis();
