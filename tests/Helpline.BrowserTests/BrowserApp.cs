@@ -206,6 +206,7 @@ public sealed class WatchedPage
         await Page.GetByLabel("Email").FillAsync(email);
         await Page.GetByLabel("Password").FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForURLAsync("**/staff");
+        // Signed in once the dashboard's document is there; its scripts and the hub connect after (tests wait for "Live" where they need it).
+        await Page.WaitForURLAsync("**/staff", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
     }
 }
