@@ -82,12 +82,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
         app.RequireBrowser();
         var number = UniqueNumber("213555");
         var (advisor, dial) = await AvailableAdvisorAsync("hal");
-        var caller = await Simulator.CallInAsync(number);
-        await Simulator.PressAsync(caller.Sid, "1");
-        await TakeRowAsync(advisor, number);
-        var phone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
-        await Simulator.AnswerAsync(phone.Sid);
-        await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("On a call", GenerouslyText);
+        var caller = await OnACallWithAsync(advisor, dial, number);
         var crisis = advisor.Page.GetByRole(AriaRole.Button, new() { Name = "Crisis: warm transfer to the crisis line" });
         await Expect(crisis).ToBeEnabledAsync();
 
@@ -127,12 +122,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
             await transferred.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await route.FulfillAsync(new() { Response = response });
         });
-        var caller = await Simulator.CallInAsync(number);
-        await Simulator.PressAsync(caller.Sid, "1");
-        await TakeRowAsync(advisor, number);
-        var phone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
-        await Simulator.AnswerAsync(phone.Sid);
-        await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("On a call", GenerouslyText);
+        var caller = await OnACallWithAsync(advisor, dial, number);
         var crisis = advisor.Page.GetByRole(AriaRole.Button, new() { Name = "Crisis: warm transfer to the crisis line" });
 
         await crisis.ClickAsync();
@@ -207,12 +197,7 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
         app.RequireBrowser();
         var number = UniqueNumber("415555");
         var (advisor, dial) = await AvailableAdvisorAsync("jo");
-        var caller = await Simulator.CallInAsync(number);
-        await Simulator.PressAsync(caller.Sid, "1");
-        await TakeRowAsync(advisor, number);
-        var phone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
-        await Simulator.AnswerAsync(phone.Sid);
-        await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("On a call", GenerouslyText);
+        var caller = await OnACallWithAsync(advisor, dial, number);
         await Simulator.PersonHangsUpAsync(caller.Sid);
         await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("Wrap-up", GenerouslyText);
 
@@ -480,6 +465,18 @@ public sealed class AdvisorScreenTests(BrowserApp app) : IClassFixture<BrowserAp
         await page.Page.GetByLabel("Available").CheckAsync();
         await Expect(page.Page.Locator("#my-presence")).ToHaveTextAsync("Available", GenerouslyText);
         return (page, dial);
+    }
+
+    /// <summary>A caller at this number presses 1, the advisor takes their row and answers their own phone: on a call.</summary>
+    private async Task<SimulatedCall> OnACallWithAsync(WatchedPage advisor, string dial, string number)
+    {
+        var caller = await Simulator.CallInAsync(number);
+        await Simulator.PressAsync(caller.Sid, "1");
+        await TakeRowAsync(advisor, number);
+        var phone = await RingingAsync(c => c.To == dial && c.Awaiting == "answer");
+        await Simulator.AnswerAsync(phone.Sid);
+        await Expect(advisor.Page.Locator("#current-status")).ToHaveTextAsync("On a call", GenerouslyText);
+        return caller;
     }
 
     /// <summary>Takes the waiting row of this number with its Take button; returns the contact's id.</summary>
