@@ -69,6 +69,8 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["Disclosure:English"] = "This line is answered by trained advisors of a non-profit helpline.",
             ["Disclosure:Spanish"] = "Esta línea la atienden consejeros capacitados de una línea sin fines de lucro.",
             ["Queue:HeartbeatSeconds"] = "2",
+            // No internet here: the quick exit goes to a blank page instead of a search engine.
+            ["Chat:QuickExitUrl"] = "about:blank",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var day in Enum.GetNames<DayOfWeek>())
@@ -140,6 +142,12 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
         var open = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due).Select(c => c.Id).ToListAsync();
         foreach (var id in open)
             await desk.CancelAsync(id, supervisor);
+        // A chat another test left open is left by its person, as a closed tab would.
+        var conversations = scope.ServiceProvider.GetRequiredService<Helpline.Chat.Conversations>();
+        var chats = await db.Contacts.Where(c => c.Channel == Helpline.Contacts.ContactChannel.Chat && (c.Status == Helpline.Contacts.ContactStatus.Waiting || c.Status == Helpline.Contacts.ContactStatus.InProgress))
+            .Select(c => c.Id).ToListAsync();
+        foreach (var id in chats)
+            await conversations.LeaveAsync(id);
     }
 
     /// <summary>A new browser context (its own cookies) with a page that fails the test on any uncaught error or console error.</summary>

@@ -17,7 +17,7 @@ public sealed class CallerPagesTests(BrowserApp app) : IClassFixture<BrowserApp>
     public static TheoryData<string> PublicPages =>
     [
         "/", "/get-help", "/get-help?lang=es", "/get-help/thanks?lang=es&when=later", "/who-answers", "/who-answers?lang=es",
-        "/treatment", "/treatment/co", "/treatment/co/boulder", "/treatment/search?q=80302", "/sign-in",
+        "/treatment", "/treatment/co", "/treatment/co/boulder", "/treatment/search?q=80302", "/sign-in", "/chat", "/chat?lang=es",
     ];
 
     [Theory]

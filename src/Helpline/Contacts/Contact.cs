@@ -3,7 +3,7 @@ using Helpline.Accounts;
 namespace Helpline.Contacts;
 
 /// <summary>
-/// One attempt by a person to reach us: a call, a web-form request, a voicemail or a callback.
+/// One attempt by a person to reach us: a call, a web-form request, a voicemail, a callback or a web chat.
 /// Every contact sits in the one shared queue while it waits.
 /// </summary>
 public sealed class Contact
@@ -96,6 +96,9 @@ public sealed class Contact
 
     public DateTime UpdatedAt { get; set; }
 
+    /// <summary>A chat's own part (channel <see cref="ContactChannel.Chat"/> only).</summary>
+    public Chat.Conversation? Conversation { get; set; }
+
     /// <summary>When the retention job removed what identified the caller (null: not yet).</summary>
     public DateTime? AnonymizedAt { get; set; }
 }
@@ -116,6 +119,8 @@ public enum ContactChannel
     WebForm = 2,
     Callback = 3,
     Voicemail = 4,
+    /// <summary>A web chat (see Chat/): typed, not spoken; no phone is rung.</summary>
+    Chat = 5,
 }
 
 public enum ContactStatus

@@ -44,6 +44,8 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<FacilityService> FacilityServices => Set<FacilityService>();
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
+    public DbSet<Chat.Conversation> Conversations => Set<Chat.Conversation>();
+    public DbSet<Chat.ChatMessage> ChatMessages => Set<Chat.ChatMessage>();
 
     /// <summary>Staff sign-ins, one row each; the staff cookie holds only the key (see <see cref="StaffSignInStore"/>).</summary>
     public DbSet<StaffSignIn> StaffSignIns => Set<StaffSignIn>();
@@ -71,6 +73,8 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
             contact.Property(c => c.WrapUpDraft).Encrypted(Protector, "Contact.WrapUpDraft");
             contact.Property(c => c.RecordingUrl).Encrypted(Protector, "Contact.RecordingUrl");
         });
+        builder.Entity<Chat.Conversation>().Property(c => c.Nickname).Encrypted(Protector, "Conversation.Nickname");
+        builder.Entity<Chat.ChatMessage>().Property(m => m.Body).Encrypted(Protector, "ChatMessage.Body");
         builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");
         // Staff's authenticator keys and recovery codes: a copy of the database must not let anyone
         // make their two-factor codes.

@@ -69,6 +69,94 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
     }
 
     /// <summary>
+    /// An advisor takes a waiting chat: there is no phone to ring, so it is under way at once. The
+    /// advisor may hold up to <paramref name="limit"/> conversations, and none while on a call: the
+    /// advisor's row is locked first, so two takes by one advisor are counted one after the other,
+    /// and the contact's conditional update settles a race between advisors.
+    /// </summary>
+    public async Task<ChatClaim> ClaimChatAsync(long contactId, string advisorId, CallerLanguage[] languages, int limit)
+    {
+        var now = time.UtcNow;
+        var outcome = ChatClaim.Lost;
+        await events.CommitAsync(async () =>
+        {
+            await db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PresenceChangedAt, u => u.PresenceChangedAt));
+            var presence = await db.Users.Where(u => u.Id == advisorId).Select(u => u.Presence).SingleAsync();
+            var open = await db.Contacts.Where(c => c.AdvisorId == advisorId && QueueRowQueries.Active.Contains(c.Status))
+                .GroupBy(c => c.Channel == ContactChannel.Chat).Select(g => new { Chat = g.Key, Count = g.Count() }).ToListAsync();
+            if (open.Any(o => !o.Chat) || presence is Presence.WrapUp || presence is Presence.Busy && !open.Any(o => o.Chat))
+            {
+                outcome = ChatClaim.OnACall;
+                return null;
+            }
+            if (open.Where(o => o.Chat).Sum(o => o.Count) >= limit)
+            {
+                outcome = ChatClaim.AtLimit;
+                return null;
+            }
+            var queuedAt = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.QueuedAt).SingleOrDefaultAsync();
+            var (waited, waitedMs) = Waits.Since(queuedAt, now);
+            var claimed = await db.Contacts
+                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.Waiting && languages.Contains(c.Language))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.InProgress)
+                    .SetProperty(c => c.AdvisorId, advisorId)
+                    .SetProperty(c => c.AnsweredAt, now)
+                    .SetProperty(c => c.WaitSeconds, waited)
+                    .SetProperty(c => c.WaitMilliseconds, waitedMs)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (claimed == 0)
+                return null;
+            outcome = ChatClaim.Taken;
+            var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactTaken, now, contactId) };
+            if (presence != Presence.Busy)
+            {
+                await Presences.SetAsync(db, time, advisorId, Presence.Busy, reason: null, now);
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+            }
+            return [.. changes];
+        });
+        return outcome;
+    }
+
+    /// <summary>
+    /// A chat under way ends (the advisor ended it, or the person left): its talk time is recorded and
+    /// it goes to wrap-up. The advisor stays busy: they may have other conversations open, and become
+    /// available when they complete the last.
+    /// </summary>
+    public async Task<bool> EndChatAsync(long contactId, string advisorId)
+    {
+        var now = time.UtcNow;
+        var answeredAt = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.AnsweredAt).SingleOrDefaultAsync();
+        var talk = answeredAt is { } answered ? (int)Math.Max(0, (now - answered).TotalSeconds) : 0;
+        return await events.CommitAsync(async () =>
+        {
+            var ended = await db.Contacts
+                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress && c.AdvisorId == advisorId)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, ContactStatus.WrapUp)
+                    .SetProperty(c => c.EndedAt, now)
+                    .SetProperty(c => c.TalkSeconds, talk)
+                    .SetProperty(c => c.UpdatedAt, now));
+            return ended == 0 ? null : [events.Record(QueueChangeKinds.ContactWrapUp, now, contactId)];
+        });
+    }
+
+    /// <summary>The person left a chat while still waiting: abandoned, with how long they waited.</summary>
+    public async Task<bool> AbandonChatAsync(long contactId)
+    {
+        var now = time.UtcNow;
+        var queuedAt = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.QueuedAt).SingleOrDefaultAsync();
+        var (waited, waitedMs) = Waits.Since(queuedAt, now);
+        return await events.CommitAsync(async () =>
+        {
+            var abandoned = await MarkAbandonedAsync(
+                db.Contacts.Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.Waiting), waited, waitedMs, now);
+            return abandoned == 1 ? [events.Record(QueueChangeKinds.ContactLeftQueue, now, contactId)] : null;
+        });
+    }
+
+    /// <summary>
     /// A contact being connected goes back to its place in line (its place is unchanged) and the
     /// advisor's presence is set, e.g. on break with "missed a call".
     /// </summary>
@@ -154,8 +242,14 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactCompleted, now, contact.Id) };
             if (contact.AdvisorId is { } advisorId)
             {
-                await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.WrapUp]);
-                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+                // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is completed.
+                var free = contact.Channel != ContactChannel.Chat
+                    || !await db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && c.Id != contact.Id && QueueRowQueries.Active.Contains(c.Status));
+                if (free)
+                {
+                    await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [contact.Channel == ContactChannel.Chat ? Presence.Busy : Presence.WrapUp]);
+                    changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
+                }
             }
             await alongside(now);
             return [.. changes];
@@ -321,4 +415,15 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         await Presences.SetAsync(db, time, advisorId, presence, reason: null, now);
         return [events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId)];
     }
+}
+
+public enum ChatClaim
+{
+    Taken,
+    /// <summary>Another advisor took it first, it left the queue, or it is not in the advisor's languages.</summary>
+    Lost,
+    /// <summary>The advisor is on a call or wrapping one up.</summary>
+    OnACall,
+    /// <summary>The advisor already holds as many conversations as supervisors allow.</summary>
+    AtLimit,
 }

@@ -74,6 +74,8 @@ public static class QueueApi
         TakeOutcome.AdvisorBusy => Problem(StatusCodes.Status409Conflict, "You are already on a contact."),
         TakeOutcome.NoDialNumber => Problem(StatusCodes.Status409Conflict, "Your account has no phone number to bring you into the call; ask an admin to add one."),
         TakeOutcome.TelephonyFailed => Problem(StatusCodes.Status502BadGateway, "The phone network could not connect the call; the contact is back at its place in line."),
+        TakeOutcome.AtChatLimit => Problem(StatusCodes.Status409Conflict, "You already have as many chats open as allowed; complete one first."),
+        TakeOutcome.InChats => Problem(StatusCodes.Status409Conflict, "You have chats open: complete them before taking a call."),
         TakeOutcome.NotAllowedNow => Problem(StatusCodes.Status409Conflict, "This callback may not be made now: the caller withdrew consent, the number is blocked, or it is outside their hours or the line's."),
         _ => throw new InvalidOperationException(result.Outcome.ToString()),
     };

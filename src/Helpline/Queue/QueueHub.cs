@@ -18,15 +18,27 @@ public interface IQueueClient
     /// (the page says "live updates delayed"); false when changes flow live again.
     /// </summary>
     Task UpdatesDelayed(bool delayed);
+
+    /// <summary>A message in one of this advisor's conversations (see Chat/).</summary>
+    Task ChatMessage(Chat.ChatMessageView message);
+
+    /// <summary>The person in one of this advisor's conversations is typing.</summary>
+    Task ChatTyping(long contactId);
+
+    /// <summary>The person has read up to this message.</summary>
+    Task ChatRead(long contactId, int sequence);
 }
 
 /// <summary>
 /// Live updates for signed-in staff at /hubs/queue. A client calls <see cref="GetSnapshot"/> on
 /// connecting (and reconnecting), then applies only deltas newer than the snapshot's version.
 /// </summary>
-public sealed class QueueHub(QueueEvents events, HubSessions sessions, QueueBackplane? backplane = null) : Hub<IQueueClient>
+public sealed class QueueHub(QueueEvents events, HubSessions sessions, Chat.AdvisorChats chats, QueueBackplane? backplane = null) : Hub<IQueueClient>
 {
     public Task<QueueSnapshot> GetSnapshot() => events.SnapshotAsync(Context.ConnectionAborted);
+
+    /// <summary>The advisor is typing in one of their conversations: the person sees "typing…".</summary>
+    public Task ChatTyping(long contactId) => chats.TypingAsync(Context.UserIdentifier, contactId);
 
     public override async Task OnConnectedAsync()
     {

@@ -18,7 +18,8 @@ public sealed record QueueRow(
     DateTime? QueuedAt,
     string MaskedNumber,
     string? AdvisorId,
-    bool CallerRinging = false);
+    bool CallerRinging = false,
+    string? Risk = null);
 
 public sealed record AdvisorRow(string Id, string DisplayName, Presence Presence, string? PresenceReason, DateTime PresenceChangedAt, AdvisorLanguages Languages);
 
@@ -48,8 +49,9 @@ public static class QueueRowQueries
             c.Id, c.Channel, c.Status, c.Priority, c.Language, c.For, c.Region, c.QueuedAt, c.AdvisorId,
             Phone = c.Caller != null ? c.Caller.PhoneNumber : null,
             CallerRinging = c.Status == ContactStatus.Connecting && c.CalleeCallSid != null,
+            Risk = c.Conversation != null ? c.Conversation.RiskReason : null,
         }), cancellationToken);
-        return [.. rows.Select(r => new QueueRow(r.Id, r.Channel, r.Status, r.Priority, r.Language, r.For, r.Region, r.QueuedAt, CallerNumbers.Mask(r.Phone), r.AdvisorId, r.CallerRinging))];
+        return [.. rows.Select(r => new QueueRow(r.Id, r.Channel, r.Status, r.Priority, r.Language, r.For, r.Region, r.QueuedAt, r.Channel == ContactChannel.Chat ? "—" : CallerNumbers.Mask(r.Phone), r.AdvisorId, r.CallerRinging, r.Risk))];
     }
 
     public static IQueryable<AdvisorRow> ToAdvisorRows(this IQueryable<StaffUser> users) =>

@@ -22,6 +22,10 @@ public enum TakeOutcome
     TelephonyFailed,
     /// <summary>A callback whose caller may not be called right now (consent withdrawn, or outside their hours).</summary>
     NotAllowedNow,
+    /// <summary>The advisor already holds as many chats as supervisors allow.</summary>
+    AtChatLimit,
+    /// <summary>The advisor has chats open, and a call needs them whole.</summary>
+    InChats,
 }
 
 public sealed record TakeResult(TakeOutcome Outcome, QueueRow? Contact = null);
@@ -40,6 +44,8 @@ public sealed class QueueTaking(
     IOptions<HelplineOptions> helpline,
     Callbacks.CallbackDialling dialling,
     Callbacks.QueuedCallbacks queuedCallbacks,
+    IOptions<Chat.ChatOptions> chat,
+    Chat.Conversations conversations,
     ILogger<QueueTaking> logger)
 {
     /// <summary>
@@ -50,12 +56,15 @@ public sealed class QueueTaking(
     public async Task<TakeResult> TakeNextAsync(StaffUser advisor)
     {
         var languages = LanguagesOf(advisor.Languages);
+        // An advisor in chats takes only chats: a call needs them whole.
+        var onlyChats = await InChatsAsync(advisor.Id);
         var passed = new List<long>();
         // A few tries: between reading the head of the line and claiming it, another advisor may win it.
         for (var lost = 0; lost < 5 && passed.Count < MaxPassedOver;)
         {
             var next = await db.Contacts.AsNoTracking()
                 .Where(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language) && !passed.Contains(c.Id))
+                .Where(c => !onlyChats || c.Channel == ContactChannel.Chat)
                 .InQueueOrder()
                 .Select(c => (long?)c.Id)
                 .FirstOrDefaultAsync();
@@ -82,12 +91,14 @@ public sealed class QueueTaking(
 
     public async Task<TakeResult> TakeAsync(StaffUser advisor, long contactId, bool anyLanguage)
     {
+        var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
+        if (await db.Contacts.Where(c => c.Id == contactId).Select(c => (ContactChannel?)c.Channel).SingleOrDefaultAsync() == ContactChannel.Chat)
+            return await TakeChatAsync(advisor, contactId, languages);
         if (advisor.Presence is Presence.Busy)
-            return new TakeResult(TakeOutcome.AdvisorBusy);
+            return new TakeResult(await InChatsAsync(advisor.Id) ? TakeOutcome.InChats : TakeOutcome.AdvisorBusy);
         if (string.IsNullOrEmpty(advisor.DialNumber))
             return new TakeResult(TakeOutcome.NoDialNumber);
 
-        var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
         // A callback is checked again before anyone is rung: consent, the caller's hours, the line's, a
         // number not blocked. One that may not be made now leaves the queue with its reason.
         if (await dialling.CallbackOfAsync(contactId) is { } callback && !await dialling.MayCallAsync(callback))
@@ -111,6 +122,26 @@ public sealed class QueueTaking(
         }
         return new TakeResult(TakeOutcome.Taken, (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).Single());
     }
+
+    /// <summary>A chat needs no phone: the claim puts it under way, and the person is told an advisor has joined.</summary>
+    private async Task<TakeResult> TakeChatAsync(StaffUser advisor, long contactId, CallerLanguage[] languages)
+    {
+        switch (await transitions.ClaimChatAsync(contactId, advisor.Id, languages, chat.Value.MaxConversationsPerAdvisor))
+        {
+            case ChatClaim.OnACall:
+                return new TakeResult(TakeOutcome.AdvisorBusy);
+            case ChatClaim.AtLimit:
+                return new TakeResult(TakeOutcome.AtChatLimit);
+            case ChatClaim.Lost:
+                return await WhyNotAsync(contactId, languages);
+        }
+        logger.LogInformation("Chat {ContactId} taken by advisor {AdvisorId}", contactId, advisor.Id);
+        await conversations.JoinedAsync(contactId);
+        return new TakeResult(TakeOutcome.Taken, (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).Single());
+    }
+
+    private Task<bool> InChatsAsync(string advisorId) =>
+        db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && c.Channel == ContactChannel.Chat && QueueRowQueries.Active.Contains(c.Status));
 
     private async Task BridgeAsync(Contact contact, StaffUser advisor)
     {

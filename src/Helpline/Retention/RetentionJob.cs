@@ -138,6 +138,10 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
                 .SetProperty(c => c.Name, (string?)null)
                 .SetProperty(c => c.AlternatePhoneNumber, (string?)null), cancellationToken);
         await db.Consents.Where(c => forget.Contains(c.CallerId)).ExecuteDeleteAsync(cancellationToken);
+        // A chat's words are the person's own: the messages go, with the name they gave and the hash of their address.
+        await db.ChatMessages.Where(m => ids.Contains(m.ContactId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Conversations.Where(c => ids.Contains(c.ContactId))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Nickname, (string?)null).SetProperty(c => c.AddressHash, ""), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return forgotten;

@@ -66,5 +66,12 @@ public sealed class FieldProtector(FieldKeyRing keys)
         return Convert.ToBase64String(hash);
     }
 
+    /// <summary>
+    /// Keyed hash of a client's network address, the same on every node: enough to count one
+    /// address's chats and messages against their limits, useless for finding the address.
+    /// </summary>
+    public string AddressIndex(string address) =>
+        Convert.ToBase64String(HMACSHA256.HashData(Keys.BlindIndexKey, Encoding.UTF8.GetBytes("address:" + address)));
+
     private static byte[] AssociatedData(string keyId, string purpose) => Encoding.UTF8.GetBytes(keyId + "|" + purpose);
 }

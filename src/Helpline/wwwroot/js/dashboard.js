@@ -29,8 +29,13 @@ function myAdvisor(state) {
   return state.advisors.get(me);
 }
 
+// The call this advisor is on; chats have a page each (see "My chats").
 function myContact(state) {
-  return [...state.contacts.values()].find((c) => c.advisorId === me && ["Connecting", "InProgress", "WrapUp"].includes(c.status));
+  return [...state.contacts.values()].find((c) => c.advisorId === me && c.channel !== "Chat" && ["Connecting", "InProgress", "WrapUp"].includes(c.status));
+}
+
+function myChats(state) {
+  return [...state.contacts.values()].filter((c) => c.advisorId === me && c.channel === "Chat" && ["InProgress", "WrapUp"].includes(c.status));
 }
 
 function speaks(advisor, language) {
@@ -47,11 +52,15 @@ function render(state) {
   }
 
   const busy = presence === "Busy" || presence === "WrapUp";
-  document.getElementById("take-next").disabled = busy;
+  // Busy with chats only: more chats may be taken (the server holds the limit), calls may not.
+  const chats = myChats(state);
+  const onACall = busy && !(chats.length > 0 && !myContact(state));
+  document.getElementById("take-next").disabled = onACall;
 
   const waiting = [...state.contacts.values()].filter((c) => c.status === "Waiting").sort(inQueueOrder);
   document.getElementById("waiting-count").textContent = `${waiting.length} waiting`;
-  renderQueue(waiting, (c) => busy || !speaks(advisor, c.language));
+  renderQueue(waiting, (c) => (c.channel === "Chat" ? onACall : busy) || !speaks(advisor, c.language));
+  renderChats(chats);
   document.getElementById("queue-empty").hidden = waiting.length > 0;
 
   const onCalls = [...state.contacts.values()].filter((c) => c.status !== "Waiting");
@@ -98,7 +107,8 @@ function renderQueue(waiting, cannotTake) {
       cells[2].textContent = waitedSince(c.queuedAt);
     }
     const urgent = c.priority === "Urgent";
-    if (cells[3].textContent !== (urgent ? "Urgent" : "Normal")) cells[3].replaceChildren(urgent ? element("strong", {}, "Urgent") : "Normal");
+    const priority = urgent ? (c.risk ? `Urgent: ${c.risk}` : "Urgent") : "Normal";
+    if (cells[3].textContent !== priority) cells[3].replaceChildren(urgent ? element("strong", {}, priority) : priority);
     text(cells[4], word(c.language));
     text(cells[5], word(c.for));
     text(cells[6], c.region ?? "—");
@@ -111,6 +121,19 @@ function renderQueue(waiting, cannotTake) {
     else at = at.nextElementSibling;
   });
   for (const gone of existing.values()) gone.remove();
+}
+
+/** This advisor's open chats, each a link to its page. */
+function renderChats(chats) {
+  const panel = document.getElementById("my-chats");
+  panel.hidden = chats.length === 0;
+  const list = document.getElementById("my-chats-list");
+  const key = chats.map((c) => `${c.contactId}:${c.status}`).join(",");
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  list.replaceChildren(...chats.map((c) => element("li", {},
+    element("a", { href: `/staff/conversations/${c.contactId}` }, `Chat ${c.contactId}`),
+    ` · ${c.status === "WrapUp" ? "ended: wrap-up to do" : "under way"} · ${word(c.language)}`)));
 }
 
 function text(node, value) {
@@ -312,6 +335,11 @@ async function takeNext() {
 }
 
 function sayTaken(row) {
+  if (row.channel === "Chat") {
+    // A chat needs no phone: it is under way at once, on its own page.
+    location.assign(`/staff/conversations/${row.contactId}`);
+    return;
+  }
   say("Taken. Your phone will ring: answer it to be connected.");
   taken = { contactId: row.contactId, seen: false };
   render(live.state);

@@ -125,7 +125,7 @@ export function waitedSince(iso, now = Date.now()) {
 }
 
 export const words = {
-  Phone: "Phone", WebForm: "Web form", Callback: "Callback", Voicemail: "Voicemail",
+  Phone: "Phone", WebForm: "Web form", Callback: "Callback", Voicemail: "Voicemail", Chat: "Chat",
   Waiting: "Waiting", Connecting: "Connecting", InProgress: "On a call", WrapUp: "Wrap-up",
   Self: "Themselves", LovedOne: "Someone they love", Unknown: "—",
   English: "English", Spanish: "Spanish",

@@ -307,6 +307,104 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("Callbacks");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AdvisorId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ClientMessageId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Sender")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "ClientMessageId")
+                        .IsUnique();
+
+                    b.HasIndex("ContactId", "Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("ContactId", "Sender", "SentAt");
+
+                    b.ToTable("ChatMessages");
+                });
+
+            modelBuilder.Entity("Helpline.Chat.Conversation", b =>
+                {
+                    b.Property<long>("ContactId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AddressHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LastSequence")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Nickname")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("PersonLeftAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ReadByAdvisor")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ReadByPerson")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("RiskRaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RiskReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ContactId");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.HasIndex("AddressHash", "LastSeenAt");
+
+                    b.HasIndex("AddressHash", "StartedAt");
+
+                    b.ToTable("Conversations");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Property<long>("Id")
@@ -1126,6 +1224,26 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Navigation("Contact");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.HasOne("Helpline.Chat.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.Chat.Conversation", b =>
+                {
+                    b.HasOne("Helpline.Contacts.Contact", "Contact")
+                        .WithOne("Conversation")
+                        .HasForeignKey("Helpline.Chat.Conversation", "ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Contact");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Consent", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -1262,6 +1380,11 @@ namespace Helpline.Data.Migrations.Postgres
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Helpline.Contacts.Contact", b =>
+                {
+                    b.Navigation("Conversation");
                 });
 
             modelBuilder.Entity("Helpline.Treatment.Facility", b =>

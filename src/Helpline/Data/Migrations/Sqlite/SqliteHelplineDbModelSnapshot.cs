@@ -296,6 +296,102 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("Callbacks");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdvisorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientMessageId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Sender")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "ClientMessageId")
+                        .IsUnique();
+
+                    b.HasIndex("ContactId", "Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("ContactId", "Sender", "SentAt");
+
+                    b.ToTable("ChatMessages");
+                });
+
+            modelBuilder.Entity("Helpline.Chat.Conversation", b =>
+                {
+                    b.Property<long>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AddressHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LastSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Nickname")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PersonLeftAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReadByAdvisor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ReadByPerson")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RiskRaisedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RiskReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ContactId");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.HasIndex("AddressHash", "LastSeenAt");
+
+                    b.HasIndex("AddressHash", "StartedAt");
+
+                    b.ToTable("Conversations");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Property<long>("Id")
@@ -1093,6 +1189,26 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Navigation("Contact");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.HasOne("Helpline.Chat.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.Chat.Conversation", b =>
+                {
+                    b.HasOne("Helpline.Contacts.Contact", "Contact")
+                        .WithOne("Conversation")
+                        .HasForeignKey("Helpline.Chat.Conversation", "ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Contact");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Consent", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -1229,6 +1345,11 @@ namespace Helpline.Data.Migrations.Sqlite
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Helpline.Contacts.Contact", b =>
+                {
+                    b.Navigation("Conversation");
                 });
 
             modelBuilder.Entity("Helpline.Treatment.Facility", b =>

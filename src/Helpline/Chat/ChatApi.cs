@@ -1,0 +1,146 @@
+using System.Security.Claims;
+using Helpline.Accounts;
+using Helpline.Audit;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Chat;
+
+/// <summary>
+/// The chat's HTTP side. Public (the person): open a chat, trade the secret for a connection token,
+/// leave. Staff: read a conversation (audited), write in it, end it.
+/// </summary>
+public static class ChatApi
+{
+    public sealed record StartRequest(string? Nickname, string? Lang);
+    public sealed record StartResponse(string Secret);
+    public sealed record SecretRequest(string? Secret);
+    public sealed record TokenResponse(string Token, int ExpiresInSeconds);
+    public sealed record SendRequest(string? ClientMessageId, string? Text);
+    public sealed record EndRequest(string? ClosingMessage);
+    public sealed record ReadRequest(int Sequence);
+
+    /// <summary>A conversation as its advisor (or a supervisor) reads it.</summary>
+    public sealed record ConversationView(
+        long ContactId, ContactStatus Status, CallerLanguage Language, string? Nickname, string? RiskReason, DateTime? QueuedAt,
+        int ReadByPerson, bool PersonLeft, bool Mine, IReadOnlyList<ChatMessageView> Messages);
+
+    internal static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
+    {
+        var person = app.MapGroup("/chat/api").AllowAnonymous().DisableAntiforgery();
+        person.MapPost("/start", Start);
+        person.MapPost("/token", Token);
+        person.MapPost("/leave", Leave);
+
+        var staff = app.MapGroup("/api/conversations").RequireAuthorization();
+        staff.MapGet("/{id:long}", Read);
+        staff.MapPost("/{id:long}/messages", Send);
+        staff.MapPost("/{id:long}/end", End);
+        staff.MapPost("/{id:long}/read", MarkRead);
+        return app;
+    }
+
+    /// <summary>
+    /// Opens a chat from the chat page. The page's antiforgery token must come with it (a header), so
+    /// a chat is opened from our page and not by another site; each address may open only a few.
+    /// </summary>
+    internal static async Task<Results<Ok<StartResponse>, ProblemHttpResult>> Start(
+        HttpContext http, StartRequest? request, IAntiforgery antiforgery, Conversations conversations, HelplineDb db)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Reload the page and start the chat again.");
+        var nickname = Conversations.Clean(request?.Nickname);
+        if (nickname.Length > 40)
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, request?.Lang == "es" ? "El nombre puede tener hasta 40 caracteres." : "A name can be up to 40 characters.");
+        var language = request?.Lang == "es" ? CallerLanguage.Spanish : CallerLanguage.English;
+        var address = db.Protector.AddressIndex(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        var started = await conversations.StartAsync(nickname.Length == 0 ? null : nickname, language, address);
+        var words = ChatText.For(request?.Lang);
+        return started.Outcome switch
+        {
+            StartOutcome.Started => TypedResults.Ok(new StartResponse(started.Secret!)),
+            StartOutcome.Closed => QueueApi.Problem(StatusCodes.Status409Conflict, words.Closed),
+            _ => QueueApi.Problem(StatusCodes.Status429TooManyRequests, words.TooMany),
+        };
+    }
+
+    /// <summary>The secret, from the tab's session storage, for a connection token; refused once the conversation may no longer be resumed.</summary>
+    internal static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Token(SecretRequest? request, Conversations conversations, ChatSecrets secrets, IOptions<ChatOptions> options)
+    {
+        if (request?.Secret is not { } secret || await conversations.ResumableAsync(secret) is not { } contactId)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "This chat has ended or can no longer be resumed.");
+        await conversations.SeenAsync(contactId);
+        return TypedResults.Ok(new TokenResponse(secrets.TokenFor(contactId), options.Value.TokenSeconds));
+    }
+
+    /// <summary>The person leaves (also sent by the quick exit as a beacon, which cannot wait for an answer).</summary>
+    internal static async Task<NoContent> Leave(HttpRequest http, Conversations conversations)
+    {
+        SecretRequest? request = null;
+        try
+        {
+            // A beacon's body may come as text/plain: read it as JSON whatever its type says.
+            request = await System.Text.Json.JsonSerializer.DeserializeAsync<SecretRequest>(http.Body, System.Text.Json.JsonSerializerOptions.Web, http.HttpContext.RequestAborted);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        if (request?.Secret is { } secret && await conversations.ResumableAsync(secret) is { } contactId)
+            await conversations.LeaveAsync(contactId);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The transcript, for the conversation's advisor or a supervisor; every read is audited.</summary>
+    internal static async Task<Results<Ok<ConversationView>, ProblemHttpResult>> Read(long id, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations, HelplineTime time)
+    {
+        var found = await db.Conversations.AsNoTracking().Include(c => c.Contact).SingleOrDefaultAsync(c => c.ContactId == id);
+        if (found?.Contact is not { } contact)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such conversation.");
+        var me = users.GetUserId(user);
+        if (contact.AdvisorId != me && !IsSupervisor(user))
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This conversation is another advisor's.");
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "chat.transcript-read", id));
+        await db.SaveChangesAsync();
+        return TypedResults.Ok(new ConversationView(contact.Id, contact.Status, contact.Language, found.Nickname, found.RiskReason, contact.QueuedAt,
+            found.ReadByPerson, found.PersonLeftAt is not null, contact.AdvisorId == me, await conversations.MessagesAsync(id, 0)));
+    }
+
+    internal static async Task<Results<Ok<ChatMessageView>, ProblemHttpResult>> Send(long id, SendRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, Conversations conversations)
+    {
+        var result = await conversations.SendAsync(id, ChatSender.Advisor, users.GetUserId(user), request?.ClientMessageId, request?.Text);
+        return result.Outcome switch
+        {
+            SendOutcome.Sent => TypedResults.Ok(result.Message!),
+            SendOutcome.Empty => QueueApi.Problem(StatusCodes.Status400BadRequest, "Write a message first."),
+            SendOutcome.TooLong => QueueApi.Problem(StatusCodes.Status400BadRequest, "That message is too long; send it in parts."),
+            _ => QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours, or it has ended."),
+        };
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> End(long id, EndRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, Conversations conversations, IOptions<ChatOptions> options)
+    {
+        if (request?.ClosingMessage is { } closing && closing.Length > options.Value.MaxMessageLength)
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "The closing message is too long.");
+        if (!await conversations.EndAsync(id, users.GetUserId(user)!, request?.ClosingMessage))
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours, or it has ended already.");
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> MarkRead(long id, ReadRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations)
+    {
+        var me = users.GetUserId(user);
+        if (!await db.Contacts.AnyAsync(c => c.Id == id && c.AdvisorId == me && c.Channel == ContactChannel.Chat))
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This conversation is not yours.");
+        await conversations.ReadAsync(id, ChatSender.Advisor, request.Sequence);
+        return TypedResults.NoContent();
+    }
+
+    private static bool IsSupervisor(ClaimsPrincipal user) => user.IsInRole(Roles.Supervisor) || user.IsInRole(Roles.Admin);
+}

@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Helpline.Chat;
+
+internal sealed class ConversationConfiguration : IEntityTypeConfiguration<Conversation>
+{
+    public void Configure(EntityTypeBuilder<Conversation> conversation)
+    {
+        conversation.HasKey(c => c.ContactId);
+        conversation.HasOne(c => c.Contact).WithOne(c => c.Conversation).HasForeignKey<Conversation>(c => c.ContactId).OnDelete(DeleteBehavior.Cascade);
+        conversation.Property(c => c.SecretHash).HasMaxLength(64);
+        conversation.HasIndex(c => c.SecretHash).IsUnique();
+        conversation.Property(c => c.AddressHash).HasMaxLength(64);
+        conversation.HasIndex(c => new { c.AddressHash, c.StartedAt });
+        conversation.HasIndex(c => new { c.AddressHash, c.LastSeenAt });
+        conversation.Property(c => c.RiskReason).HasMaxLength(200);
+    }
+}
+
+internal sealed class ChatMessageConfiguration : IEntityTypeConfiguration<ChatMessage>
+{
+    public void Configure(EntityTypeBuilder<ChatMessage> message)
+    {
+        message.HasOne<Conversation>().WithMany().HasForeignKey(m => m.ContactId).OnDelete(DeleteBehavior.Cascade);
+        // The database numbers a conversation's messages: two nodes can never give one number twice.
+        message.HasIndex(m => new { m.ContactId, m.Sequence }).IsUnique();
+        // A message resent after a dropped connection is stored once.
+        message.HasIndex(m => new { m.ContactId, m.ClientMessageId }).IsUnique();
+        message.Property(m => m.ClientMessageId).HasMaxLength(64);
+        message.HasIndex(m => new { m.ContactId, m.Sender, m.SentAt });
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Helpline.Chat;
+
+/// <summary>
+/// An advisor's view of one web chat, /staff/conversations/{id}: the transcript live, a reply box,
+/// the crisis template, ending the chat, and its wrap-up. The transcript is read through the audited
+/// API, never rendered into the page.
+/// </summary>
+public sealed class ConversationPageModel : PageModel
+{
+    public long Id { get; private set; }
+
+    public void OnGet(long id) => Id = id;
+
+    /// <summary>
+    /// The crisis template: the crisis line's chat and text options, and 911 for danger now. One
+    /// click puts it in the reply box, to send as it is or adapted.
+    /// </summary>
+    public const string CrisisTemplate =
+        "If you or someone with you is in danger right now, call 911. " +
+        "You can reach the 988 Suicide & Crisis Lifeline any time: call or text 988, or chat at 988lifeline.org/chat. " +
+        "Para español: llame al 988 y oprima 2, o envíe \"AYUDA\" por texto al 988.";
+}

@@ -1,0 +1,342 @@
+using Helpline.Audit;
+using Helpline.Contacts;
+using Helpline.Data;
+using Helpline.Disclosure;
+using Helpline.Infrastructure;
+using Helpline.Queue;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Helpline.Chat;
+
+public sealed record ChatMessageView(long ContactId, int Sequence, ChatSender Sender, string Text, DateTime SentAt, string? ClientMessageId);
+
+/// <summary>Where a conversation stands, as the person's page shows it.</summary>
+public sealed record ChatStatusView(
+    long ContactId,
+    ContactStatus Status,
+    int? Place,
+    int? RecentWaitMinutes,
+    bool AdvisorJoined,
+    bool Ended,
+    int ReadByAdvisor);
+
+public enum StartOutcome { Started, TooMany, Closed }
+
+public sealed record StartResult(StartOutcome Outcome, long ContactId = 0, string? Secret = null);
+
+public enum SendOutcome { Sent, Empty, TooLong, TooFast, Closed }
+
+public sealed record SendResult(SendOutcome Outcome, ChatMessageView? Message = null);
+
+/// <summary>
+/// Web chats: opening one (a contact in the shared queue, channel Chat), its messages from either
+/// side, and its end. The moves of the contact itself are <see cref="ContactTransitions"/>'; what the
+/// person and the advisor are told is <see cref="ChatNotifier"/>'s. See docs/chat.md.
+/// </summary>
+public sealed class Conversations(
+    HelplineDb db,
+    QueueEvents events,
+    ContactTransitions transitions,
+    HelplineTime time,
+    OpeningHours hours,
+    RiskWords risk,
+    ChatNotifier notifier,
+    IOptions<ChatOptions> options,
+    IOptions<DisclosureOptions> disclosure,
+    ILogger<Conversations> logger)
+{
+    /// <summary>The statuses in which the person may still write.</summary>
+    private static readonly ContactStatus[] PersonMayWrite = [ContactStatus.Waiting, ContactStatus.Connecting, ContactStatus.InProgress];
+
+    /// <summary>
+    /// Opens a chat: the person joins the shared queue now, in their language. Refused while the line
+    /// is closed, or when the address opened too many chats in the last ten minutes.
+    /// </summary>
+    public async Task<StartResult> StartAsync(string? nickname, CallerLanguage language, string addressHash)
+    {
+        var now = time.UtcNow;
+        if (!hours.IsOpen(now))
+            return new StartResult(StartOutcome.Closed);
+        var since = now.AddMinutes(-10);
+        if (await db.Conversations.CountAsync(c => c.AddressHash == addressHash && c.StartedAt > since) >= options.Value.StartsPerAddressPerTenMinutes)
+            return new StartResult(StartOutcome.TooMany);
+
+        var secret = ChatSecrets.NewSecret();
+        var stamp = time.Stamp(now);
+        var contact = new Contact
+        {
+            Channel = ContactChannel.Chat,
+            Status = ContactStatus.Waiting,
+            QueuedAt = now,
+            Language = language,
+            DisclosureVersion = disclosure.Value.Version,
+            CreatedAt = now,
+            UpdatedAt = now,
+            LocalDate = stamp.Date,
+            LocalHour = stamp.Hour,
+            LocalDayOfWeek = stamp.DayOfWeek,
+        };
+        var conversation = new Conversation
+        {
+            Contact = contact,
+            SecretHash = ChatSecrets.Hash(secret),
+            Nickname = nickname,
+            AddressHash = addressHash,
+            StartedAt = now,
+            LastSeenAt = now,
+        };
+        await events.CommitAsync(async () =>
+        {
+            db.Conversations.Add(conversation);
+            await db.SaveChangesAsync();
+            return [events.Record(QueueChangeKinds.ContactQueued, now, contact.Id)];
+        });
+        logger.LogInformation("Chat {ContactId} opened", contact.Id);
+        return new StartResult(StartOutcome.Started, contact.Id, secret);
+    }
+
+    /// <summary>The conversation a secret opens, while it may still be resumed; else null.</summary>
+    public async Task<long?> ResumableAsync(string secret)
+    {
+        if (!ChatSecrets.LooksLikeSecret(secret))
+            return null;
+        var hash = ChatSecrets.Hash(secret);
+        var found = await db.Conversations.AsNoTracking().Where(c => c.SecretHash == hash)
+            .Select(c => new { c.ContactId, c.PersonLeftAt, c.LastSeenAt }).SingleOrDefaultAsync();
+        if (found is null || found.PersonLeftAt is not null || found.LastSeenAt < time.UtcNow.AddMinutes(-options.Value.ResumeMinutes))
+            return null;
+        return found.ContactId;
+    }
+
+    /// <summary>The person is still there (a connection or a token): the resume window starts again.</summary>
+    public Task SeenAsync(long contactId)
+    {
+        var now = time.UtcNow;
+        return db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now));
+    }
+
+    public async Task<ChatStatusView?> StatusAsync(long contactId)
+    {
+        var found = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat)
+            .Select(c => new { c.Id, c.Status, c.Priority, c.QueuedAt, c.Language, c.AdvisorId, Read = c.Conversation!.ReadByAdvisor })
+            .SingleOrDefaultAsync();
+        if (found is null)
+            return null;
+        int? place = null;
+        int? recentWait = null;
+        if (found.Status == ContactStatus.Waiting)
+        {
+            // Ahead in line: the queue's own order (priority, then time, then id), in the same language.
+            place = 1 + await db.Contacts.CountAsync(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && c.Language == found.Language && c.Id != found.Id
+                && (c.Priority > found.Priority || (c.Priority == found.Priority && (c.QueuedAt < found.QueuedAt || (c.QueuedAt == found.QueuedAt && c.Id < found.Id)))));
+            var since = time.UtcNow.AddHours(-2);
+            var waits = await db.Contacts.Where(c => c.AnsweredAt > since && c.WaitSeconds != null && c.Language == found.Language)
+                .Select(c => c.WaitSeconds!.Value).ToListAsync();
+            if (waits.Count > 0)
+                recentWait = Math.Max(1, (int)Math.Round(waits.Average() / 60.0));
+        }
+        var ended = found.Status is not (ContactStatus.Waiting or ContactStatus.Connecting or ContactStatus.InProgress);
+        return new ChatStatusView(found.Id, found.Status, place, recentWait, found.AdvisorId is not null, ended, found.Read);
+    }
+
+    /// <summary>Messages after <paramref name="afterSequence"/>, oldest first: what a screen that saw up to it has missed.</summary>
+    public async Task<List<ChatMessageView>> MessagesAsync(long contactId, int afterSequence)
+    {
+        var messages = await db.ChatMessages.AsNoTracking()
+            .Where(m => m.ContactId == contactId && m.Sequence > afterSequence)
+            .OrderBy(m => m.Sequence)
+            .ToListAsync();
+        return [.. messages.Select(View)];
+    }
+
+    /// <summary>
+    /// Stores a message and tells both sides. The person may write while waiting and while talking;
+    /// the advisor only while the conversation is theirs and going on. A message resent with the same
+    /// <paramref name="clientMessageId"/> is stored once and answered with the first copy.
+    /// </summary>
+    public async Task<SendResult> SendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string? text)
+    {
+        var body = Clean(text);
+        if (body.Length == 0)
+            return new SendResult(SendOutcome.Empty);
+        if (body.Length > options.Value.MaxMessageLength)
+            return new SendResult(SendOutcome.TooLong);
+        clientMessageId = ValidClientId(clientMessageId);
+        if (clientMessageId is not null && await ExistingAsync(contactId, clientMessageId) is { } resent)
+            return new SendResult(SendOutcome.Sent, resent);
+        var now = time.UtcNow;
+        if (sender == ChatSender.Person && await TooFastAsync(contactId, now))
+            return new SendResult(SendOutcome.TooFast);
+
+        ChatMessage? stored = null;
+        string? contactAdvisor = null;
+        try
+        {
+            await events.CommitAsync(async () =>
+            {
+                var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat)
+                    .Select(c => new { c.Status, c.AdvisorId, c.Conversation!.PersonLeftAt, c.Conversation.RiskRaisedAt }).SingleOrDefaultAsync();
+                var open = contact is not null && contact.PersonLeftAt is null && (sender == ChatSender.Person
+                    ? PersonMayWrite.Contains(contact.Status)
+                    : contact.Status == ContactStatus.InProgress && (sender == ChatSender.System || contact.AdvisorId == advisorId));
+                if (!open)
+                    return null;
+                contactAdvisor = contact!.AdvisorId;
+                stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now);
+                if (sender == ChatSender.Person)
+                {
+                    await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now));
+                    if (contact.Status == ContactStatus.Waiting && contact.RiskRaisedAt is null && await RaiseIfAtRiskAsync(contactId, body, now) is { } raised)
+                        return [raised];
+                }
+                return [];
+            });
+        }
+        catch (DbUpdateException) when (clientMessageId is not null)
+        {
+            // The same message arrived twice at once (a resend over a second connection): the first stays.
+            return await ExistingAsync(contactId, clientMessageId) is { } raced ? new SendResult(SendOutcome.Sent, raced) : throw new InvalidOperationException("A message could not be stored.");
+        }
+        if (stored is null)
+            return new SendResult(SendOutcome.Closed);
+        var view = View(stored);
+        await notifier.MessageAsync(view, contactAdvisor);
+        return new SendResult(SendOutcome.Sent, view);
+    }
+
+    /// <summary>
+    /// The advisor ends the conversation, after their closing message if they wrote one: the person is
+    /// told it has ended and the advisor goes on to wrap-up.
+    /// </summary>
+    public async Task<bool> EndAsync(long contactId, string advisorId, string? closingMessage)
+    {
+        if (!string.IsNullOrWhiteSpace(closingMessage))
+            await SendAsync(contactId, ChatSender.Advisor, advisorId, null, closingMessage);
+        if (!await transitions.EndChatAsync(contactId, advisorId))
+            return false;
+        await SystemMessageAsync(contactId, "The advisor ended the chat.");
+        await notifier.StatusAsync(await StatusAsync(contactId));
+        return true;
+    }
+
+    /// <summary>
+    /// The person leaves (the Leave button, the quick exit): a waiting chat is abandoned; one under way
+    /// goes to its advisor's wrap-up, and the advisor is told. The secret opens nothing afterwards.
+    /// </summary>
+    public async Task LeaveAsync(long contactId)
+    {
+        var now = time.UtcNow;
+        var status = await db.Contacts.Where(c => c.Id == contactId).Select(c => new { c.Status, c.AdvisorId }).SingleOrDefaultAsync();
+        if (status?.Status == ContactStatus.InProgress)
+        {
+            await SendAsync(contactId, ChatSender.System, null, null, "The person left the chat.");
+            await transitions.EndChatAsync(contactId, status.AdvisorId!);
+        }
+        else if (status?.Status == ContactStatus.Waiting)
+        {
+            await transitions.AbandonChatAsync(contactId);
+        }
+        await db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.PersonLeftAt, now));
+        if (await StatusAsync(contactId) is { } view)
+            await notifier.StatusAsync(view);
+        logger.LogInformation("Chat {ContactId}: the person left", contactId);
+    }
+
+    /// <summary>The advisor took the chat: the person is told someone has joined.</summary>
+    public async Task JoinedAsync(long contactId)
+    {
+        await SystemMessageAsync(contactId, "An advisor has joined the chat.");
+        await notifier.StatusAsync(await StatusAsync(contactId));
+    }
+
+    /// <summary>One side has read up to <paramref name="sequence"/>; the other side's screen says so.</summary>
+    public async Task ReadAsync(long contactId, ChatSender reader, int sequence)
+    {
+        if (reader == ChatSender.Person)
+            await db.Conversations.Where(c => c.ContactId == contactId && c.ReadByPerson < sequence && c.LastSequence >= sequence)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ReadByPerson, sequence));
+        else
+            await db.Conversations.Where(c => c.ContactId == contactId && c.ReadByAdvisor < sequence && c.LastSequence >= sequence)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ReadByAdvisor, sequence));
+        var advisor = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.AdvisorId).SingleOrDefaultAsync();
+        await notifier.ReadAsync(contactId, reader, sequence, advisor);
+    }
+
+    private async Task SystemMessageAsync(long contactId, string text)
+    {
+        var now = time.UtcNow;
+        ChatMessage? stored = null;
+        await events.CommitAsync(async () =>
+        {
+            stored = await AppendAsync(contactId, ChatSender.System, null, null, text, now);
+            return [];
+        });
+        var advisor = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.AdvisorId).SingleOrDefaultAsync();
+        await notifier.MessageAsync(View(stored!), advisor);
+    }
+
+    /// <summary>Inside a write transaction: takes the conversation's next number (the update locks its row) and adds the message.</summary>
+    private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now)
+    {
+        await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSequence, c => c.LastSequence + 1));
+        var sequence = await db.Conversations.Where(c => c.ContactId == contactId).Select(c => c.LastSequence).SingleAsync();
+        var message = new ChatMessage { ContactId = contactId, Sequence = sequence, Sender = sender, AdvisorId = advisorId, ClientMessageId = clientMessageId, Body = body, SentAt = now };
+        db.ChatMessages.Add(message);
+        await db.SaveChangesAsync();
+        return message;
+    }
+
+    /// <summary>
+    /// Inside the message's transaction: words of immediate danger in a waiting chat raise it to
+    /// Urgent, with the words kept to show why, and the raise audited. Returns the queue change.
+    /// </summary>
+    private async Task<QueueChange?> RaiseIfAtRiskAsync(long contactId, string body, DateTime now)
+    {
+        var found = risk.Find(body);
+        if (found.Count == 0)
+            return null;
+        var reason = string.Join(", ", found);
+        if (reason.Length > 200)
+            reason = reason[..200];
+        await db.Conversations.Where(c => c.ContactId == contactId && c.RiskRaisedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.RiskReason, reason).SetProperty(c => c.RiskRaisedAt, now));
+        await db.Contacts.Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Priority, ContactPriority.Urgent).SetProperty(c => c.UpdatedAt, now));
+        db.AuditEntries.Add(new AuditEntry { At = now, Action = "chat.risk-raised", ContactId = contactId, Details = $"raised to Urgent for: {reason}" });
+        logger.LogWarning("Chat {ContactId} raised to Urgent by its risk words", contactId);
+        return events.Record(QueueChangeKinds.ContactUpdated, now, contactId);
+    }
+
+    private async Task<bool> TooFastAsync(long contactId, DateTime now)
+    {
+        var since = now.AddMinutes(-1);
+        if (await db.ChatMessages.CountAsync(m => m.ContactId == contactId && m.Sender == ChatSender.Person && m.SentAt > since) >= options.Value.PersonMessagesPerMinute)
+            return true;
+        var address = await db.Conversations.Where(c => c.ContactId == contactId).Select(c => c.AddressHash).SingleOrDefaultAsync();
+        // The address's conversations that wrote in the last minute (writing keeps LastSeenAt fresh), then their messages.
+        var active = db.Conversations.Where(c => c.AddressHash == address && c.LastSeenAt > since).Select(c => c.ContactId);
+        var fromAddress = await db.ChatMessages.CountAsync(m => active.Contains(m.ContactId) && m.Sender == ChatSender.Person && m.SentAt > since);
+        return fromAddress >= options.Value.AddressMessagesPerMinute;
+    }
+
+    private async Task<ChatMessageView?> ExistingAsync(long contactId, string clientMessageId) =>
+        await db.ChatMessages.AsNoTracking().Where(m => m.ContactId == contactId && m.ClientMessageId == clientMessageId).SingleOrDefaultAsync() is { } m ? View(m) : null;
+
+    private static ChatMessageView View(ChatMessage m) => new(m.ContactId, m.Sequence, m.Sender, m.Body ?? "", m.SentAt, m.ClientMessageId);
+
+    /// <summary>Trimmed, line ends made "\n", and no control characters but the line end and tab.</summary>
+    internal static string Clean(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+            return "";
+        var normalized = text.Replace("\r\n", "\n").Replace('\r', '\n');
+        return new string([.. normalized.Where(c => c is '\n' or '\t' || !char.IsControl(c))]).Trim();
+    }
+
+    /// <summary>A client's message id: up to 64 letters, digits, '-' or '_'; anything else is ignored (the message is still taken).</summary>
+    private static string? ValidClientId(string? id) =>
+        id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? id : null;
+}

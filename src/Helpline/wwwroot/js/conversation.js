@@ -1,0 +1,194 @@
+// An advisor's web chat: the transcript (read through the audited API), live messages, typing and
+// read signs through the staff hub, replies, the crisis template, ending the chat and its wrap-up.
+import { connectQueue, api, element, showConnection } from "./live-queue.js";
+
+const page = document.getElementById("conversation");
+const contactId = Number(page.dataset.contactId);
+const transcript = document.getElementById("transcript");
+const replyText = document.getElementById("reply-text");
+const typingLine = document.getElementById("typing");
+const statusLine = document.getElementById("conversation-status");
+const shown = new Set();
+let lastSequence = 0;
+let readByPerson = 0;
+let status = null;
+let typingTimer = null;
+let lastTyping = 0;
+let loading = null;
+
+const statusWords = {
+  Waiting: "Waiting for an advisor.",
+  InProgress: "Under way: the person sees what you write.",
+  WrapUp: "The chat has ended: complete the wrap-up.",
+  Completed: "Completed.",
+  Abandoned: "The person left before anyone answered.",
+};
+
+const live = connectQueue({
+  onChange: (state, delta) => {
+    const row = state.contacts.get(contactId);
+    if (row) setStatus(row.status);
+    // A snapshot (the first, or after a reconnect): fetch whatever came meanwhile.
+    if (!delta) load();
+    if (delta && delta.removedContactId === contactId) load();
+  },
+  onStatus: showConnection,
+});
+live.connection.on("ChatMessage", (message) => {
+  if (message.contactId === contactId) show(message);
+});
+live.connection.on("ChatTyping", (id) => {
+  if (id !== contactId) return;
+  typingLine.textContent = "The person is typing…";
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
+});
+live.connection.on("ChatRead", (id, sequence) => {
+  if (id !== contactId) return;
+  readByPerson = Math.max(readByPerson, sequence);
+  showRead();
+});
+
+/** The whole transcript (audited on the server); messages already shown are skipped. */
+function load() {
+  if (loading) return loading;
+  loading = (async () => {
+    try {
+      const view = await api("GET", `/api/conversations/${contactId}`);
+      document.getElementById("who").textContent = view.nickname ? `with ${view.nickname}` : "(anonymous)";
+      const risk = document.getElementById("risk");
+      risk.hidden = !view.riskReason;
+      risk.textContent = view.riskReason ? `Raised to urgent: the person wrote "${view.riskReason}". Check for immediate danger first.` : "";
+      readByPerson = view.readByPerson;
+      view.messages.forEach(show);
+      setStatus(view.status, view.personLeft);
+      document.getElementById("load-error").textContent = "";
+    } catch (error) {
+      document.getElementById("load-error").textContent = error.message;
+    } finally {
+      loading = null;
+    }
+  })();
+  return loading;
+}
+
+function setStatus(value, personLeft = false) {
+  status = value;
+  statusLine.textContent = (statusWords[value] ?? value) + (personLeft && value !== "Completed" ? " The person has left." : "");
+  const underWay = value === "InProgress";
+  replyText.disabled = !underWay;
+  document.getElementById("send").disabled = !underWay;
+  document.getElementById("crisis-template").disabled = !underWay;
+  document.getElementById("end-chat").disabled = !underWay;
+  document.getElementById("closing").disabled = !underWay;
+  const complete = document.getElementById("complete");
+  complete.disabled = value !== "WrapUp";
+  document.getElementById("complete-hint").textContent = value === "InProgress" ? "Complete once the chat has ended." : "";
+}
+
+function show(message) {
+  if (shown.has(message.sequence)) return;
+  shown.add(message.sequence);
+  const who = { Person: "Person", Advisor: "You", System: "" }[message.sender] ?? "";
+  const time = new Date(message.sentAt).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  const item = element("li", { class: `message ${message.sender.toLowerCase()}`, "data-sequence": message.sequence },
+    who ? element("span", { class: "who" }, who) : null,
+    element("p", { class: "text" }, message.text),
+    element("span", { class: "when muted" }, time),
+    element("span", { class: "read muted" }));
+  // In order, whatever order they arrive in.
+  const after = [...transcript.children].find((li) => Number(li.dataset.sequence) > message.sequence);
+  transcript.insertBefore(item, after ?? null);
+  item.scrollIntoView({ block: "end" });
+  if (message.sequence > lastSequence) lastSequence = message.sequence;
+  if (message.sender === "Person") {
+    typingLine.textContent = "";
+    markRead();
+  }
+  showRead();
+}
+
+function showRead() {
+  for (const item of transcript.querySelectorAll("li.advisor")) {
+    item.querySelector(".read").textContent = Number(item.dataset.sequence) <= readByPerson ? "Read" : "";
+  }
+}
+
+let readSent = 0;
+function markRead() {
+  if (document.visibilityState !== "visible" || lastSequence <= readSent || status !== "InProgress") return;
+  readSent = lastSequence;
+  api("POST", `/api/conversations/${contactId}/read`, { sequence: lastSequence }).catch(() => {});
+}
+document.addEventListener("visibilitychange", markRead);
+
+function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+document.getElementById("reply").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = replyText.value.trim();
+  if (!text) return;
+  const error = document.getElementById("reply-error");
+  try {
+    show(await api("POST", `/api/conversations/${contactId}/messages`, { clientMessageId: newId(), text }));
+    replyText.value = "";
+    error.textContent = "";
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+  replyText.focus();
+});
+
+replyText.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    document.getElementById("reply").requestSubmit();
+  }
+});
+
+replyText.addEventListener("input", () => {
+  const now = Date.now();
+  if (now - lastTyping < 2000 || live.connection.state !== "Connected") return;
+  lastTyping = now;
+  live.connection.invoke("ChatTyping", contactId).catch(() => {});
+});
+
+document.getElementById("crisis-template").addEventListener("click", () => {
+  replyText.value = page.dataset.crisisTemplate;
+  document.getElementById("disposition").value = "CrisisEscalated988";
+  replyText.focus();
+});
+
+document.getElementById("end").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("end-error");
+  try {
+    await api("POST", `/api/conversations/${contactId}/end`, { closingMessage: document.getElementById("closing").value });
+    error.textContent = "";
+    await load();
+    document.getElementById("disposition").focus();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+});
+
+document.getElementById("wrap-up").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("complete-error");
+  try {
+    await api("POST", `/api/contacts/${contactId}/complete`, {
+      disposition: document.getElementById("disposition").value,
+      notes: document.getElementById("notes").value,
+    });
+    error.textContent = "";
+    location.assign("/staff");
+  } catch (failure) {
+    error.textContent = failure.message;
+    document.getElementById("complete").focus();
+  }
+});
+
+load();

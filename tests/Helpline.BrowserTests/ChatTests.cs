@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Playwright;
+using Helpline.Accounts;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Helpline.BrowserTests;
+
+/// <summary>A person and an advisor chatting, each in their own browser, as they would.</summary>
+public sealed class ChatTests(BrowserApp app) : IClassFixture<BrowserApp>
+{
+    private static readonly LocatorAssertionsToBeVisibleOptions Generously = new() { Timeout = 15_000 };
+    private static readonly LocatorAssertionsToContainTextOptions Soon = new() { Timeout = 15_000 };
+
+    [Fact]
+    public async Task APersonAndAnAdvisorChatAReloadResumesItAndTheQuickExitLeavesNothingBehind()
+    {
+        app.RequireBrowser();
+        await app.EmptyTheQueueAsync();
+        await app.CreateStaffAsync("chat-browser@test.example", Roles.Advisor);
+
+        // The person, on a phone: who answers and the crisis numbers come before the chat.
+        var person = await app.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
+        var them = person.Page;
+        await them.GotoAsync("/get-help");
+        await them.GetByRole(AriaRole.Link, new() { Name = "Would rather write? Chat now" }).ClickAsync();
+        await Expect(them.Locator(".disclosure")).ToContainTextAsync("This line is answered by trained advisors");
+        await Expect(them.GetByRole(AriaRole.Region, new() { Name = "Crisis help" })).ToContainTextAsync("911");
+        await them.GetByLabel("First name or nickname (optional)").FillAsync("Sam");
+        await them.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        await Expect(them.Locator("#chat-status")).ToContainTextAsync("You are in line", Soon);
+        await Expect(them.Locator("#chat-status")).ToContainTextAsync("Your place in line: 1.");
+        await them.GetByLabel("Message").FillAsync("Is anyone there? It's about my son.");
+        await them.GetByLabel("Message").PressAsync("Enter");
+        await Expect(them.Locator("#transcript li.person")).ToContainTextAsync("Is anyone there?", Soon);
+
+        // The advisor takes it from the dashboard's queue and lands on the conversation.
+        var advisor = await app.NewPageAsync();
+        var me = advisor.Page;
+        await advisor.SignInAsync("chat-browser@test.example");
+        await Expect(me.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        await me.GetByRole(AriaRole.Radio, new() { Name = "Available" }).CheckAsync();
+        var row = me.Locator("#queue-rows tr", new() { HasText = "Chat" });
+        await Expect(row).ToBeVisibleAsync(Generously);
+        await row.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Take contact") }).ClickAsync();
+        await me.WaitForURLAsync(new Regex("/staff/conversations/\\d+$"), new() { Timeout = 15_000 });
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("Is anyone there? It's about my son.", Soon);
+        await Expect(me.Locator("#who")).ToHaveTextAsync("with Sam");
+        await Expect(them.Locator("#chat-status")).ToContainTextAsync("An advisor has joined", Soon);
+
+        await me.GetByLabel("Your reply").FillAsync("I'm here. What's happening with your son?");
+        await me.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(them.Locator("#transcript li.advisor")).ToContainTextAsync("What's happening with your son?", Soon);
+        await them.GetByLabel("Message").FillAsync("He uses fentanyl");
+        await Expect(me.Locator("#typing")).ToHaveTextAsync("The person is typing…", new() { Timeout = 15_000 });
+        await them.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("He uses fentanyl", Soon);
+        // The person's page has shown the advisor's reply: the advisor's screen says it was read.
+        await Expect(me.Locator("#transcript li.advisor .read")).ToHaveTextAsync("Read", new() { Timeout = 15_000 });
+
+        // A reload keeps the conversation: the same transcript, still under way.
+        await them.ReloadAsync();
+        await Expect(them.Locator("#transcript")).ToContainTextAsync("What's happening with your son?", Soon);
+        await Expect(them.Locator("#chat-status")).ToContainTextAsync("An advisor has joined", Soon);
+        await them.GetByLabel("Message").FillAsync("Still here after a reload");
+        await them.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("Still here after a reload", Soon);
+
+        foreach (var page in new[] { them, me })
+        {
+            var serious = (await page.RunAxe(BrowserApp.AxeRules)).Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+            Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{page.Url}: {v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
+        }
+        await them.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "chat-person-phone.png"), FullPage = true });
+        await me.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "chat-advisor.png"), FullPage = true });
+
+        // The quick exit: away at once, and the chat is gone from the tab.
+        await them.GetByRole(AriaRole.Button, new() { Name = "Quick exit" }).ClickAsync();
+        await them.WaitForURLAsync("about:blank", new() { Timeout = 15_000 });
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("The person left the chat.", Soon);
+        await them.GotoAsync("/chat");
+        Assert.Null(await them.EvaluateAsync<string?>("sessionStorage.getItem('helpline-chat')"));
+        await Expect(them.GetByRole(AriaRole.Button, new() { Name = "Start chat" })).ToBeVisibleAsync();
+
+        // The advisor wraps up and is back on the dashboard, available.
+        await me.GetByLabel("Disposition").SelectOptionAsync("ReferredToTreatment");
+        await me.GetByRole(AriaRole.Button, new() { Name = "Complete" }).ClickAsync();
+        await me.WaitForURLAsync("**/staff", new() { Timeout = 15_000 });
+        await Expect(me.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
+        person.AssertNoErrors();
+        advisor.AssertNoErrors();
+        await person.Context.CloseAsync();
+        await advisor.Context.CloseAsync();
+    }
+}

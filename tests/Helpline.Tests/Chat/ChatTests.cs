@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Helpline.Accounts;
+using Helpline.Chat;
+using Helpline.Contacts;
+using Helpline.Queue;
+using Helpline.Tests.Infrastructure;
+using Helpline.Tests.Queue;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+
+namespace Helpline.Tests.Chat;
+
+/// <summary>
+/// Web chat end to end: a person opens a chat from the chat page and waits in the one shared queue,
+/// an advisor takes it (no phone rings), both write, the advisor ends and wraps up. The person uses
+/// the real SignalR client with the chat's tokens; the advisor uses the staff API and staff hub.
+/// </summary>
+public sealed class ChatTests : IAsyncLifetime
+{
+    private readonly HelplineApp _app = new();
+    private StaffSession _advisor = null!;
+    private string _advisorId = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        _advisorId = await _app.AdvisorOnDutyAsync("chat-advisor@test.example");
+        _advisor = await _app.SignInAsync("chat-advisor@test.example");
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task APersonChatsWithAnAdvisorFromOpeningToWrapUp()
+    {
+        var advisorHub = _advisor.Hub();
+        var advisorSaw = new ConcurrentQueue<ChatMessageView>();
+        advisorHub.On<ChatMessageView>(nameof(IQueueClient.ChatMessage), advisorSaw.Enqueue);
+        await advisorHub.StartAsync();
+
+        await using var person = await ChatPerson.StartAsync(_app, nickname: "Sam");
+        var (hub, joined) = await person.ConnectAsync();
+        Assert.Equal(ContactStatus.Waiting, joined.Status.Status);
+        Assert.Equal(1, joined.Status.Place);
+        var contactId = joined.Status.ContactId;
+
+        // The chat waits in the same queue as calls, shown as a chat, with no number.
+        var row = Assert.Single((await _advisor.QueueAsync()).Contacts);
+        Assert.Equal((contactId, ContactChannel.Chat, ContactStatus.Waiting, "—"), (row.ContactId, row.Channel, row.Status, row.MaskedNumber));
+
+        Assert.Equal(SendOutcome.Sent, (await person.SendAsync(hub, "Is anyone there? My son uses heroin.")).Outcome);
+
+        var taken = await _advisor.PostAsync($"/api/contacts/{contactId}/take");
+        Assert.Equal(HttpStatusCode.OK, taken.StatusCode);
+        Assert.Empty(_app.Twilio.CallsPlaced);
+        await person.SeesAsync("An advisor has joined the chat.");
+        await QueueFlows.EventuallyAsync(() => person.Statuses.Any(s => s.Status == ContactStatus.InProgress && s.AdvisorJoined), "the person's page says an advisor joined");
+
+        // The advisor reads what was written while waiting; the read is audited.
+        var transcript = (await _advisor.Browser.GetFromJsonAsync<ChatApi.ConversationView>($"/api/conversations/{contactId}", StaffSession.Json))!;
+        Assert.Equal("Sam", transcript.Nickname);
+        Assert.Contains(transcript.Messages, m => m.Sender == ChatSender.Person && m.Text == "Is anyone there? My son uses heroin.");
+        Assert.True(await _app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "chat.transcript-read" && a.ContactId == contactId && a.UserId == _advisorId)));
+
+        var reply = await _advisor.PostAsync($"/api/conversations/{contactId}/messages", new { clientMessageId = "a1", text = "I'm here. Tell me what's happening." });
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        await person.SeesAsync("I'm here. Tell me what's happening.");
+
+        await person.SendAsync(hub, "He's been using for two years.");
+        await QueueFlows.EventuallyAsync(() => advisorSaw.Any(m => m.ContactId == contactId && m.Text == "He's been using for two years."), "the advisor's screen shows the person's message");
+
+        var end = await _advisor.PostAsync($"/api/conversations/{contactId}/end", new { closingMessage = "Take care. Write to us any time." });
+        Assert.Equal(HttpStatusCode.NoContent, end.StatusCode);
+        await person.SeesAsync("Take care. Write to us any time.");
+        await QueueFlows.EventuallyAsync(() => person.Statuses.Any(s => s.Ended), "the person's page says the chat has ended");
+        var late = await person.SendAsync(hub, "one more thing");
+        Assert.Equal(SendOutcome.Closed, late.Outcome);
+
+        Assert.Equal(HttpStatusCode.OK, (await _advisor.PostAsync($"/api/contacts/{contactId}/complete", new { disposition = "InformationGiven", notes = "Talked about treatment options." })).StatusCode);
+        var contact = await _app.ContactAsync(contactId);
+        Assert.Equal(ContactStatus.Completed, contact.Status);
+        Assert.NotNull(contact.TalkSeconds);
+        Assert.Equal(Presence.Available, await _app.WithDbAsync(db => db.Users.Where(u => u.Id == _advisorId).Select(u => u.Presence).SingleAsync()));
+        await advisorHub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task MessagesAreStoredEncryptedAndAResendIsStoredOnce()
+    {
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (first, _) = await person.ConnectAsync();
+        var (second, _) = await person.ConnectAsync();
+
+        // The same message over two connections at once, as after a reconnect that resends it.
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => person.SendAsync(i % 2 == 0 ? first : second, "I took something and I'm scared", clientId: "same-message-1")));
+
+        Assert.All(results, r => Assert.Equal(SendOutcome.Sent, r.Outcome));
+        Assert.Single(results.Select(r => r.Message!.Sequence).Distinct());
+        var stored = await _app.WithDbAsync(db => db.ChatMessages.CountAsync(m => m.Sender == ChatSender.Person));
+        Assert.Equal(1, stored);
+        // At rest the words are ciphertext.
+        var raw = await _app.WithDbAsync(db => db.Database.SqlQueryRaw<string>("SELECT \"Body\" AS \"Value\" FROM \"ChatMessages\"").ToListAsync());
+        Assert.All(raw, body => Assert.StartsWith("hx1.", body));
+        Assert.DoesNotContain(raw, body => body.Contains("scared"));
+    }
+
+    [Fact]
+    public async Task AReloadResumesTheSameConversationWithWhatWasMissed()
+    {
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (hub, joined) = await person.ConnectAsync();
+        var contactId = joined.Status.ContactId;
+        await person.SendAsync(hub, "hello?");
+        await _advisor.PostAsync($"/api/contacts/{contactId}/take");
+        await person.SeesAsync("An advisor has joined the chat.");
+        var lastSeen = person.Messages.Max(m => m.Sequence);
+
+        // The page goes away (a reload, a tunnel); the advisor writes meanwhile.
+        await hub.DisposeAsync();
+        await _advisor.PostAsync($"/api/conversations/{contactId}/messages", new { text = "Are you still there?" });
+        await _advisor.PostAsync($"/api/conversations/{contactId}/messages", new { text = "Take your time." });
+
+        // The new page has the same secret (the tab's session storage), a new token, a new connection.
+        var (_, rejoined) = await person.ConnectAsync(afterSequence: lastSeen);
+        Assert.Equal(contactId, rejoined.Status.ContactId);
+        Assert.Equal(["Are you still there?", "Take your time."], rejoined.Messages.Select(m => m.Text));
+        Assert.Equal(ContactStatus.InProgress, rejoined.Status.Status);
+    }
+
+    [Fact]
+    public async Task WordsOfDangerPutAWaitingChatFirstAndSayWhy()
+    {
+        var (call, _) = await _app.CallerWaitsAsync("+12125550147");
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (hub, joined) = await person.ConnectAsync();
+        Assert.Equal(2, joined.Status.Place);
+
+        await person.SendAsync(hub, "My brother TOOK TOO MANY pills and he can’t breathe");
+
+        var row = (await _advisor.QueueAsync()).Contacts.Single(c => c.ContactId == joined.Status.ContactId);
+        Assert.Equal(ContactPriority.Urgent, row.Priority);
+        Assert.Equal("took too many, too many pills, can't breathe", row.Risk);
+        Assert.Equal(1, (await person.ConnectAsync()).Joined.Status.Place);
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.SingleAsync(a => a.Action == "chat.risk-raised"));
+        Assert.Equal(joined.Status.ContactId, audit.ContactId);
+
+        // Take-next takes the chat before the call that waited longer.
+        var next = await _advisor.PostAsync("/api/queue/take-next");
+        Assert.Equal(joined.Status.ContactId, (await next.Content.ReadFromJsonAsync<QueueRow>(StaffSession.Json))!.ContactId);
+        Assert.Equal(ContactStatus.Waiting, (await _app.ContactAsync(call)).Status);
+    }
+
+    [Fact]
+    public async Task AnAdvisorHoldsNoMoreChatsThanAllowedAndTakesNoCallWhileChatting()
+    {
+        var people = new List<ChatPerson>();
+        for (var i = 0; i < 4; i++)
+            people.Add(await ChatPerson.StartAsync(_app, address: $"10.9.1.{i}"));
+        var (call, _) = await _app.CallerWaitsAsync("+12125550148");
+        var chats = await _app.WithDbAsync(db => db.Contacts.Where(c => c.Channel == ContactChannel.Chat).Select(c => c.Id).ToListAsync());
+
+        // Four takes at once by one advisor: the limit (2) holds.
+        var takes = await Task.WhenAll(chats.Select(id => _advisor.PostAsync($"/api/contacts/{id}/take")));
+        Assert.Equal(2, takes.Count(t => t.StatusCode == HttpStatusCode.OK));
+        Assert.All(takes.Where(t => t.StatusCode != HttpStatusCode.OK), t => Assert.Equal(HttpStatusCode.Conflict, t.StatusCode));
+        Assert.Equal(2, await _app.WithDbAsync(db => db.Contacts.CountAsync(c => c.AdvisorId == _advisorId && c.Status == ContactStatus.InProgress)));
+
+        var callTake = await _advisor.PostAsync($"/api/contacts/{call}/take");
+        Assert.Equal(HttpStatusCode.Conflict, callTake.StatusCode);
+        Assert.Contains("chats open", await callTake.Content.ReadAsStringAsync());
+        Assert.Empty(_app.Twilio.CallsPlaced);
+
+        // Ending and completing one chat frees a place for another; the advisor stays busy until the last.
+        var mine = await _app.WithDbAsync(db => db.Contacts.Where(c => c.AdvisorId == _advisorId).Select(c => c.Id).ToListAsync());
+        await _advisor.PostAsync($"/api/conversations/{mine[0]}/end", new { });
+        await _advisor.PostAsync($"/api/contacts/{mine[0]}/complete", new { disposition = "InformationGiven" });
+        Assert.Equal(Presence.Busy, await _app.WithDbAsync(db => db.Users.Where(u => u.Id == _advisorId).Select(u => u.Presence).SingleAsync()));
+        var next = await _advisor.PostAsync("/api/queue/take-next");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(ContactChannel.Chat, (await next.Content.ReadFromJsonAsync<QueueRow>(StaffSession.Json))!.Channel);
+        foreach (var person in people)
+            await person.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task OnlyAValidUnexpiredTokenOpensTheChatHub()
+    {
+        await using var person = await ChatPerson.StartAsync(_app);
+        var token = await person.TokenAsync();
+
+        await AssertRefusedAsync(ChatPerson.Hub(_app, () => Task.FromResult<string?>(null)));
+        await AssertRefusedAsync(ChatPerson.Hub(_app, () => Task.FromResult<string?>(null), cookie: _advisor.Cookie));
+        await AssertRefusedAsync(ChatPerson.Hub(_app, () => Task.FromResult<string?>(token[..^4] + "AAAA")));
+        await AssertRefusedAsync(ChatPerson.Hub(_app, () => Task.FromResult<string?>(person.Secret)));
+
+        // The staff hub does not take a chat token either.
+        var staffHub = new HubConnectionBuilder().WithUrl("https://localhost/hubs/queue", o =>
+        {
+            o.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler();
+            o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+        }).Build();
+        await AssertRefusedAsync(staffHub);
+
+        // A token is worthless a little after it was given (it travels in URLs).
+        _app.Clock.Advance(TimeSpan.FromMinutes(3));
+        await AssertRefusedAsync(ChatPerson.Hub(_app, () => Task.FromResult<string?>(token)));
+        var fresh = await person.TokenAsync();
+        await using var ok = ChatPerson.Hub(_app, () => Task.FromResult<string?>(fresh));
+        await ok.StartAsync();
+        Assert.Equal(HubConnectionState.Connected, ok.State);
+    }
+
+    private static async Task AssertRefusedAsync(HubConnection hub)
+    {
+        await using (hub)
+        {
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => hub.StartAsync());
+            Assert.Contains("401", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task LeavingWhileWaitingAbandonsTheChatAndItsSecretOpensNothingMore()
+    {
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (hub, joined) = await person.ConnectAsync();
+
+        await hub.InvokeAsync("Leave");
+
+        var contact = await _app.ContactAsync(joined.Status.ContactId);
+        Assert.Equal(ContactStatus.Abandoned, contact.Status);
+        Assert.Empty((await _advisor.QueueAsync()).Contacts);
+        Assert.Equal(HttpStatusCode.NotFound, (await person.TokenResponseAsync()).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheQuickExitsBeaconLeavesAChatUnderWayAndTellsTheAdvisor()
+    {
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (_, joined) = await person.ConnectAsync();
+        var contactId = joined.Status.ContactId;
+        await _advisor.PostAsync($"/api/contacts/{contactId}/take");
+
+        // A beacon: text/plain, no antiforgery, no answer awaited.
+        var beacon = await person.Browser.PostAsync("/chat/api/leave", new StringContent($"{{\"secret\":\"{person.Secret}\"}}", System.Text.Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.NoContent, beacon.StatusCode);
+        Assert.Equal(ContactStatus.WrapUp, (await _app.ContactAsync(contactId)).Status);
+        var transcript = (await _advisor.Browser.GetFromJsonAsync<ChatApi.ConversationView>($"/api/conversations/{contactId}", StaffSession.Json))!;
+        Assert.True(transcript.PersonLeft);
+        Assert.Contains(transcript.Messages, m => m.Sender == ChatSender.System && m.Text == "The person left the chat.");
+    }
+
+    [Fact]
+    public async Task TooManyChatsOrMessagesFromOnePlaceAreAskedToWaitAndHostileInputIsRefusedCleanly()
+    {
+        for (var i = 0; i < 5; i++)
+            await (await ChatPerson.StartAsync(_app, address: "10.9.9.9")).DisposeAsync();
+        var (_, sixth) = await ChatPerson.TryStartAsync(_app, address: "10.9.9.9");
+        Assert.Equal(HttpStatusCode.TooManyRequests, sixth.StatusCode);
+
+        var (_, noToken) = await ChatPerson.TryStartAsync(_app, address: "10.9.9.10", withToken: false);
+        Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
+        var (_, longName) = await ChatPerson.TryStartAsync(_app, nickname: new string('x', 41), address: "10.9.9.10");
+        Assert.Equal(HttpStatusCode.BadRequest, longName.StatusCode);
+        var garbled = await _app.CreateClient().PostAsync("/chat/api/token", new StringContent("{\"secret\":", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, garbled.StatusCode);
+
+        await using var person = await ChatPerson.StartAsync(_app, address: "10.9.9.11");
+        var (hub, _) = await person.ConnectAsync();
+        Assert.Equal(SendOutcome.TooLong, (await person.SendAsync(hub, new string('a', 2001))).Outcome);
+        Assert.Equal(SendOutcome.Empty, (await person.SendAsync(hub, " \u0000\r\n ")).Outcome);
+        var outcomes = new List<SendOutcome>();
+        for (var i = 0; i < 31; i++)
+            outcomes.Add((await person.SendAsync(hub, $"message {i}")).Outcome);
+        Assert.Equal(30, outcomes.Count(o => o == SendOutcome.Sent));
+        Assert.Equal(SendOutcome.TooFast, outcomes[^1]);
+    }
+}
