@@ -43,7 +43,7 @@ public sealed class ChatTests(BrowserApp app) : IClassFixture<BrowserApp>
         var row = me.Locator("#queue-rows tr", new() { HasText = "Chat" });
         await Expect(row).ToBeVisibleAsync(Generously);
         await row.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Take contact") }).ClickAsync();
-        await me.WaitForURLAsync(new Regex("/staff/conversations/\\d+$"), new() { Timeout = 15_000 });
+        await me.WaitForURLAsync(new Regex("/staff/conversations/\\d+$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         await Expect(me.Locator("#transcript")).ToContainTextAsync("Is anyone there? It's about my son.", Soon);
         await Expect(me.Locator("#who")).ToHaveTextAsync("with Sam");
         await Expect(them.Locator("#chat-status")).ToContainTextAsync("An advisor has joined", Soon);
@@ -85,7 +85,7 @@ public sealed class ChatTests(BrowserApp app) : IClassFixture<BrowserApp>
         // The advisor wraps up and is back on the dashboard, available.
         await me.GetByLabel("Disposition").SelectOptionAsync("ReferredToTreatment");
         await me.GetByRole(AriaRole.Button, new() { Name = "Complete" }).ClickAsync();
-        await me.WaitForURLAsync("**/staff", new() { Timeout = 15_000 });
+        await me.WaitForURLAsync("**/staff", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         await Expect(me.Locator("#my-presence")).ToHaveTextAsync("Available", new() { Timeout = 15_000 });
         person.AssertNoErrors();
         advisor.AssertNoErrors();

@@ -42,12 +42,12 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
         if (string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength)
             return await RefusedAsync($"Give a reason (at most {MaxReasonLength} characters), without the caller's details.");
 
-        var (e164, problem) = await NumberToBlockAsync(number, contactId);
-        if (e164 is null)
+        var (hash, masked, problem) = await WhatToBlockAsync(number, contactId);
+        if (hash is null)
             return await RefusedAsync(problem!);
 
         var now = time.UtcNow;
-        var blocked = NewBlock(e164, days.Value, reason, contactId, now);
+        var blocked = NewBlock(hash, masked!, days.Value, reason, contactId, now);
         await using var transaction = await db.Database.BeginWriteTransactionAsync();
         db.BlockedNumbers.Add(blocked);
         await db.SaveChangesAsync();
@@ -70,25 +70,32 @@ public sealed class BlockedNumbersModel(HelplineDb db, HelplineTime time, ListVi
         return RedirectToPage();
     }
 
-    /// <summary>The contact's caller's number, or the number typed, in E.164; or why there is none to block.</summary>
-    private async Task<(string? E164, string? Problem)> NumberToBlockAsync(string? number, long? contactId)
+    /// <summary>
+    /// What a block keys on, and how the list shows it: the blind index of the contact's caller's
+    /// number or of the number typed; for a web chat, the keyed hash of the address it came from.
+    /// Or why there is nothing to block.
+    /// </summary>
+    private async Task<(string? Hash, string? Masked, string? Problem)> WhatToBlockAsync(string? number, long? contactId)
     {
         if (contactId is { } id)
         {
-            var callerNumber = await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.Caller!.PhoneNumber).SingleOrDefaultAsync();
-            return callerNumber is null
-                ? (null, "That contact has no number to block (unknown contact, or the caller ID was withheld).")
-                : (callerNumber, null);
+            var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == id)
+                .Select(c => new { c.Channel, Number = c.Caller!.PhoneNumber, Address = c.Conversation!.AddressHash }).SingleOrDefaultAsync();
+            if (contact?.Channel == ContactChannel.Chat && contact.Address is { Length: > 0 } address)
+                return (address, "web chat", null);
+            return contact?.Number is { } callerNumber
+                ? (db.Protector.BlindIndex(callerNumber), CallerNumbers.Mask(callerNumber), null)
+                : (null, null, "That contact has no number to block (unknown contact, or the caller ID was withheld).");
         }
         return number is not null && CallerNumbers.TryNormalize(number.Trim(), "US", out var e164)
-            ? (e164, null)
-            : (null, "That is not a phone number. Write it as 212 555 0147, or with + and the country code.");
+            ? (db.Protector.BlindIndex(e164), CallerNumbers.Mask(e164), null)
+            : (null, null, "That is not a phone number. Write it as 212 555 0147, or with + and the country code.");
     }
 
-    private BlockedNumber NewBlock(string e164, int days, string reason, long? contactId, DateTime now) => new()
+    private BlockedNumber NewBlock(string hash, string masked, int days, string reason, long? contactId, DateTime now) => new()
     {
-        PhoneHash = db.Protector.BlindIndex(e164),
-        MaskedNumber = CallerNumbers.Mask(e164),
+        PhoneHash = hash,
+        MaskedNumber = masked,
         Reason = reason,
         BlockedAt = now,
         Until = now.AddDays(days),

@@ -67,6 +67,7 @@ public static class ChatApi
         {
             StartOutcome.Started => TypedResults.Ok(new StartResponse(started.Secret!)),
             StartOutcome.Closed => QueueApi.Problem(StatusCodes.Status409Conflict, words.Closed),
+            StartOutcome.Blocked => QueueApi.Problem(StatusCodes.Status403Forbidden, words.Blocked),
             _ => QueueApi.Problem(StatusCodes.Status429TooManyRequests, words.TooMany),
         };
     }
@@ -137,7 +138,7 @@ public static class ChatApi
     {
         var me = users.GetUserId(user);
         if (!await db.Contacts.AnyAsync(c => c.Id == id && c.AdvisorId == me && c.Channel == ContactChannel.Chat))
-            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This conversation is not yours.");
+            return QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours.");
         await conversations.ReadAsync(id, ChatSender.Advisor, request.Sequence);
         return TypedResults.NoContent();
     }

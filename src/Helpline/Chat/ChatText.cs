@@ -31,6 +31,7 @@ public sealed record ChatText(
     string Reconnecting,
     string Closed,
     string TooMany,
+    string Blocked,
     string CouldNotSend,
     string OtherLanguage,
     string OtherLanguageHref)
@@ -56,6 +57,7 @@ public sealed record ChatText(
         "Connection lost. Reconnecting…",
         "Chat is closed right now. If you are in danger, call 911; in crisis, call or text 988. You can ask us to call you back.",
         "Too many chats were started from here. Wait a few minutes, or call us.",
+        "A chat cannot be opened from here. If you are in danger, call 911. In crisis, call or text 988.",
         "Your message was not sent. Check your connection and send it again.",
         "En español", "/chat?lang=es");
 
@@ -80,6 +82,7 @@ public sealed record ChatText(
         "Se perdió la conexión. Reconectando…",
         "El chat está cerrado ahora. Si está en peligro, llame al 911; si está en crisis, llame o envíe un mensaje de texto al 988. Puede pedir que le llamemos.",
         "Se empezaron demasiados chats desde aquí. Espere unos minutos o llámenos.",
+        "No se puede abrir un chat desde aquí. Si está en peligro, llame al 911. Si está en crisis, llame o envíe un mensaje de texto al 988.",
         "Su mensaje no se envió. Revise su conexión y envíelo de nuevo.",
         "In English", "/chat");
 

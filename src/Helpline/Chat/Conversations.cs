@@ -1,4 +1,5 @@
 using Helpline.Audit;
+using Helpline.Blocking;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Disclosure;
@@ -21,7 +22,7 @@ public sealed record ChatStatusView(
     bool Ended,
     int ReadByAdvisor);
 
-public enum StartOutcome { Started, TooMany, Closed }
+public enum StartOutcome { Started, TooMany, Closed, Blocked }
 
 public sealed record StartResult(StartOutcome Outcome, long ContactId = 0, string? Secret = null);
 
@@ -58,6 +59,9 @@ public sealed class Conversations(
         var now = time.UtcNow;
         if (!hours.IsOpen(now))
             return new StartResult(StartOutcome.Closed);
+        // A supervisor blocked chats from this address (Blocking/): refused, with the crisis numbers.
+        if (await db.BlockedNumbers.InForce(now).AnyAsync(b => b.PhoneHash == addressHash))
+            return new StartResult(StartOutcome.Blocked);
         var since = now.AddMinutes(-10);
         if (await db.Conversations.CountAsync(c => c.AddressHash == addressHash && c.StartedAt > since) >= options.Value.StartsPerAddressPerTenMinutes)
             return new StartResult(StartOutcome.TooMany);

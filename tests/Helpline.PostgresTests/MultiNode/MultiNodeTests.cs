@@ -7,6 +7,7 @@ using Helpline.Contacts;
 using Helpline.Queue;
 using Helpline.Tests.Infrastructure;
 using Helpline.Tests.Queue;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -278,6 +279,76 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
         post.Headers.Add("Cookie", string.Join("; ", antiforgery.Prepend(session.Cookie)));
         using var response = await client.SendAsync(post);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task APersonChattingOnOneNodeAndTheirAdvisorOnTheOtherReadEachOtherAndAReconnectElsewhereResumes()
+    {
+        cluster.RequireServers();
+        await cluster.Admin.CreateStaffAsync("chat-node-advisor@test.example", Roles.Advisor, AdvisorLanguages.English, Presence.Available);
+        var advisor = await cluster.SignInAsync("chat-node-advisor@test.example", node: 1);
+        await using var advisorHub = advisor.Hub();
+        var advisorSaw = new System.Collections.Concurrent.ConcurrentQueue<Helpline.Chat.ChatMessageView>();
+        advisorHub.On<Helpline.Chat.ChatMessageView>(nameof(IQueueClient.ChatMessage), advisorSaw.Enqueue);
+        await advisorHub.StartAsync();
+
+        // The person's page, start, token and hub all on node A.
+        var person = cluster.Client(node: 0);
+        using var page = await person.GetAsync("/chat");
+        page.EnsureSuccessStatusCode();
+        var antiforgery = string.Join("; ", page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        using var start = new HttpRequestMessage(HttpMethod.Post, "/chat/api/start") { Content = System.Net.Http.Json.JsonContent.Create(new { lang = "en" }) };
+        start.Headers.Add("Cookie", antiforgery);
+        start.Headers.Add("RequestVerificationToken", Forms.Token(await page.Content.ReadAsStringAsync()));
+        using var started = await person.SendAsync(start);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        var secret = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("secret").GetString()!;
+        var personSaw = new System.Collections.Concurrent.ConcurrentQueue<Helpline.Chat.ChatMessageView>();
+        async Task<string?> TokenFrom(int node)
+        {
+            using var response = await cluster.Client(node).PostAsync("/chat/api/token", System.Net.Http.Json.JsonContent.Create(new { secret }));
+            response.EnsureSuccessStatusCode();
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString();
+        }
+        Microsoft.AspNetCore.SignalR.Client.HubConnection PersonHub(int node)
+        {
+            var hub = new Microsoft.AspNetCore.SignalR.Client.HubConnectionBuilder()
+                .WithUrl(new Uri(cluster.Nginx.BaseUri, "/hubs/chat"), options =>
+                {
+                    options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                    options.AccessTokenProvider = () => TokenFrom(node);
+                    options.Headers[Helpline.PostgresTests.Servers.NginxServer.NodeHeader] = node.ToString();
+                })
+                .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()))
+                .Build();
+            hub.On<Helpline.Chat.ChatMessageView>("Message", personSaw.Enqueue);
+            return hub;
+        }
+        var onA = PersonHub(0);
+        await onA.StartAsync();
+        var joined = await onA.InvokeAsync<Helpline.Chat.ChatJoinView>("Join", 0);
+        var contactId = joined.Status.ContactId;
+
+        // The advisor on node B sees the chat waiting, takes it and reads the first message.
+        await onA.InvokeAsync<Helpline.Chat.ChatSendView>("Send", "n1", "Hello from node A");
+        Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync($"/api/contacts/{contactId}/take")).StatusCode);
+        await EventuallyAsync(() => personSaw.Any(m => m.Text == "An advisor has joined the chat."), "the person on node A to hear the advisor on node B joined");
+        await onA.InvokeAsync<Helpline.Chat.ChatSendView>("Send", "n2", "Are you there?");
+        await EventuallyAsync(() => advisorSaw.Any(m => m.ContactId == contactId && m.Text == "Are you there?"), "the advisor on node B to see the message sent on node A");
+        using var reply = await advisor.Client.PostAsync($"/api/conversations/{contactId}/messages", System.Net.Http.Json.JsonContent.Create(new { clientMessageId = "r1", text = "Yes, I'm here." }));
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        await EventuallyAsync(() => personSaw.Any(m => m.Text == "Yes, I'm here."), "the person on node A to see the reply written on node B");
+
+        // Node A's connection goes; the person comes back through node B, with what they missed.
+        var lastSeen = personSaw.Max(m => m.Sequence);
+        await onA.DisposeAsync();
+        using var missed = await advisor.Client.PostAsync($"/api/conversations/{contactId}/messages", System.Net.Http.Json.JsonContent.Create(new { clientMessageId = "r2", text = "Still with you." }));
+        await using var onB = PersonHub(1);
+        await onB.StartAsync();
+        var rejoined = await onB.InvokeAsync<Helpline.Chat.ChatJoinView>("Join", lastSeen);
+        Assert.Equal(["Still with you."], rejoined.Messages.Select(m => m.Text));
+        await onB.InvokeAsync<Helpline.Chat.ChatSendView>("Send", "n3", "Back, on the other node");
+        await EventuallyAsync(() => advisorSaw.Any(m => m.ContactId == contactId && m.Text == "Back, on the other node"), "the advisor to see the message sent after the move");
     }
 
     private static IEnumerable<QueueDelta> Deltas(DashboardClient dashboard) =>

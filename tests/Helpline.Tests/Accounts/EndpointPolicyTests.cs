@@ -18,13 +18,15 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>
     /// The only anonymous routes (the public routes listed in docs/routes-and-api.md): the home page, the public form and
     /// its confirmation, the disclosure, the public directory pages and site search, the sign-in
-    /// pages, health; and /twilio/, guarded by Twilio's signature instead (checked below). Static
-    /// files are served before routing.
+    /// pages, health, the web chat's page and its start, token and leave requests; and /twilio/,
+    /// guarded by Twilio's signature instead (checked below). Static files are served before routing.
+    /// The chat's hub is for people chatting, with a chat token, not staff (checked below).
     /// </summary>
     private static readonly HashSet<string> Anonymous =
     [
         "/", "/get-help", "/get-help/thanks", "/who-answers", "/sign-in", "/sign-in/two-factor", "/set-password", "/access-denied", "/healthz",
         "/treatment", "/treatment/{state}", "/treatment/{state}/{city}", "/treatment/search",
+        "/chat", "/chat/api/start", "/chat/api/token", "/chat/api/leave",
     ];
 
     /// <summary>Routes for supervisors and admins only (docs/routes-and-api.md); advisors are refused.</summary>
@@ -90,7 +92,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var browser = _app.CreateBrowser();
         var walked = 0;
-        foreach (var endpoint in Endpoints().Where(e => !e.IsAnonymous))
+        foreach (var endpoint in StaffEndpoints())
         {
             foreach (var method in endpoint.Methods)
             {
@@ -111,7 +113,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         await _app.CreateStaffAsync("advisor@test.example", Roles.Advisor);
         var advisor = await _app.SignInAsync("advisor@test.example");
         var walked = 0;
-        foreach (var endpoint in Endpoints().Where(e => !e.IsAnonymous))
+        foreach (var endpoint in StaffEndpoints())
         {
             foreach (var method in endpoint.Methods)
             {
@@ -142,7 +144,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         }
         var roleless = await _app.SignInAsync("no-role@test.example");
         var walked = 0;
-        foreach (var endpoint in Endpoints().Where(e => !e.IsAnonymous))
+        foreach (var endpoint in StaffEndpoints())
         {
             foreach (var method in endpoint.Methods)
             {
@@ -155,6 +157,26 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
             }
         }
         output.WriteLine($"{walked} requests from an account with no staff role, all refused");
+    }
+
+    [Fact]
+    public async Task TheChatHubTakesOnlyAPersonsChatTokenNeverAStaffSignIn()
+    {
+        var chat = Endpoints().Where(e => e.ChatToken).ToList();
+        Assert.Equal(["/hubs/chat", "/hubs/chat/negotiate"], chat.Select(e => e.Route).Distinct().Order());
+        await _app.CreateStaffAsync("supervisor@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("supervisor@test.example");
+        foreach (var client in new[] { _app.CreateBrowser(), supervisor.Browser })
+        {
+            foreach (var endpoint in chat)
+            {
+                foreach (var method in endpoint.Methods)
+                {
+                    var response = await client.SendAsync(Request(method, endpoint));
+                    Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {endpoint.Url} without a chat token answered {(int)response.StatusCode}");
+                }
+            }
+        }
     }
 
     [Fact]
@@ -178,7 +200,10 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(twilio.Count >= 16, $"only {twilio.Count} Twilio endpoints found");
     }
 
-    private sealed record Walked(string Route, string Url, IReadOnlyList<string> Methods, bool IsAnonymous, bool SupervisorsOnly, bool AdminsOnly);
+    private sealed record Walked(string Route, string Url, IReadOnlyList<string> Methods, bool IsAnonymous, bool SupervisorsOnly, bool AdminsOnly, bool ChatToken = false);
+
+    /// <summary>The endpoints for staff: neither anonymous nor the chat hub's (which takes a person's chat token instead).</summary>
+    private IEnumerable<Walked> StaffEndpoints() => Endpoints().Where(e => !e.IsAnonymous && !e.ChatToken);
 
     private List<Walked> Endpoints()
     {
@@ -194,7 +219,8 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
                     (a.Roles is { } roles && !roles.Split(',').Contains(Roles.Advisor)));
                 var adminsOnly = authorize.Any(a =>
                     a.Policy is AccountsExtensions.AdminPolicy || (a.Roles is { } roles && !roles.Split(',').Contains(Roles.Supervisor)));
-                return new Walked(route, Url(e.RoutePattern), methods, e.Metadata.GetMetadata<IAllowAnonymous>() is not null, supervisorsOnly, adminsOnly);
+                var chatToken = authorize.Any(a => a.Policy == Helpline.Chat.ChatTokenAuthentication.PolicyName);
+                return new Walked(route, Url(e.RoutePattern), methods, e.Metadata.GetMetadata<IAllowAnonymous>() is not null, supervisorsOnly, adminsOnly, chatToken);
             })
             .ToList();
     }

@@ -9,6 +9,7 @@ using Helpline.Tests.Infrastructure;
 using Helpline.Tests.Queue;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Helpline.Tests.Chat;
 
@@ -277,5 +278,57 @@ public sealed class ChatTests : IAsyncLifetime
             outcomes.Add((await person.SendAsync(hub, $"message {i}")).Outcome);
         Assert.Equal(30, outcomes.Count(o => o == SendOutcome.Sent));
         Assert.Equal(SendOutcome.TooFast, outcomes[^1]);
+    }
+
+    [Fact]
+    public async Task AChatASupervisorBlockedIsRefusedWithTheCrisisNumbersAndOthersStillOpen()
+    {
+        await _app.CreateStaffAsync("chat-supervisor@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("chat-supervisor@test.example");
+        await using var abusive = await ChatPerson.StartAsync(_app, address: "10.9.7.7");
+        var (_, joined) = await abusive.ConnectAsync();
+
+        var (response, html) = await supervisor.SubmitAsync("/blocked-numbers", "/blocked-numbers?handler=Block", new Dictionary<string, string>
+        {
+            ["contactId"] = joined.Status.ContactId.ToString(), ["days"] = "7", ["reason"] = "abusive messages",
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("web chat is blocked until", html);
+        Assert.True(await _app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "number.blocked" && a.ContactId == joined.Status.ContactId)));
+
+        var (_, refused) = await ChatPerson.TryStartAsync(_app, address: "10.9.7.7");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("911", problem);
+        Assert.Contains("988", problem);
+        await using var someoneElse = await ChatPerson.StartAsync(_app, address: "10.9.7.8");
+    }
+
+    [Fact]
+    public async Task AFacilitySentInTheChatReachesThePersonAndCountsAsAReferral()
+    {
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            const string csv = """
+                name1,name2,street1,street2,city,state,zip,county,phone,intake1,website,latitude,longitude,type_facility,sa
+                Flatirons Recovery,,1200 Pearl Street,,Boulder,CO,80302,Boulder,303-555-0100,303-555-0101,,40.0176,-105.2797,SA,1
+                """;
+            await scope.ServiceProvider.GetRequiredService<Helpline.Treatment.FacilityImporter>()
+                .ImportAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "boulder.csv");
+        }
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (_, joined) = await person.ConnectAsync();
+        var contactId = joined.Status.ContactId;
+        await _advisor.PostAsync($"/api/contacts/{contactId}/take");
+        var facilityId = await _app.WithDbAsync(db => db.Facilities.Select(f => f.Id).SingleAsync());
+
+        // As the conversation page does it: the facility's details as a message, then the referral.
+        var text = "Flatirons Recovery\n1200 Pearl Street, Boulder, CO 80302\nIntake: 303-555-0101";
+        Assert.Equal(HttpStatusCode.OK, (await _advisor.PostAsync($"/api/conversations/{contactId}/messages", new { clientMessageId = "f1", text })).StatusCode);
+        var referral = await _advisor.PostAsync($"/api/contacts/{contactId}/referrals", new { facilityId, how = "NumberGiven" });
+
+        Assert.True(referral.IsSuccessStatusCode, await referral.Content.ReadAsStringAsync());
+        await person.SeesAsync(text);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.Referrals.CountAsync(r => r.ContactId == contactId && r.FacilityId == facilityId)));
     }
 }

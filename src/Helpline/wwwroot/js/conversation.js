@@ -1,6 +1,6 @@
 // An advisor's web chat: the transcript (read through the audited API), live messages, typing and
 // read signs through the staff hub, replies, the crisis template, ending the chat and its wrap-up.
-import { connectQueue, api, element, showConnection } from "./live-queue.js";
+import { connectQueue, api, element, showConnection, referQuery } from "./live-queue.js";
 
 const page = document.getElementById("conversation");
 const contactId = Number(page.dataset.contactId);
@@ -15,6 +15,8 @@ let status = null;
 let typingTimer = null;
 let lastTyping = 0;
 let loading = null;
+// A supervisor may read another advisor's chat (audited) but not write in it.
+let mine = true;
 
 const statusWords = {
   Waiting: "Waiting for an advisor.",
@@ -60,6 +62,7 @@ function load() {
       risk.hidden = !view.riskReason;
       risk.textContent = view.riskReason ? `Raised to urgent: the person wrote "${view.riskReason}". Check for immediate danger first.` : "";
       readByPerson = view.readByPerson;
+      mine = view.mine;
       view.messages.forEach(show);
       setStatus(view.status, view.personLeft);
       document.getElementById("load-error").textContent = "";
@@ -75,7 +78,7 @@ function load() {
 function setStatus(value, personLeft = false) {
   status = value;
   statusLine.textContent = (statusWords[value] ?? value) + (personLeft && value !== "Completed" ? " The person has left." : "");
-  const underWay = value === "InProgress";
+  const underWay = value === "InProgress" && mine;
   replyText.disabled = !underWay;
   document.getElementById("send").disabled = !underWay;
   document.getElementById("crisis-template").disabled = !underWay;
@@ -160,6 +163,49 @@ document.getElementById("crisis-template").addEventListener("click", () => {
   replyText.value = page.dataset.crisisTemplate;
   document.getElementById("disposition").value = "CrisisEscalated988";
   replyText.focus();
+});
+
+/** A facility as the person reads it in the chat: name, address, intake number, website. */
+function facilityText(f) {
+  return [
+    f.name,
+    [f.street1, `${f.city}, ${f.state} ${f.zip}`].filter(Boolean).join(", "),
+    (f.intakePhone ?? f.phone) ? `Intake: ${f.intakePhone ?? f.phone}` : null,
+    f.website,
+  ].filter(Boolean).join("\n");
+}
+
+async function sendFacility(f) {
+  const error = document.getElementById("reply-error");
+  try {
+    show(await api("POST", `/api/conversations/${contactId}/messages`, { clientMessageId: newId(), text: facilityText(f) }));
+    await api("POST", `/api/contacts/${contactId}/referrals`, { facilityId: f.id, how: "NumberGiven" });
+    document.getElementById("disposition").value = "ReferredToTreatment";
+    error.textContent = "";
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+document.getElementById("refer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const results = document.getElementById("refer-results");
+  try {
+    const found = await api("GET", `/api/directory/search?${referQuery(form.where.value, form.service.value)}`);
+    results.replaceChildren(...(found.facilities.length === 0
+      ? [element("li", {}, "No facilities found.")]
+      : found.facilities.map((f) => element("li", { class: "facility" },
+          element("strong", {}, f.name), f.paid ? element("span", { class: "paid" }, " · Paid listing") : null,
+          element("br"),
+          `${f.street1 ?? ""}, ${f.city}, ${f.state} ${f.zip}${f.miles != null ? ` · ${f.miles.toFixed(1)} miles` : ""}`,
+          element("br"),
+          `Intake: ${f.intakePhone ?? f.phone ?? "no number listed"}`,
+          element("br"),
+          element("button", { type: "button", disabled: status !== "InProgress", onclick: () => sendFacility(f) }, "Send to the person")))));
+  } catch (failure) {
+    results.replaceChildren(element("li", { class: "error" }, failure.message));
+  }
 });
 
 document.getElementById("end").addEventListener("submit", async (event) => {

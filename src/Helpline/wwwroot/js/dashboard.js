@@ -1,5 +1,5 @@
 // The advisor's dashboard: presence, the live queue, taking contacts, the current contact, wrap-up.
-import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection } from "./live-queue.js";
+import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection, referQuery } from "./live-queue.js";
 
 const page = document.getElementById("dashboard");
 const me = page.dataset.userId;
@@ -64,8 +64,11 @@ function render(state) {
   document.getElementById("queue-empty").hidden = waiting.length > 0;
 
   const onCalls = [...state.contacts.values()].filter((c) => c.status !== "Waiting");
-  document.getElementById("in-progress").replaceChildren(...onCalls.map((c) =>
-    element("li", {}, `${word(c.status)} · ${word(c.channel)} · ${c.maskedNumber} · ${state.advisors.get(c.advisorId)?.displayName ?? "—"}`)));
+  document.getElementById("in-progress").replaceChildren(...onCalls.map((c) => {
+    const line = `${c.channel === "Chat" && c.status === "InProgress" ? "In a chat" : word(c.status)} · ${word(c.channel)} · ${c.maskedNumber} · ${state.advisors.get(c.advisorId)?.displayName ?? "—"}`;
+    // Supervisors may read a chat under way (audited).
+    return element("li", {}, c.channel === "Chat" && mayTakeAny ? element("a", { href: `/staff/conversations/${c.contactId}` }, line) : line);
+  }));
 
   const team = [...state.advisors.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
   document.getElementById("team").replaceChildren(...team.map((a) =>
@@ -412,18 +415,6 @@ function alertWhenNeeded(presence, missed, waitingForMe) {
 }
 
 // Refer to treatment: find facilities, then record "number given" or dial the facility into the call.
-function referQuery(where, service) {
-  const params = new URLSearchParams({ take: "10" });
-  const text = where.trim();
-  const cityState = text.match(/^(.+),\s*([A-Za-z]{2})$/);
-  if (/^\d{5}$/.test(text)) params.set("near", text);
-  else if (cityState) { params.set("city", cityState[1]); params.set("state", cityState[2]); }
-  else if (/^[A-Za-z]{2}$/.test(text)) params.set("state", text);
-  else if (text) params.set("q", text);
-  if (service) params.set("service", service);
-  return params;
-}
-
 async function refer(facility, how) {
   if (!details.id) return;
   try {

@@ -189,3 +189,16 @@ export function showConnection(status) {
   }
   banner.dataset.status = status;
 }
+
+/** The directory search's parameters from what an advisor typed: a ZIP code, "City, ST", a state, or words. */
+export function referQuery(where, service) {
+  const params = new URLSearchParams({ take: "10" });
+  const text = where.trim();
+  const cityState = text.match(/^(.+),\s*([A-Za-z]{2})$/);
+  if (/^\d{5}$/.test(text)) params.set("near", text);
+  else if (cityState) { params.set("city", cityState[1]); params.set("state", cityState[2]); }
+  else if (/^[A-Za-z]{2}$/.test(text)) params.set("state", text);
+  else if (text) params.set("q", text);
+  if (service) params.set("service", service);
+  return params;
+}
