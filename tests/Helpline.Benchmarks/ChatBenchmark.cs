@@ -104,11 +104,15 @@ internal static class ChatBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine($"   {"ms, Send -> advisor holds it",-30} {"measured",8} {"p50",7} {"p95",7} {"p99",7} {"max",7} {"msg/s",7} {"lost",5} {"dup",5} {"wrong",5} {"refused",7} {"errors",6} {"late",5}");
+        Console.WriteLine($"   {"ms, Send -> advisor holds it",-30} {"measured",8} {"p50",7} {"p95",7} {"p99",7} {"max",7} {"msg/s",7} {"lost",5} {"dup",5} {"wrong",5} {"refused",7} {"errors",6} {"late",5} {"CPU %",5}");
         baseline.Print("baseline (bare hub)");
         app.Print("app");
         Console.WriteLine("   (measured: messages due in the measured window; lost: sent, never reached the advisor; dup: reached them more than once; wrong: reached another advisor;");
-        Console.WriteLine("    refused: an outcome other than Sent; errors: the Send call failed; late: Sends that started more than 100 ms after they were due)");
+        Console.WriteLine("    refused: an outcome other than Sent; errors: the Send call failed; late: Sends that started more than 100 ms after they were due;");
+        Console.WriteLine($"    CPU %: this whole process over the window, clients included, in % of one core of {Environment.ProcessorCount})");
+        Console.WriteLine($"   msg/s: measured messages that reached their advisor while the window was open ({plan.Clients} people offer about {plan.Clients / ((MinIntervalMs + MaxIntervalMs) / 2000.0):F0}/s)");
+        Console.WriteLine($"   p99 from when the message was due (includes a late Send's wait behind the previous one): baseline {baseline.FromDueP99:F1} ms, app {app.FromDueP99:F1} ms");
+        Console.WriteLine($"   CPU with every connection open and nothing sent (3 s before the run): baseline {baseline.IdleCpu:F0} %, app {app.IdleCpu:F0} % of one core");
         Console.WriteLine($"   Send's own answer to the person, p50 / p99: baseline {baseline.AnswerP50:F1} / {baseline.AnswerP99:F1} ms, app {app.AnswerP50:F1} / {app.AnswerP99:F1} ms");
         Console.WriteLine($"   typing signs reaching the advisors: baseline {baseline.TypingSeen:N0} of {baseline.TypingSent:N0} sent, app {app.TypingSeen:N0} of {app.TypingSent:N0} (the app passes on one in 2 s a connection)");
         if (app.RefusedBy.Count > 0)
@@ -177,6 +181,7 @@ internal static class ChatBenchmark
         var load = new ChatLoad(plan);
         var advisors = new List<HubConnection>();
         var people = new HubConnection[plan.Clients];
+        var deltas = 0;
         try
         {
             var setup = Stopwatch.StartNew();
@@ -193,7 +198,7 @@ internal static class ChatBenchmark
                 var cookie = cookies[a];
                 var hub = Connection(staffHub, options => options.Headers["Cookie"] = cookie);
                 load.ListenAsAdvisor(hub, a);
-                hub.On<JsonElement>("QueueChanged", _ => { });
+                hub.On<JsonElement>("QueueChanged", _ => Interlocked.Increment(ref deltas));
                 hub.On<long>("Heartbeat", _ => { });
                 hub.On<bool>("UpdatesDelayed", _ => { });
                 hub.On<long, int>("ChatRead", (_, _) => { });
@@ -232,7 +237,18 @@ internal static class ChatBenchmark
                         throw new InvalidOperationException($"Advisor {a + 1} could not take chat {contacts[p]}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
                 }
             });
-            Console.WriteLine($"   every chat taken by its advisor ({setup.Elapsed.TotalSeconds:F1} s); running");
+            Console.WriteLine($"   every chat taken by its advisor ({setup.Elapsed.TotalSeconds:F1} s)");
+
+            // Every start and take is a queue change sent to every dashboard (each advisor's connection):
+            // the app's broadcaster sends them one after another, after the requests were answered.
+            // The window starts once none has arrived for a second, so the setup's backlog is not measured.
+            var seen = -1;
+            for (var settle = Stopwatch.StartNew(); settle.Elapsed < TimeSpan.FromMinutes(3) && Volatile.Read(ref deltas) != seen;)
+            {
+                seen = Volatile.Read(ref deltas);
+                await Task.Delay(1_000);
+            }
+            Console.WriteLine($"   dashboards settled: {seen:N0} queue deltas received by the {plan.Advisors} staff connections ({setup.Elapsed.TotalSeconds:F1} s); running");
             return await load.RunAsync();
         }
         finally
@@ -315,12 +331,12 @@ internal static class ChatBenchmark
 
     /// <summary>One side's figures.</summary>
     internal sealed record Result(
-        int Measured, double P50, double P95, double P99, double Max, double PerSecond, int Lost, int Duplicated, int WrongAdvisor,
+        int Measured, double P50, double P95, double P99, double Max, double PerSecond, double FromDueP99, double Cpu, double IdleCpu, int Lost, int Duplicated, int WrongAdvisor,
         int Refused, int Errors, int Late, double AnswerP50, double AnswerP99, int TypingSent, int TypingSeen,
         IReadOnlyDictionary<SendOutcome, int> RefusedBy, string? FirstError)
     {
         public void Print(string name) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"   {name,-30} {Measured,8} {P50,7:F1} {P95,7:F1} {P99,7:F1} {Max,7:F1} {PerSecond,7:F0} {Lost,5} {Duplicated,5} {WrongAdvisor,5} {Refused,7} {Errors,6} {Late,5}"));
+            $"   {name,-30} {Measured,8} {P50,7:F1} {P95,7:F1} {P99,7:F1} {Max,7:F1} {PerSecond,7:F0} {Lost,5} {Duplicated,5} {WrongAdvisor,5} {Refused,7} {Errors,6} {Late,5} {Cpu,5:F0}"));
     }
 
     /// <summary>
@@ -330,9 +346,10 @@ internal static class ChatBenchmark
     /// </summary>
     private sealed class ChatLoad(Plan plan)
     {
-        private sealed class Sending(int person, long at, bool measured)
+        private sealed class Sending(int person, long due, long at, bool measured)
         {
             public int Person { get; } = person;
+            public long Due { get; } = due;
             public long At { get; } = at;
             public bool Measured { get; } = measured;
             public bool Accepted;
@@ -341,6 +358,8 @@ internal static class ChatBenchmark
 
         private readonly ConcurrentDictionary<string, Sending> _sent = new();
         private readonly ConcurrentBag<double> _latencies = [];
+        private readonly ConcurrentBag<double> _fromDue = [];
+        private readonly ConcurrentBag<long> _arrivals = [];
         private readonly ConcurrentBag<double> _answers = [];
         private readonly ConcurrentDictionary<SendOutcome, int> _refused = new();
         private int _wrongAdvisor;
@@ -368,18 +387,35 @@ internal static class ChatBenchmark
                 }
                 if (sending.Person / plan.PerAdvisor != advisor)
                     Interlocked.Increment(ref _wrongAdvisor);
-                if (Interlocked.Increment(ref sending.Arrivals) == 1 && sending.Measured)
+                if (Interlocked.Increment(ref sending.Arrivals) != 1)
+                    return;
+                _arrivals.Add(at);
+                if (sending.Measured)
+                {
                     _latencies.Add(Stats.Ms(at - sending.At));
+                    _fromDue.Add(Stats.Ms(at - sending.Due));
+                }
             });
             hub.On<long>("ChatTyping", _ => Interlocked.Increment(ref _typingSeen));
         }
 
         public async Task<Result> RunAsync()
         {
+            // What the process costs with every connection open and nothing said (background work, heartbeats).
+            var idleFrom = Process.GetCurrentProcess().TotalProcessorTime;
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var idleCpu = (Process.GetCurrentProcess().TotalProcessorTime - idleFrom).TotalSeconds / 3 * 100;
+
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
             var measureFrom = start + (long)(plan.WarmUp.TotalSeconds * Stopwatch.Frequency);
             var end = measureFrom + (long)(plan.Window.TotalSeconds * Stopwatch.Frequency);
-            await Task.WhenAll(People.Select((hub, p) => Task.Run(() => PersonAsync(hub, p, start, measureFrom, end))));
+            var people = Task.WhenAll(People.Select((hub, p) => Task.Run(() => PersonAsync(hub, p, start, measureFrom, end))));
+            // This process's CPU time over the measured window (client and server share it), as % of one core.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, Stats.Ms(measureFrom - Stopwatch.GetTimestamp()))));
+            var cpuFrom = Process.GetCurrentProcess().TotalProcessorTime;
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, Stats.Ms(end - Stopwatch.GetTimestamp()))));
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuFrom).TotalSeconds / plan.Window.TotalSeconds * 100;
+            await people;
 
             // The last messages may still be on their way.
             var accepted = _sent.Values.Where(s => Volatile.Read(ref s.Accepted)).ToList();
@@ -394,7 +430,11 @@ internal static class ChatBenchmark
                 P95: Stats.Percentile(latencies, 95),
                 P99: Stats.Percentile(latencies, 99),
                 Max: latencies.Length == 0 ? double.NaN : latencies[^1],
-                PerSecond: latencies.Length / plan.Window.TotalSeconds,
+                // Delivered while the window was open: what the side kept up with, not what was offered.
+                PerSecond: _arrivals.Count(a => a >= measureFrom && a < end) / plan.Window.TotalSeconds,
+                FromDueP99: Stats.Percentile(_fromDue, 99),
+                Cpu: cpu,
+                IdleCpu: idleCpu,
                 Lost: accepted.Count(s => s.Arrivals == 0),
                 Duplicated: accepted.Count(s => s.Arrivals > 1),
                 WrongAdvisor: _wrongAdvisor,
@@ -435,7 +475,7 @@ internal static class ChatBenchmark
                 await DelayUntilAsync(due);
                 var id = $"bench-{p}-{n}";
                 var text = Texts[random.Next(Texts.Length)];
-                var sending = new Sending(p, Stopwatch.GetTimestamp(), measured: due >= measureFrom);
+                var sending = new Sending(p, due, Stopwatch.GetTimestamp(), measured: due >= measureFrom);
                 if (Stats.Ms(sending.At - due) > 100)
                     Interlocked.Increment(ref _late);
                 _sent[id] = sending;
