@@ -24,6 +24,8 @@ namespace Helpline.Benchmarks;
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --surge       (only section 8; --surge-runs N repeats it; --surge-sqlite or --surge-postgres for one database)
 /// dotnet run -c Release --project tests/Helpline.Benchmarks -- --national    (only section 9; --national-clients N, --national-rate PER_SECOND,
 ///    --national-minutes M, --national-advisors N, --national-nodes 2,3)
+/// dotnet run -c Release --project tests/Helpline.Benchmarks -- --chat        (only section 10; --chat-clients N, --chat-seconds S,
+///    --chat-per-advisor K, --chat-one-address)
 ///
 /// 1. Inbound webhook: signed POST /twilio/voice/incoming against the real app on Kestrel (loopback,
 ///    SQLite file in a temp folder), against a bare Kestrel + one-SQLite-insert baseline measured in
@@ -48,6 +50,10 @@ namespace Helpline.Benchmarks;
 ///    10 new callers a second for 10 minutes taken and completed by advisors; each change's delivery
 ///    to every dashboard, CPU and memory per node, PostgreSQL's connections (NationalBenchmark.cs);
 ///    run only with --national.
+/// 10. Web chat: 500 people chatting at once, each typing and sending every 2 to 4 s, their chats taken
+///    by 250 advisors (2 each) on their own staff-hub connections; each message's time from the
+///    person's Send to the advisor's connection holding it, against a bare SignalR relay with the same
+///    clients and pacing measured in the same run (ChatBenchmark.cs); run only with --chat.
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -83,6 +89,28 @@ internal static class BenchmarkMain
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 Directory.Delete(surgeDirectory, recursive: true);
+            }
+        }
+        if (args.Contains("--chat"))
+        {
+            Directory.SetCurrentDirectory(AppContext.BaseDirectory);
+            var chatDirectory = Directory.CreateTempSubdirectory("helpline-chat-").FullName;
+            try
+            {
+                Console.WriteLine($"Helpline benchmarks: {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, {(IsRelease() ? "Release" : "Debug (use -c Release)")}");
+                return await ChatBenchmark.RunAsync(chatDirectory, args);
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                try
+                {
+                    Directory.Delete(chatDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // A file still held open; the temp folder is the OS's to clean.
+                }
             }
         }
         if (args.Contains("--national"))
