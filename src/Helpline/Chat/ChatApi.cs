@@ -26,6 +26,7 @@ public static class ChatApi
     public sealed record SendRequest(string? ClientMessageId, string? Text);
     public sealed record EndRequest(string? ClosingMessage);
     public sealed record ReadRequest(int Sequence);
+    public sealed record TransferRequest(string? AdvisorId);
 
     /// <summary>A conversation as its advisor (or a supervisor) reads it.</summary>
     public sealed record ConversationView(
@@ -44,6 +45,7 @@ public static class ChatApi
         staff.MapPost("/{id:long}/messages", Send);
         staff.MapPost("/{id:long}/end", End);
         staff.MapPost("/{id:long}/read", MarkRead);
+        staff.MapPost("/{id:long}/transfer", Transfer);
         return app;
     }
 
@@ -140,6 +142,28 @@ public static class ChatApi
         if (!await db.Contacts.AnyAsync(c => c.Id == id && c.AdvisorId == me && c.Channel == ContactChannel.Chat))
             return QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours.");
         await conversations.ReadAsync(id, ChatSender.Advisor, request.Sequence);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Hands the chat to another advisor, who must be free to take it; audited.</summary>
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Transfer(long id, TransferRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations, HelplineTime time)
+    {
+        var me = users.GetUserId(user)!;
+        if (request?.AdvisorId is not { Length: > 0 } to || to == me)
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "Choose another advisor.");
+        var target = await db.Users.AsNoTracking().Where(u => u.Id == to).Select(u => new { u.DisplayName, u.Languages }).SingleOrDefaultAsync();
+        if (target is null)
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, "There is no such advisor.");
+        var outcome = await conversations.TransferAsync(id, me, to, target.Languages);
+        if (outcome != ChatClaim.Taken)
+            return QueueApi.Problem(StatusCodes.Status409Conflict, outcome switch
+            {
+                ChatClaim.OnACall => $"{target.DisplayName} is on a call.",
+                ChatClaim.AtLimit => $"{target.DisplayName} already has as many chats as allowed.",
+                _ => $"This chat is not yours, it has ended, or {target.DisplayName} does not speak its language.",
+            });
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "chat.transferred", id, $"to {target.DisplayName}"));
+        await db.SaveChangesAsync();
         return TypedResults.NoContent();
     }
 

@@ -36,6 +36,9 @@ public sealed class Conversation
     /// <summary>Highest sequence the advisor has seen.</summary>
     public int ReadByAdvisor { get; set; }
 
+    /// <summary>When an advisor first wrote: the chat's "time to first reply" runs from <see cref="Contact.QueuedAt"/> to it.</summary>
+    public DateTime? FirstReplyAt { get; set; }
+
     /// <summary>The words in the person's messages that raised the conversation's priority, if any.</summary>
     public string? RiskReason { get; set; }
 

@@ -7,11 +7,17 @@ namespace Helpline.Chat;
 /// the crisis template, ending the chat, and its wrap-up. The transcript is read through the audited
 /// API, never rendered into the page.
 /// </summary>
-public sealed class ConversationPageModel : PageModel
+public sealed class ConversationPageModel(Microsoft.AspNetCore.Identity.UserManager<Accounts.StaffUser> users) : PageModel
 {
     public long Id { get; private set; }
 
-    public void OnGet(long id) => Id = id;
+    public string UserId { get; private set; } = "";
+
+    public void OnGet(long id)
+    {
+        Id = id;
+        UserId = users.GetUserId(User) ?? "";
+    }
 
     /// <summary>
     /// The crisis template: the crisis line's chat and text options, and 911 for danger now. One

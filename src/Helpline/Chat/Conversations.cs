@@ -1,3 +1,4 @@
+using Helpline.Accounts;
 using Helpline.Audit;
 using Helpline.Blocking;
 using Helpline.Contacts;
@@ -189,6 +190,8 @@ public sealed class Conversations(
                     return null;
                 contactAdvisor = contact!.AdvisorId;
                 stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now);
+                if (sender == ChatSender.Advisor)
+                    await db.Conversations.Where(c => c.ContactId == contactId && c.FirstReplyAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.FirstReplyAt, now));
                 if (sender == ChatSender.Person)
                 {
                     await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now));
@@ -223,6 +226,22 @@ public sealed class Conversations(
         await SystemMessageAsync(contactId, "The advisor ended the chat.");
         await notifier.StatusAsync(await StatusAsync(contactId));
         return true;
+    }
+
+    /// <summary>
+    /// Hands a chat under way to another advisor (see <see cref="ContactTransitions.TransferChatAsync"/>);
+    /// the person is told, and the new advisor finds it under "My chats".
+    /// </summary>
+    public async Task<ChatClaim> TransferAsync(long contactId, string fromAdvisorId, string toAdvisorId, AdvisorLanguages toLanguages)
+    {
+        CallerLanguage[] languages = [.. new[] { CallerLanguage.English, CallerLanguage.Spanish }.Where(l => toLanguages.HasFlag(l.ToAdvisorLanguage()))];
+        var outcome = await transitions.TransferChatAsync(contactId, fromAdvisorId, toAdvisorId, languages, options.Value.MaxConversationsPerAdvisor);
+        if (outcome == ChatClaim.Taken)
+        {
+            await SystemMessageAsync(contactId, "You are now with another advisor, who can see this conversation.");
+            logger.LogInformation("Chat {ContactId} transferred to advisor {AdvisorId}", contactId, toAdvisorId);
+        }
+        return outcome;
     }
 
     /// <summary>

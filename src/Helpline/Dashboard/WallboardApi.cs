@@ -35,7 +35,18 @@ public static class WallboardApi
         double? ServiceLevelToday,
         int CallbacksDueNextHour,
         int CallbacksMissedToday,
-        IReadOnlyList<MissedCallback> MissedCallbacks);
+        IReadOnlyList<MissedCallback> MissedCallbacks,
+        IReadOnlyList<ChannelToday> Channels,
+        ChatsNow Chats);
+
+    /// <summary>Today's contacts of one channel: offered (arrived), answered, abandoned, and the average handling time (talk and wrap-up) of those completed.</summary>
+    public sealed record ChannelToday(ContactChannel Channel, int Offered, int Answered, int Abandoned, int? AverageHandleSeconds);
+
+    /// <summary>
+    /// Web chats: under way now, how many conversations the advisors chatting hold (the most and the
+    /// average), and today's average time from joining the queue to the advisor's first message.
+    /// </summary>
+    public sealed record ChatsNow(int UnderWay, int AdvisorsChatting, int MostPerAdvisor, double? AveragePerAdvisor, int? AverageFirstReplySecondsToday, int FirstRepliesToday);
 
     /// <summary>A callback that ran out of attempts, for a supervisor to follow up on the callbacks page.</summary>
     public sealed record MissedCallback(long Id, string MaskedNumber, DateTime DueAt, int Attempts, CallbackOutcome? LastOutcome, DateTime MissedAt);
@@ -60,6 +71,14 @@ public static class WallboardApi
         var hourAhead = now.AddHours(1);
         var dayStart = TimeZoneInfo.ConvertTimeToUtc(today.ToDateTime(TimeOnly.MinValue), time.Zone);
 
+        var channels = await todays.GroupBy(c => c.Channel).Select(g => new
+        {
+            Channel = g.Key,
+            Offered = g.Count(),
+            Answered = g.Count(c => c.AnsweredAt != null),
+            Abandoned = g.Count(c => c.Status == ContactStatus.Abandoned),
+            Handle = g.Where(c => c.Status == ContactStatus.Completed).Average(c => (double?)((c.TalkSeconds ?? 0) + (c.WrapUpSeconds ?? 0))),
+        }).ToListAsync();
         var missed = (await callbacks.ListAsync(CallbackStatus.Missed)).Take(10).ToList();
         await views.AuditWhenChangedAsync(db, user, "wallboard.missed-callbacks-viewed", "missed callbacks on the wallboard", [.. missed.Select(c => c.ContactId)]);
 
@@ -77,6 +96,26 @@ public static class WallboardApi
             counted == 0 ? null : (double)withinLevel / counted,
             await db.Callbacks.CountAsync(c => (c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due) && c.DueAt <= hourAhead),
             await db.Callbacks.CountAsync(c => c.Status == CallbackStatus.Missed && c.UpdatedAt >= dayStart),
-            [.. missed.Select(c => new MissedCallback(c.Id, c.MaskedNumber, c.DueAt, c.Attempts, c.LastOutcome, c.UpdatedAt))]));
+            [.. missed.Select(c => new MissedCallback(c.Id, c.MaskedNumber, c.DueAt, c.Attempts, c.LastOutcome, c.UpdatedAt))],
+            [.. channels.OrderBy(c => c.Channel).Select(c => new ChannelToday(c.Channel, c.Offered, c.Answered, c.Abandoned, c.Handle is { } h ? (int)Math.Round(h) : null))],
+            await ChatsAsync(db, today)));
+    }
+
+    private static async Task<ChatsNow> ChatsAsync(HelplineDb db, DateOnly today)
+    {
+        var perAdvisor = await db.Contacts
+            .Where(c => c.Channel == ContactChannel.Chat && (c.Status == ContactStatus.InProgress || c.Status == ContactStatus.WrapUp) && c.AdvisorId != null)
+            .GroupBy(c => c.AdvisorId).Select(g => g.Count()).ToListAsync();
+        var underWay = await db.Contacts.CountAsync(c => c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress);
+        // Differences of times are taken here: SQLite cannot subtract them in a query. A day's chats are few enough.
+        var replies = await db.Conversations.Where(c => c.Contact!.LocalDate == today && c.FirstReplyAt != null && c.Contact.QueuedAt != null)
+            .Select(c => new { c.FirstReplyAt, c.Contact!.QueuedAt }).ToListAsync();
+        return new ChatsNow(
+            underWay,
+            perAdvisor.Count,
+            perAdvisor.Count == 0 ? 0 : perAdvisor.Max(),
+            perAdvisor.Count == 0 ? null : Math.Round(perAdvisor.Average(), 1),
+            replies.Count == 0 ? null : (int)Math.Round(replies.Average(r => Math.Max(0, (r.FirstReplyAt!.Value - r.QueuedAt!.Value).TotalSeconds))),
+            replies.Count);
     }
 }

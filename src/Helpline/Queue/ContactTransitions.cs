@@ -80,18 +80,10 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         var outcome = ChatClaim.Lost;
         await events.CommitAsync(async () =>
         {
-            await db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PresenceChangedAt, u => u.PresenceChangedAt));
-            var presence = await db.Users.Where(u => u.Id == advisorId).Select(u => u.Presence).SingleAsync();
-            var open = await db.Contacts.Where(c => c.AdvisorId == advisorId && QueueRowQueries.Active.Contains(c.Status))
-                .GroupBy(c => c.Channel == ContactChannel.Chat).Select(g => new { Chat = g.Key, Count = g.Count() }).ToListAsync();
-            if (open.Any(o => !o.Chat) || presence is Presence.WrapUp || presence is Presence.Busy && !open.Any(o => o.Chat))
+            var (refused, presence) = await ChatLoadAsync(advisorId, limit);
+            if (refused is { } why)
             {
-                outcome = ChatClaim.OnACall;
-                return null;
-            }
-            if (open.Where(o => o.Chat).Sum(o => o.Count) >= limit)
-            {
-                outcome = ChatClaim.AtLimit;
+                outcome = why;
                 return null;
             }
             var queuedAt = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.QueuedAt).SingleOrDefaultAsync();
@@ -117,6 +109,64 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             return [.. changes];
         });
         return outcome;
+    }
+
+    /// <summary>
+    /// An advisor hands a chat under way to another, who must be free to take it as if from the queue
+    /// (in their languages, on no call, under the limit). The giver, with no other contact open, is
+    /// available again; the taker is busy.
+    /// </summary>
+    public async Task<ChatClaim> TransferChatAsync(long contactId, string fromAdvisorId, string toAdvisorId, CallerLanguage[] toLanguages, int limit)
+    {
+        var now = time.UtcNow;
+        var outcome = ChatClaim.Lost;
+        await events.CommitAsync(async () =>
+        {
+            var (refused, presence) = await ChatLoadAsync(toAdvisorId, limit);
+            if (refused is { } why)
+            {
+                outcome = why;
+                return null;
+            }
+            var moved = await db.Contacts
+                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress && c.AdvisorId == fromAdvisorId && toLanguages.Contains(c.Language))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.AdvisorId, toAdvisorId).SetProperty(c => c.UpdatedAt, now));
+            if (moved == 0)
+                return null;
+            outcome = ChatClaim.Taken;
+            var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactUpdated, now, contactId) };
+            if (presence != Presence.Busy)
+            {
+                await Presences.SetAsync(db, time, toAdvisorId, Presence.Busy, reason: null, now);
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: toAdvisorId));
+            }
+            if (!await db.Contacts.AnyAsync(c => c.AdvisorId == fromAdvisorId && QueueRowQueries.Active.Contains(c.Status)))
+            {
+                await Presences.SetAsync(db, time, fromAdvisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.Busy]);
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: fromAdvisorId));
+            }
+            return [.. changes];
+        });
+        return outcome;
+    }
+
+    /// <summary>
+    /// Inside a chat take's transaction: whether the advisor may hold one more chat (null) or why not,
+    /// with their presence. Their row is locked first, so two takes for one advisor count one after the other.
+    /// </summary>
+    private async Task<(ChatClaim? Refused, Presence Presence)> ChatLoadAsync(string advisorId, int limit)
+    {
+        await db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PresenceChangedAt, u => u.PresenceChangedAt));
+        var presence = await db.Users.Where(u => u.Id == advisorId).Select(u => (Presence?)u.Presence).SingleOrDefaultAsync();
+        if (presence is null)
+            return (ChatClaim.Lost, Presence.Offline);
+        var open = await db.Contacts.Where(c => c.AdvisorId == advisorId && QueueRowQueries.Active.Contains(c.Status))
+            .GroupBy(c => c.Channel == ContactChannel.Chat).Select(g => new { Chat = g.Key, Count = g.Count() }).ToListAsync();
+        if (open.Any(o => !o.Chat) || presence is Presence.WrapUp || presence is Presence.Busy && !open.Any(o => o.Chat))
+            return (ChatClaim.OnACall, presence.Value);
+        if (open.Where(o => o.Chat).Sum(o => o.Count) >= limit)
+            return (ChatClaim.AtLimit, presence.Value);
+        return (null, presence.Value);
     }
 
     /// <summary>

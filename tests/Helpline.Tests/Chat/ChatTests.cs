@@ -331,4 +331,63 @@ public sealed class ChatTests : IAsyncLifetime
         await person.SeesAsync(text);
         Assert.Equal(1, await _app.WithDbAsync(db => db.Referrals.CountAsync(r => r.ContactId == contactId && r.FacilityId == facilityId)));
     }
+
+    [Fact]
+    public async Task AnAdvisorHandsAChatToAnotherWhoCarriesOnAndThePersonIsTold()
+    {
+        var otherId = await _app.CreateStaffAsync("chat-colleague@test.example", Roles.Advisor, AdvisorLanguages.English, Presence.Available);
+        var other = await _app.SignInAsync("chat-colleague@test.example");
+        await _app.CreateStaffAsync("chat-spanish-only@test.example", Roles.Advisor, AdvisorLanguages.Spanish, Presence.Available);
+        var spanishOnly = await _app.WithDbAsync(db => db.Users.Where(u => u.Email == "chat-spanish-only@test.example").Select(u => u.Id).SingleAsync());
+        await using var person = await ChatPerson.StartAsync(_app);
+        var (_, joined) = await person.ConnectAsync();
+        var contactId = joined.Status.ContactId;
+        await _advisor.PostAsync($"/api/contacts/{contactId}/take");
+
+        // Not to someone who cannot speak the person's language, nor to oneself.
+        Assert.Equal(HttpStatusCode.Conflict, (await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = spanishOnly })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = _advisorId })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = otherId })).StatusCode);
+
+        await person.SeesAsync("You are now with another advisor, who can see this conversation.");
+        Assert.Equal(HttpStatusCode.Conflict, (await _advisor.PostAsync($"/api/conversations/{contactId}/messages", new { text = "still me?" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await other.PostAsync($"/api/conversations/{contactId}/messages", new { text = "Hi, I'm taking over." })).StatusCode);
+        await person.SeesAsync("Hi, I'm taking over.");
+        var presences = await _app.WithDbAsync(db => db.Users.Where(u => u.Id == _advisorId || u.Id == otherId).ToDictionaryAsync(u => u.Id, u => u.Presence));
+        Assert.Equal(Presence.Available, presences[_advisorId]);
+        Assert.Equal(Presence.Busy, presences[otherId]);
+        Assert.True(await _app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "chat.transferred" && a.ContactId == contactId)));
+    }
+
+    [Fact]
+    public async Task TheWallboardCountsChatsByChannelWithTheirFirstReplyAndHowManyEachAdvisorHolds()
+    {
+        await _app.CreateStaffAsync("chat-wall@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("chat-wall@test.example");
+        await using var first = await ChatPerson.StartAsync(_app, address: "10.9.5.1");
+        await using var second = await ChatPerson.StartAsync(_app, address: "10.9.5.2");
+        await using var leaving = await ChatPerson.StartAsync(_app, address: "10.9.5.3");
+        var ids = await _app.WithDbAsync(db => db.Contacts.Where(c => c.Channel == ContactChannel.Chat).OrderBy(c => c.Id).Select(c => c.Id).ToListAsync());
+        var (leavingHub, _) = await leaving.ConnectAsync();
+        await leavingHub.InvokeAsync("Leave");
+
+        // The first is answered after 40 s and replied to at 60 s; the second answered and replied to at 120 s.
+        _app.Clock.Advance(TimeSpan.FromSeconds(40));
+        await _advisor.PostAsync($"/api/contacts/{ids[0]}/take");
+        _app.Clock.Advance(TimeSpan.FromSeconds(20));
+        await _advisor.PostAsync($"/api/conversations/{ids[0]}/messages", new { text = "Hello, I'm here." });
+        _app.Clock.Advance(TimeSpan.FromSeconds(60));
+        await _advisor.PostAsync($"/api/contacts/{ids[1]}/take");
+        await _advisor.PostAsync($"/api/conversations/{ids[1]}/messages", new { text = "Hi, thanks for waiting." });
+
+        var figures = (await supervisor.Browser.GetFromJsonAsync<Helpline.Dashboard.WallboardApi.WallboardFigures>("/api/wallboard", StaffSession.Json))!;
+
+        var chats = Assert.Single(figures.Channels, c => c.Channel == ContactChannel.Chat);
+        Assert.Equal((3, 2, 1), (chats.Offered, chats.Answered, chats.Abandoned));
+        Assert.Equal(2, figures.Chats.UnderWay);
+        Assert.Equal((1, 2, 2.0), (figures.Chats.AdvisorsChatting, figures.Chats.MostPerAdvisor, figures.Chats.AveragePerAdvisor));
+        // (60 + 120) / 2 seconds from joining the queue to the first reply.
+        Assert.Equal((90, 2), (figures.Chats.AverageFirstReplySecondsToday, figures.Chats.FirstRepliesToday));
+    }
 }

@@ -4,6 +4,7 @@ import { connectQueue, api, element, showConnection, referQuery } from "./live-q
 
 const page = document.getElementById("conversation");
 const contactId = Number(page.dataset.contactId);
+const me = page.dataset.userId;
 const transcript = document.getElementById("transcript");
 const replyText = document.getElementById("reply-text");
 const typingLine = document.getElementById("typing");
@@ -29,7 +30,12 @@ const statusWords = {
 const live = connectQueue({
   onChange: (state, delta) => {
     const row = state.contacts.get(contactId);
-    if (row) setStatus(row.status);
+    if (row) {
+      // Handed to someone else (a transfer): this page is now only for reading.
+      if (mine && row.advisorId && row.advisorId !== me) mine = false;
+      setStatus(row.status);
+    }
+    showTeam(state);
     // A snapshot (the first, or after a reconnect): fetch whatever came meanwhile.
     if (!delta) load();
     if (delta && delta.removedContactId === contactId) load();
@@ -84,10 +90,43 @@ function setStatus(value, personLeft = false) {
   document.getElementById("crisis-template").disabled = !underWay;
   document.getElementById("end-chat").disabled = !underWay;
   document.getElementById("closing").disabled = !underWay;
+  document.getElementById("transfer-button").disabled = !underWay;
   const complete = document.getElementById("complete");
   complete.disabled = value !== "WrapUp";
   document.getElementById("complete-hint").textContent = value === "InProgress" ? "Complete once the chat has ended." : "";
 }
+
+/** Who a chat can be handed to: the rest of the team, signed in and not on a call. */
+function showTeam(state) {
+  const select = document.getElementById("transfer-to");
+  const team = [...state.advisors.values()]
+    .filter((a) => a.id !== me && (a.presence === "Available" || a.presence === "Busy"))
+    .sort((a, b) => a.displayName.localeCompare(b.displayName));
+  const key = team.map((a) => `${a.id}:${a.presence}`).join(",");
+  if (select.dataset.key === key) return;
+  select.dataset.key = key;
+  const chosen = select.value;
+  select.replaceChildren(element("option", { value: "" }, "Choose…"),
+    ...team.map((a) => element("option", { value: a.id }, `${a.displayName}${a.presence === "Busy" ? " (busy)" : ""}`)));
+  select.value = team.some((a) => a.id === chosen) ? chosen : "";
+}
+
+document.getElementById("transfer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("transfer-error");
+  const to = document.getElementById("transfer-to").value;
+  if (!to) {
+    error.textContent = "Choose an advisor.";
+    return;
+  }
+  try {
+    await api("POST", `/api/conversations/${contactId}/transfer`, { advisorId: to });
+    error.textContent = "";
+    location.assign("/staff");
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+});
 
 function show(message) {
   if (shown.has(message.sequence)) return;

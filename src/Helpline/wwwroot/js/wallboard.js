@@ -39,6 +39,10 @@ function render(state) {
     element("li", {}, `${a.displayName}${a.presenceReason ? `: ${a.presenceReason}` : ""}`)));
 }
 
+function minutesAndSeconds(seconds) {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
 async function refreshFigures() {
   try {
     const f = await api("GET", "/api/wallboard");
@@ -53,6 +57,14 @@ async function refreshFigures() {
     document.getElementById("missed-callbacks").replaceChildren(...f.missedCallbacks.map((c) =>
       element("li", {}, `${c.maskedNumber}: ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, last ${word(c.lastOutcome ?? "none")}; missed ${new Date(c.missedAt).toLocaleString()}`)));
     document.getElementById("no-missed-callbacks").hidden = f.missedCallbacks.length > 0;
+    document.getElementById("channel-rows").replaceChildren(...f.channels.map((c) => element("tr", {},
+      element("th", { scope: "row" }, word(c.channel)), element("td", {}, c.offered), element("td", {}, c.answered), element("td", {}, c.abandoned),
+      element("td", {}, c.averageHandleSeconds == null ? "—" : minutesAndSeconds(c.averageHandleSeconds)))));
+    set("chats-under-way", f.chats.underWay);
+    set("chats-per-advisor", f.chats.advisorsChatting === 0 ? "—" : `${f.chats.averagePerAdvisor} (${f.chats.mostPerAdvisor})`);
+    set("chats-per-advisor-label", f.chats.advisorsChatting === 0 ? "chats per advisor (nobody chatting)" : `chats per advisor chatting: average (most), ${f.chats.advisorsChatting} chatting`);
+    set("first-reply", f.chats.averageFirstReplySecondsToday == null ? "—" : minutesAndSeconds(f.chats.averageFirstReplySecondsToday));
+    set("first-reply-label", f.chats.firstRepliesToday === 0 ? "average time to first reply (no chat answered yet)" : `average time to first reply, ${f.chats.firstRepliesToday} chats today`);
     set("figures-at", new Date(f.at).toLocaleTimeString());
   } catch (error) {
     set("figures-at", error.message);
