@@ -95,7 +95,7 @@ public static class ChatApi
         catch (System.Text.Json.JsonException)
         {
         }
-        if (request?.Secret is { } secret && await conversations.ResumableAsync(secret) is { } contactId)
+        if (request?.Secret is { } secret && await conversations.OfSecretAsync(secret) is { } contactId)
             await conversations.LeaveAsync(contactId);
         return TypedResults.NoContent();
     }
@@ -160,6 +160,7 @@ public static class ChatApi
             {
                 ChatClaim.OnACall => $"{target.DisplayName} is on a call.",
                 ChatClaim.AtLimit => $"{target.DisplayName} already has as many chats as allowed.",
+                ChatClaim.NotAvailable => $"{target.DisplayName} is on break or offline.",
                 _ => $"This chat is not yours, it has ended, or {target.DisplayName} does not speak its language.",
             });
         db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "chat.transferred", id, $"to {target.DisplayName}"));

@@ -15,6 +15,8 @@ public static class ChatExtensions
         builder.Services.AddSingleton<ChatNotifier>();
         builder.Services.AddScoped<Conversations>();
         builder.Services.AddScoped<AdvisorChats>();
+        builder.Services.AddSingleton<ChatSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ChatSweeper>());
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ChatTokenAuthentication>(ChatTokenAuthentication.SchemeName, null);
         // The person's hub asks for its own scheme and claim, not the staff default policy.
         builder.Services.AddAuthorizationBuilder().AddPolicy(ChatTokenAuthentication.PolicyName, policy => policy

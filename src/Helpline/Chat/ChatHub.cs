@@ -29,8 +29,12 @@ public sealed class ChatHub(Conversations conversations, AdvisorChats chats) : H
         return new ChatJoinView(status, await conversations.MessagesAsync(ContactId, Math.Max(0, afterSequence)));
     }
 
-    public async Task<ChatStatusView> Status() =>
-        await conversations.StatusAsync(ContactId) ?? throw new HubException("This chat has ended.");
+    /// <summary>Asked every 15 seconds while waiting: also tells the server the person is still there.</summary>
+    public async Task<ChatStatusView> Status()
+    {
+        await conversations.SeenAsync(ContactId);
+        return await conversations.StatusAsync(ContactId) ?? throw new HubException("This chat has ended.");
+    }
 
     public async Task<ChatSendView> Send(string? clientMessageId, string? text)
     {

@@ -6,7 +6,11 @@ public sealed class ChatOptions
     /// <summary>Conversations one advisor may have open at once (taken and not yet completed).</summary>
     public int MaxConversationsPerAdvisor { get; set; } = 2;
 
-    /// <summary>How long after the person was last seen a reload or a new connection may resume the conversation.</summary>
+    /// <summary>
+    /// A waiting chat whose page has not been heard from in this long (no poll, message or connection:
+    /// the tab was closed) is taken as left, and leaves the queue. While a chat is open, a reload or a
+    /// new connection resumes it.
+    /// </summary>
     public int ResumeMinutes { get; set; } = 30;
 
     /// <summary>How long a connection token lives: it travels in the WebSocket's URL, so it must be worthless soon after.</summary>

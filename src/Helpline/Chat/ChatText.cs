@@ -33,6 +33,10 @@ public sealed record ChatText(
     string TooMany,
     string Blocked,
     string CouldNotSend,
+    string StartNew,
+    string WriteFirst,
+    string TooLongMessage,
+    string TooFastMessage,
     string OtherLanguage,
     string OtherLanguageHref)
 {
@@ -59,6 +63,10 @@ public sealed record ChatText(
         "Too many chats were started from here. Wait a few minutes, or call us.",
         "A chat cannot be opened from here. If you are in danger, call 911. In crisis, call or text 988.",
         "Your message was not sent. Check your connection and send it again.",
+        "Start a new chat",
+        "Write a message first.",
+        "That message is too long; send it in parts.",
+        "You are sending messages very fast. Wait a moment, then send again.",
         "En español", "/chat?lang=es");
 
     public static readonly ChatText Spanish = new(
@@ -84,7 +92,25 @@ public sealed record ChatText(
         "Se empezaron demasiados chats desde aquí. Espere unos minutos o llámenos.",
         "No se puede abrir un chat desde aquí. Si está en peligro, llame al 911. Si está en crisis, llame o envíe un mensaje de texto al 988.",
         "Su mensaje no se envió. Revise su conexión y envíelo de nuevo.",
+        "Empezar otro chat",
+        "Escriba un mensaje primero.",
+        "Ese mensaje es demasiado largo; envíelo en partes.",
+        "Está enviando mensajes muy rápido. Espere un momento y envíe de nuevo.",
         "In English", "/chat");
 
     public static ChatText For(string? lang) => lang == "es" ? Spanish : English;
+}
+
+/// <summary>What the helpline itself says in a chat, in the chat's language: both sides read it.</summary>
+public sealed record SystemText(string Joined, string Ended, string Transferred, string PersonLeft)
+{
+    public static readonly SystemText English = new(
+        "An advisor has joined the chat.", "The advisor ended the chat.",
+        "You are now with another advisor, who can see this conversation.", "The person left the chat.");
+
+    public static readonly SystemText Spanish = new(
+        "Un consejero se ha unido al chat.", "El consejero terminó el chat.",
+        "Ahora le atiende otro consejero, que puede ver esta conversación.", "La persona salió del chat.");
+
+    public static SystemText For(Contacts.CallerLanguage language) => language == Contacts.CallerLanguage.Spanish ? Spanish : English;
 }

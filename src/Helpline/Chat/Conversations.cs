@@ -101,24 +101,39 @@ public sealed class Conversations(
         return new StartResult(StartOutcome.Started, contact.Id, secret);
     }
 
-    /// <summary>The conversation a secret opens, while it may still be resumed; else null.</summary>
+    /// <summary>
+    /// The conversation a secret opens, while it may still be resumed: the person has not left and it
+    /// is still open (waiting or under way). An ended chat opens nothing more, so a tab restored later
+    /// shows no transcript.
+    /// </summary>
     public async Task<long?> ResumableAsync(string secret)
+    {
+        if (await OfSecretAsync(secret) is not { } contactId)
+            return null;
+        var open = await db.Contacts.AnyAsync(c => c.Id == contactId && PersonMayWrite.Contains(c.Status));
+        return open ? contactId : null;
+    }
+
+    /// <summary>The conversation a secret belongs to, unless the person left it.</summary>
+    public async Task<long?> OfSecretAsync(string secret)
     {
         if (!ChatSecrets.LooksLikeSecret(secret))
             return null;
         var hash = ChatSecrets.Hash(secret);
         var found = await db.Conversations.AsNoTracking().Where(c => c.SecretHash == hash)
-            .Select(c => new { c.ContactId, c.PersonLeftAt, c.LastSeenAt }).SingleOrDefaultAsync();
-        if (found is null || found.PersonLeftAt is not null || found.LastSeenAt < time.UtcNow.AddMinutes(-options.Value.ResumeMinutes))
-            return null;
-        return found.ContactId;
+            .Select(c => new { c.ContactId, c.PersonLeftAt }).SingleOrDefaultAsync();
+        return found is null || found.PersonLeftAt is not null ? null : found.ContactId;
     }
 
-    /// <summary>The person is still there (a connection or a token): the resume window starts again.</summary>
+    /// <summary>
+    /// The person is still there (a connection, a token, a poll, typing): when they were last seen is
+    /// written at most once a minute.
+    /// </summary>
     public Task SeenAsync(long contactId)
     {
         var now = time.UtcNow;
-        return db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null)
+        var minuteAgo = now.AddMinutes(-1);
+        return db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null && c.LastSeenAt < minuteAgo)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now));
     }
 
@@ -223,7 +238,7 @@ public sealed class Conversations(
             await SendAsync(contactId, ChatSender.Advisor, advisorId, null, closingMessage);
         if (!await transitions.EndChatAsync(contactId, advisorId))
             return false;
-        await SystemMessageAsync(contactId, "The advisor ended the chat.");
+        await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Ended);
         await notifier.StatusAsync(await StatusAsync(contactId));
         return true;
     }
@@ -238,7 +253,7 @@ public sealed class Conversations(
         var outcome = await transitions.TransferChatAsync(contactId, fromAdvisorId, toAdvisorId, languages, options.Value.MaxConversationsPerAdvisor);
         if (outcome == ChatClaim.Taken)
         {
-            await SystemMessageAsync(contactId, "You are now with another advisor, who can see this conversation.");
+            await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Transferred);
             logger.LogInformation("Chat {ContactId} transferred to advisor {AdvisorId}", contactId, toAdvisorId);
         }
         return outcome;
@@ -251,18 +266,21 @@ public sealed class Conversations(
     public async Task LeaveAsync(long contactId)
     {
         var now = time.UtcNow;
-        var status = await db.Contacts.Where(c => c.Id == contactId).Select(c => new { c.Status, c.AdvisorId }).SingleOrDefaultAsync();
-        if (status?.Status == ContactStatus.InProgress)
-        {
-            await SendAsync(contactId, ChatSender.System, null, null, "The person left the chat.");
-            await transitions.EndChatAsync(contactId, status.AdvisorId!);
-        }
-        else if (status?.Status == ContactStatus.Waiting)
-        {
-            await transitions.AbandonChatAsync(contactId);
-        }
         await db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.PersonLeftAt, now));
+        // A waiting chat is abandoned, unless an advisor took it meanwhile: then it is ended with
+        // whoever holds it now (a transfer may have moved it), and they are told.
+        for (var tries = 0; tries < 3 && !await transitions.AbandonChatAsync(contactId); tries++)
+        {
+            var holder = await db.Contacts.Where(c => c.Id == contactId && c.Status == ContactStatus.InProgress).Select(c => c.AdvisorId).SingleOrDefaultAsync();
+            if (holder is null)
+                break;
+            if (await transitions.EndChatAsync(contactId, holder))
+            {
+                await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).PersonLeft);
+                break;
+            }
+        }
         if (await StatusAsync(contactId) is { } view)
             await notifier.StatusAsync(view);
         logger.LogInformation("Chat {ContactId}: the person left", contactId);
@@ -271,7 +289,7 @@ public sealed class Conversations(
     /// <summary>The advisor took the chat: the person is told someone has joined.</summary>
     public async Task JoinedAsync(long contactId)
     {
-        await SystemMessageAsync(contactId, "An advisor has joined the chat.");
+        await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Joined);
         await notifier.StatusAsync(await StatusAsync(contactId));
     }
 
@@ -287,6 +305,9 @@ public sealed class Conversations(
         var advisor = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.AdvisorId).SingleOrDefaultAsync();
         await notifier.ReadAsync(contactId, reader, sequence, advisor);
     }
+
+    private Task<CallerLanguage> LanguageOfAsync(long contactId) =>
+        db.Contacts.Where(c => c.Id == contactId).Select(c => c.Language).SingleAsync();
 
     private async Task SystemMessageAsync(long contactId, string text)
     {

@@ -20,14 +20,27 @@ public sealed class RiskWords
             .Select(p => Normalize(p))
             .Where(p => p.Length > 0)
             .Distinct()
-            .Select(p => (p, new Regex($@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(p).Replace(@"\ ", @"\s+")}(?![\p{{L}}\p{{N}}])", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50))))];
+            .Select(p => (p, new Regex($@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(p).Replace(@"\ ", @"\s+")}(?![\p{{L}}\p{{N}}])", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(500))))];
     }
 
     /// <summary>The phrases found in <paramref name="text"/>, in the list's order; empty when none.</summary>
     public IReadOnlyList<string> Find(string text)
     {
         var normalized = Normalize(text);
-        return [.. _phrases.Where(p => p.Pattern.IsMatch(normalized)).Select(p => p.Phrase)];
+        return [.. _phrases.Where(p => Matches(p.Pattern, normalized)).Select(p => p.Phrase)];
+    }
+
+    /// <summary>A phrase is a plain literal, so a match never takes long; on a starved machine a timeout counts as no match rather than losing the message.</summary>
+    private static bool Matches(Regex pattern, string text)
+    {
+        try
+        {
+            return pattern.IsMatch(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Lower case, accents removed, curly apostrophes straightened, runs of spaces made one.</summary>

@@ -122,10 +122,12 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         var outcome = ChatClaim.Lost;
         await events.CommitAsync(async () =>
         {
+            // Both advisors' rows, in one order, so two transfers between them wait rather than deadlock.
+            await LockAdvisorsAsync(fromAdvisorId, toAdvisorId);
             var (refused, presence) = await ChatLoadAsync(toAdvisorId, limit);
-            if (refused is { } why)
+            if (refused is { } why || presence is not (Presence.Available or Presence.Busy))
             {
-                outcome = why;
+                outcome = refused ?? ChatClaim.NotAvailable;
                 return null;
             }
             var moved = await db.Contacts
@@ -156,7 +158,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
     /// </summary>
     private async Task<(ChatClaim? Refused, Presence Presence)> ChatLoadAsync(string advisorId, int limit)
     {
-        await db.Users.Where(u => u.Id == advisorId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PresenceChangedAt, u => u.PresenceChangedAt));
+        await LockAdvisorsAsync(advisorId);
         var presence = await db.Users.Where(u => u.Id == advisorId).Select(u => (Presence?)u.Presence).SingleOrDefaultAsync();
         if (presence is null)
             return (ChatClaim.Lost, Presence.Offline);
@@ -167,6 +169,17 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         if (open.Where(o => o.Chat).Sum(o => o.Count) >= limit)
             return (ChatClaim.AtLimit, presence.Value);
         return (null, presence.Value);
+    }
+
+    /// <summary>
+    /// Inside a transaction: locks the advisors' rows (a no-op update), in id order. What is then read
+    /// of their open contacts stays true until the commit: on PostgreSQL another transaction changing
+    /// them waits for it.
+    /// </summary>
+    private async Task LockAdvisorsAsync(params string[] advisorIds)
+    {
+        foreach (var id in advisorIds.Distinct().Order(StringComparer.Ordinal))
+            await db.Users.Where(u => u.Id == id).ExecuteUpdateAsync(s => s.SetProperty(u => u.PresenceChangedAt, u => u.PresenceChangedAt));
     }
 
     /// <summary>
@@ -292,7 +305,10 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactCompleted, now, contact.Id) };
             if (contact.AdvisorId is { } advisorId)
             {
-                // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is completed.
+                // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is
+                // completed: their row is locked so a chat completed or handed to them at the same time is seen.
+                if (contact.Channel == ContactChannel.Chat)
+                    await LockAdvisorsAsync(advisorId);
                 var free = contact.Channel != ContactChannel.Chat
                     || !await db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && c.Id != contact.Id && QueueRowQueries.Active.Contains(c.Status));
                 if (free)
@@ -476,4 +492,6 @@ public enum ChatClaim
     OnACall,
     /// <summary>The advisor already holds as many conversations as supervisors allow.</summary>
     AtLimit,
+    /// <summary>A transfer's advisor is on break or offline.</summary>
+    NotAvailable,
 }

@@ -128,7 +128,7 @@ public sealed class QueueTaking(
     {
         switch (await transitions.ClaimChatAsync(contactId, advisor.Id, languages, chat.Value.MaxConversationsPerAdvisor))
         {
-            case ChatClaim.OnACall:
+            case ChatClaim.OnACall or ChatClaim.NotAvailable:
                 return new TakeResult(TakeOutcome.AdvisorBusy);
             case ChatClaim.AtLimit:
                 return new TakeResult(TakeOutcome.AtChatLimit);

@@ -77,6 +77,8 @@ public sealed class ChatTests : IAsyncLifetime
         await QueueFlows.EventuallyAsync(() => person.Statuses.Any(s => s.Ended), "the person's page says the chat has ended");
         var late = await person.SendAsync(hub, "one more thing");
         Assert.Equal(SendOutcome.Closed, late.Outcome);
+        // Ended, the secret opens nothing more: a reload or a tab restored later shows no transcript.
+        Assert.Equal(HttpStatusCode.NotFound, (await person.TokenResponseAsync()).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await _advisor.PostAsync($"/api/contacts/{contactId}/complete", new { disposition = "InformationGiven", notes = "Talked about treatment options." })).StatusCode);
         var contact = await _app.ContactAsync(contactId);
@@ -344,7 +346,11 @@ public sealed class ChatTests : IAsyncLifetime
         var contactId = joined.Status.ContactId;
         await _advisor.PostAsync($"/api/contacts/{contactId}/take");
 
-        // Not to someone who cannot speak the person's language, nor to oneself.
+        // Not to someone on break, nor to someone who cannot speak the person's language, nor to oneself.
+        var onBreak = await _app.CreateStaffAsync("chat-on-break@test.example", Roles.Advisor, AdvisorLanguages.English, Presence.Break);
+        var refused = await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = onBreak });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("on break or offline", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, (await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = spanishOnly })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _advisor.PostAsync($"/api/conversations/{contactId}/transfer", new { advisorId = _advisorId })).StatusCode);
 
@@ -389,5 +395,44 @@ public sealed class ChatTests : IAsyncLifetime
         Assert.Equal((1, 2, 2.0), (figures.Chats.AdvisorsChatting, figures.Chats.MostPerAdvisor, figures.Chats.AveragePerAdvisor));
         // (60 + 120) / 2 seconds from joining the queue to the first reply.
         Assert.Equal((90, 2), (figures.Chats.AverageFirstReplySecondsToday, figures.Chats.FirstRepliesToday));
+    }
+
+    [Fact]
+    public async Task AWaitingChatWhosePageWentQuietLeavesTheQueueAndOneStillPollingStays()
+    {
+        await using var gone = await ChatPerson.StartAsync(_app, address: "10.9.6.1");
+        await using var patient = await ChatPerson.StartAsync(_app, address: "10.9.6.2");
+        var (_, goneJoined) = await gone.ConnectAsync();
+        var (patientHub, patientJoined) = await patient.ConnectAsync();
+        var sweeper = _app.Services.GetRequiredService<ChatSweeper>();
+
+        // Half an hour and more: one tab was closed; the other page kept asking where it stands.
+        for (var minute = 0; minute < 35; minute++)
+        {
+            _app.Clock.Advance(TimeSpan.FromMinutes(1));
+            await patientHub.InvokeAsync<ChatStatusView>("Status");
+        }
+        // (The sweeper's own timer runs on the test's clock too, and may have swept already.)
+        await sweeper.SweepAsync();
+
+        await QueueFlows.EventuallyAsync(async () => (await _app.ContactAsync(goneJoined.Status.ContactId)).Status == ContactStatus.Abandoned, "the silent chat to leave the queue");
+        Assert.Equal(ContactStatus.Waiting, (await _app.ContactAsync(patientJoined.Status.ContactId)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await gone.TokenResponseAsync()).StatusCode);
+        // The patient one reconnects as ever, still first in line.
+        var (_, rejoined) = await patient.ConnectAsync();
+        Assert.Equal(1, rejoined.Status.Place);
+    }
+
+    [Fact]
+    public async Task ASpanishChatHearsTheHelplineInSpanish()
+    {
+        await using var person = await ChatPerson.StartAsync(_app, lang: "es");
+        var (_, joined) = await person.ConnectAsync();
+        Assert.Equal(CallerLanguage.Spanish, (await _app.ContactAsync(joined.Status.ContactId)).Language);
+
+        await _advisor.PostAsync($"/api/contacts/{joined.Status.ContactId}/take");
+        await person.SeesAsync("Un consejero se ha unido al chat.");
+        await _advisor.PostAsync($"/api/conversations/{joined.Status.ContactId}/end", new { });
+        await person.SeesAsync("El consejero terminó el chat.");
     }
 }

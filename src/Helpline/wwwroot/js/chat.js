@@ -124,6 +124,8 @@ async function join() {
   for (const [clientId, text] of pending) await send(clientId, text);
 }
 
+document.getElementById("start-new").addEventListener("click", () => location.reload());
+
 function showStatus(status) {
   lastStatus = status;
   clearInterval(statusTimer);
@@ -135,16 +137,20 @@ function showStatus(status) {
     const parts = [t.waiting];
     if (status.place) parts.push(t.place.replace("{0}", status.place));
     if (status.recentWaitMinutes) parts.push(t.recentWait.replace("{0}", status.recentWaitMinutes));
-    statusLine.textContent = parts.join(" ");
+    // Written only when it changes, so a screen reader is not told the same again every 15 seconds.
+    if (statusLine.textContent !== parts.join(" ")) statusLine.textContent = parts.join(" ");
     // The place in line moves as others are taken: asked again every 15 seconds.
     statusTimer = setInterval(() => connection.invoke("Status").then(showStatus).catch(() => {}), 15000);
-  } else {
+  } else if (statusLine.textContent !== t.joined) {
     statusLine.textContent = t.joined;
   }
 }
 
 function showEnded() {
   ended = true;
+  // Over: nothing of it stays in the tab for a reload or a restored tab to show again.
+  forget();
+  document.getElementById("start-new").hidden = false;
   clearInterval(statusTimer);
   statusLine.textContent = t.ended;
   startForm.hidden = true;
@@ -158,14 +164,19 @@ function showEnded() {
 function show(message) {
   if (shown.has(message.sequence)) return;
   shown.add(message.sequence);
-  lastSequence = Math.max(lastSequence, message.sequence);
+  // Rejoining asks for what came after the last message with none missing before it.
+  while (shown.has(lastSequence + 1)) lastSequence++;
   const mine = message.sender === "Person";
   let item = message.clientMessageId ? transcript.querySelector(`li[data-client="${CSS.escape(message.clientMessageId)}"]`) : null;
   if (message.clientMessageId) pending.delete(message.clientMessageId);
   const fresh = bubble(message.sender, message.text, message.sentAt);
   fresh.dataset.sequence = message.sequence;
   if (item) item.replaceWith(fresh);
-  else transcript.append(fresh);
+  else {
+    // In order, whatever order they arrive in.
+    const after = [...transcript.children].find((li) => Number(li.dataset.sequence) > message.sequence);
+    transcript.insertBefore(fresh, after ?? null);
+  }
   fresh.scrollIntoView({ block: "end" });
   if (!mine) {
     typingLine.textContent = "";
@@ -217,7 +228,7 @@ async function send(clientId, text) {
     } else {
       pending.delete(clientId);
       transcript.querySelector(`li[data-client="${clientId}"]`)?.remove();
-      sendError.textContent = result.problem;
+      sendError.textContent = { Empty: t.writeFirst, TooLong: t.tooLong, TooFast: t.tooFast }[result.outcome] ?? t.ended;
       if (!textarea.value) textarea.value = text;
     }
   } catch {
