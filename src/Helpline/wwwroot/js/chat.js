@@ -266,6 +266,13 @@ textarea.addEventListener("input", () => {
   connection.invoke("Typing").catch(() => {});
 });
 
+// Asking for a call back instead leaves the chat first, so no advisor takes a chat with nobody there.
+document.getElementById("callback-instead").addEventListener("click", () => {
+  const s = secret();
+  if (s) navigator.sendBeacon("/chat/api/leave", new Blob([JSON.stringify({ secret: s })], { type: "application/json" }));
+  forget();
+});
+
 document.getElementById("leave").addEventListener("click", async () => {
   if (!confirm(t.leaveConfirm)) return;
   try {
