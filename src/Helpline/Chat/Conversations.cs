@@ -205,14 +205,8 @@ public sealed class Conversations(
                     return null;
                 contactAdvisor = contact!.AdvisorId;
                 stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now);
-                if (sender == ChatSender.Advisor)
-                    await db.Conversations.Where(c => c.ContactId == contactId && c.FirstReplyAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.FirstReplyAt, now));
-                if (sender == ChatSender.Person)
-                {
-                    await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now));
-                    if (contact.Status == ContactStatus.Waiting && contact.RiskRaisedAt is null && await RaiseIfAtRiskAsync(contactId, body, now) is { } raised)
-                        return [raised];
-                }
+                if (sender == ChatSender.Person && contact.Status == ContactStatus.Waiting && contact.RiskRaisedAt is null && await RaiseIfAtRiskAsync(contactId, body, now) is { } raised)
+                    return [raised];
                 return [];
             });
         }
@@ -322,10 +316,18 @@ public sealed class Conversations(
         await notifier.MessageAsync(View(stored!), advisor);
     }
 
-    /// <summary>Inside a write transaction: takes the conversation's next number (the update locks its row) and adds the message.</summary>
+    /// <summary>
+    /// Inside a write transaction: takes the conversation's next number (the update locks its row) and
+    /// adds the message. The same update notes the person as seen, or the advisor's first reply.
+    /// </summary>
     private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now)
     {
-        await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSequence, c => c.LastSequence + 1));
+        var person = sender == ChatSender.Person;
+        var advisor = sender == ChatSender.Advisor;
+        await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.LastSequence, c => c.LastSequence + 1)
+            .SetProperty(c => c.LastSeenAt, c => person ? now : c.LastSeenAt)
+            .SetProperty(c => c.FirstReplyAt, c => advisor && c.FirstReplyAt == null ? now : c.FirstReplyAt));
         var sequence = await db.Conversations.Where(c => c.ContactId == contactId).Select(c => c.LastSequence).SingleAsync();
         var message = new ChatMessage { ContactId = contactId, Sequence = sequence, Sender = sender, AdvisorId = advisorId, ClientMessageId = clientMessageId, Body = body, SentAt = now };
         db.ChatMessages.Add(message);

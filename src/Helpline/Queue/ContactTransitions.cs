@@ -100,13 +100,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             if (claimed == 0)
                 return null;
             outcome = ChatClaim.Taken;
-            var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactTaken, now, contactId) };
-            if (presence != Presence.Busy)
-            {
-                await Presences.SetAsync(db, time, advisorId, Presence.Busy, reason: null, now);
-                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
-            }
-            return [.. changes];
+            return [events.Record(QueueChangeKinds.ContactTaken, now, contactId), .. presence == Presence.Busy ? [] : await AdvisorPresenceAsync(advisorId, Presence.Busy, now)];
         });
         return outcome;
     }
@@ -136,18 +130,12 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             if (moved == 0)
                 return null;
             outcome = ChatClaim.Taken;
-            var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactUpdated, now, contactId) };
-            if (presence != Presence.Busy)
-            {
-                await Presences.SetAsync(db, time, toAdvisorId, Presence.Busy, reason: null, now);
-                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: toAdvisorId));
-            }
-            if (!await db.Contacts.AnyAsync(c => c.AdvisorId == fromAdvisorId && QueueRowQueries.Active.Contains(c.Status)))
-            {
-                await Presences.SetAsync(db, time, fromAdvisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.Busy]);
-                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: fromAdvisorId));
-            }
-            return [.. changes];
+            return
+            [
+                events.Record(QueueChangeKinds.ContactUpdated, now, contactId),
+                .. presence == Presence.Busy ? [] : await AdvisorPresenceAsync(toAdvisorId, Presence.Busy, now),
+                .. await AvailableWhenIdleAsync(fromAdvisorId, now),
+            ];
         });
         return outcome;
     }
@@ -303,19 +291,16 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             if (completed == 0)
                 return null;
             var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactCompleted, now, contact.Id) };
-            if (contact.AdvisorId is { } advisorId)
+            // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is completed.
+            if (contact.AdvisorId is { } advisorId && contact.Channel == ContactChannel.Chat)
             {
-                // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is
-                // completed: their row is locked so a chat completed or handed to them at the same time is seen.
-                if (contact.Channel == ContactChannel.Chat)
-                    await LockAdvisorsAsync(advisorId);
-                var free = contact.Channel != ContactChannel.Chat
-                    || !await db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && c.Id != contact.Id && QueueRowQueries.Active.Contains(c.Status));
-                if (free)
-                {
-                    await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [contact.Channel == ContactChannel.Chat ? Presence.Busy : Presence.WrapUp]);
-                    changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId));
-                }
+                await LockAdvisorsAsync(advisorId);
+                changes.AddRange(await AvailableWhenIdleAsync(advisorId, now));
+            }
+            else if (contact.AdvisorId is { } callAdvisorId)
+            {
+                await Presences.SetAsync(db, time, callAdvisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.WrapUp]);
+                changes.Add(events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: callAdvisorId));
             }
             await alongside(now);
             return [.. changes];
@@ -472,6 +457,18 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             .SetProperty(c => c.WaitMilliseconds, waitedMs)
             .SetProperty(c => c.EndedAt, now)
             .SetProperty(c => c.UpdatedAt, now));
+
+    /// <summary>
+    /// Inside a chat's transaction, with the advisor's row locked: one busy only with chats is available
+    /// again once they hold no contact, and the change is recorded.
+    /// </summary>
+    private async Task<QueueChange[]> AvailableWhenIdleAsync(string advisorId, DateTime now)
+    {
+        if (await db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && QueueRowQueries.Active.Contains(c.Status)))
+            return [];
+        await Presences.SetAsync(db, time, advisorId, Presence.Available, reason: null, now, onlyFrom: [Presence.Busy]);
+        return [events.Record(QueueChangeKinds.PresenceChanged, now, staffUserId: advisorId)];
+    }
 
     /// <summary>Inside a transition's transaction: the advisor, if any, moves to <paramref name="presence"/>, and the change is recorded.</summary>
     private async Task<QueueChange[]> AdvisorPresenceAsync(string? advisorId, Presence presence, DateTime now)

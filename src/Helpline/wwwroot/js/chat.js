@@ -2,7 +2,7 @@
 // storage: a reload resumes the chat, closing the tab or the quick exit forgets it. The secret is
 // traded for a short-lived token on each (re)connection, so the WebSocket's URL never carries it.
 /* global signalR */
-import { retryDelay, element } from "./live-queue.js";
+import { retryDelay, element, newId } from "./live-queue.js";
 
 const page = document.getElementById("chat-page");
 const t = page.dataset;
@@ -32,9 +32,14 @@ const shown = new Set();
 const secret = () => sessionStorage.getItem(key);
 const forget = () => sessionStorage.removeItem(key);
 
-document.getElementById("quick-exit").addEventListener("click", () => {
+/** Leaves the chat without waiting for an answer: the page may be gone a moment later. */
+function leaveByBeacon() {
   const s = secret();
   if (s) navigator.sendBeacon("/chat/api/leave", new Blob([JSON.stringify({ secret: s })], { type: "application/json" }));
+}
+
+document.getElementById("quick-exit").addEventListener("click", () => {
+  leaveByBeacon();
   try {
     sessionStorage.clear();
   } catch {
@@ -214,11 +219,6 @@ function showTyping() {
   typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
 }
 
-function newId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function send(clientId, text) {
   try {
     const result = await connection.invoke("Send", clientId, text);
@@ -268,8 +268,7 @@ textarea.addEventListener("input", () => {
 
 // Asking for a call back instead leaves the chat first, so no advisor takes a chat with nobody there.
 document.getElementById("callback-instead").addEventListener("click", () => {
-  const s = secret();
-  if (s) navigator.sendBeacon("/chat/api/leave", new Blob([JSON.stringify({ secret: s })], { type: "application/json" }));
+  leaveByBeacon();
   forget();
 });
 
@@ -278,8 +277,7 @@ document.getElementById("leave").addEventListener("click", async () => {
   try {
     await connection.invoke("Leave");
   } catch {
-    const s = secret();
-    if (s) navigator.sendBeacon("/chat/api/leave", new Blob([JSON.stringify({ secret: s })], { type: "application/json" }));
+    leaveByBeacon();
   }
   forget();
   showEnded();

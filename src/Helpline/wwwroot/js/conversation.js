@@ -1,6 +1,6 @@
 // An advisor's web chat: the transcript (read through the audited API), live messages, typing and
 // read signs through the staff hub, replies, the crisis template, ending the chat and its wrap-up.
-import { connectQueue, api, element, showConnection, referQuery } from "./live-queue.js";
+import { connectQueue, api, element, showConnection, referQuery, facilityItem, newId } from "./live-queue.js";
 
 const page = document.getElementById("conversation");
 const contactId = Number(page.dataset.contactId);
@@ -164,11 +164,6 @@ function markRead() {
 }
 document.addEventListener("visibilitychange", markRead);
 
-function newId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 document.getElementById("reply").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = replyText.value.trim();
@@ -234,13 +229,7 @@ document.getElementById("refer").addEventListener("submit", async (event) => {
     const found = await api("GET", `/api/directory/search?${referQuery(form.where.value, form.service.value)}`);
     results.replaceChildren(...(found.facilities.length === 0
       ? [element("li", {}, "No facilities found.")]
-      : found.facilities.map((f) => element("li", { class: "facility" },
-          element("strong", {}, f.name), f.paid ? element("span", { class: "paid" }, " · Paid listing") : null,
-          element("br"),
-          `${f.street1 ?? ""}, ${f.city}, ${f.state} ${f.zip}${f.miles != null ? ` · ${f.miles.toFixed(1)} miles` : ""}`,
-          element("br"),
-          `Intake: ${f.intakePhone ?? f.phone ?? "no number listed"}`,
-          element("br"),
+      : found.facilities.map((f) => facilityItem(f,
           element("button", { type: "button", disabled: status !== "InProgress", onclick: () => sendFacility(f) }, "Send to the person")))));
   } catch (failure) {
     results.replaceChildren(element("li", { class: "error" }, failure.message));

@@ -1,5 +1,5 @@
 // The advisor's dashboard: presence, the live queue, taking contacts, the current contact, wrap-up.
-import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection, referQuery } from "./live-queue.js";
+import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection, referQuery, facilityItem } from "./live-queue.js";
 
 const page = document.getElementById("dashboard");
 const me = page.dataset.userId;
@@ -446,13 +446,7 @@ document.getElementById("refer").addEventListener("submit", async (event) => {
     const talking = currentStatus === "InProgress";
     results.replaceChildren(...(found.facilities.length === 0
       ? [element("li", {}, "No facilities found.")]
-      : found.facilities.map((f) => element("li", { class: "facility" },
-          element("strong", {}, f.name), f.paid ? element("span", { class: "paid" }, " · Paid listing") : null,
-          element("br"),
-          `${f.street1 ?? ""}, ${f.city}, ${f.state} ${f.zip}${f.miles != null ? ` · ${f.miles.toFixed(1)} miles` : ""}`,
-          element("br"),
-          `Intake: ${f.intakePhone ?? f.phone ?? "no number listed"}${f.services.length ? ` · ${f.services.join(", ")}` : ""}`,
-          element("br"),
+      : found.facilities.map((f) => facilityItem(f,
           element("button", { type: "button", onclick: () => refer(f, "NumberGiven") }, "Number given"), " ",
           element("button", { type: "button", disabled: !talking || !(f.intakePhone ?? f.phone), onclick: () => refer(f, "WarmTransfer") }, "Warm transfer")))));
   } catch (error) {

@@ -202,3 +202,21 @@ export function referQuery(where, service) {
   if (service) params.set("service", service);
   return params;
 }
+
+/** A directory search result as the advisor reads it: name, paid label, address and distance, intake number and services, then the actions. */
+export function facilityItem(f, ...actions) {
+  return element("li", { class: "facility" },
+    element("strong", {}, f.name), f.paid ? element("span", { class: "paid" }, " · Paid listing") : null,
+    element("br"),
+    `${f.street1 ?? ""}, ${f.city}, ${f.state} ${f.zip}${f.miles != null ? ` · ${f.miles.toFixed(1)} miles` : ""}`,
+    element("br"),
+    `Intake: ${f.intakePhone ?? f.phone ?? "no number listed"}${f.services?.length ? ` · ${f.services.join(", ")}` : ""}`,
+    element("br"),
+    ...actions);
+}
+
+/** A random id for a message, so a resend is stored once. */
+export function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
