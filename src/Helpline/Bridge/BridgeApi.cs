@@ -166,7 +166,8 @@ public static class BridgeApi
     internal static async Task<IResult> CalleeStatus([AsParameters] VoiceApi.Voice v, long contact, CallbackDialling dialling)
     {
         var call = v.Call;
-        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CalleeCallSid == call.CallSid);
+        var row = await v.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contact && c.CalleeCallSid == call.CallSid)
+            ?? await ClaimLegAsync(v.Db, contact, call.CallSid, Leg.Callee);
         if (row is null)
             return Results.NoContent();
         switch (call.CallStatus)
@@ -176,7 +177,6 @@ public static class BridgeApi
                 break;
             case "completed" when row.Status == ContactStatus.InProgress:
                 await v.Transitions.WrapUpAsync(row.Id);
-                await dialling.CompletedAsync(row.Id);
                 break;
         }
         return Results.NoContent();

@@ -51,6 +51,19 @@ public sealed class CallbackDialling(
             return false;
         }
         var mayLeaveMessage = await db.IsGrantedAsync(caller.Id, ConsentKind.LeaveVoicemail);
+        // The attempt is recorded before the call is placed: Twilio may report the caller's leg (busy,
+        // or answered and already ended) before its answer to the request comes back, and that report
+        // must find the attempt, not have it written over afterwards. A call the network refuses is an
+        // attempt made, and counts towards the callback's last one.
+        var now = time.UtcNow;
+        var late = (int)Math.Max(0, (now - callback.DueAt).TotalSeconds);
+        await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Status, CallbackStatus.InProgress)
+            .SetProperty(c => c.Attempts, c => c.Attempts + 1)
+            .SetProperty(c => c.LastAttemptAt, now)
+            .SetProperty(c => c.FirstAttemptAt, c => c.FirstAttemptAt ?? now)
+            .SetProperty(c => c.FirstAttemptLateSeconds, c => c.FirstAttemptLateSeconds ?? late)
+            .SetProperty(c => c.UpdatedAt, now));
         var calleeCall = await gateway.PlaceCallAsync(new OutboundCall(
             To: caller.PhoneNumber,
             From: await ShownNumberAsync(caller.Id),
@@ -59,16 +72,9 @@ public sealed class CallbackDialling(
             RingSeconds: options.Value.RingSeconds,
             // A machine never joins the advisor; where a message may be left, wait for the beep.
             Machine: mayLeaveMessage ? MachineDetection.DetectMessageEnd : MachineDetection.Detect));
-        var now = time.UtcNow;
-        var late = (int)Math.Max(0, (now - callback.DueAt).TotalSeconds);
-        await db.Contacts.Where(c => c.Id == contact.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, calleeCall));
-        await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.Status, CallbackStatus.InProgress)
-            .SetProperty(c => c.Attempts, c => c.Attempts + 1)
-            .SetProperty(c => c.LastAttemptAt, now)
-            .SetProperty(c => c.FirstAttemptAt, c => c.FirstAttemptAt ?? now)
-            .SetProperty(c => c.FirstAttemptLateSeconds, c => c.FirstAttemptLateSeconds ?? late)
-            .SetProperty(c => c.UpdatedAt, now));
+        // Unless the leg's first request has claimed it already, or its end has already put the contact back.
+        await db.Contacts.Where(c => c.Id == contact.Id && c.Status == ContactStatus.Connecting && c.CalleeCallSid == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalleeCallSid, calleeCall));
         // The advisor's dashboard says the caller's phone is ringing now, not "Connecting".
         await events.CommitAsync(() => Task.FromResult<QueueChange[]?>([events.Record(QueueChangeKinds.ContactUpdated, now, contact.Id)]));
         return true;
@@ -155,12 +161,4 @@ public sealed class CallbackDialling(
             .SetProperty(c => c.UpdatedAt, now));
         logger.LogInformation("Callback {CallbackId} attempt failed ({Why}); {Next}", callback.Id, why, next is null ? "missed" : "trying again later");
     }
-
-    /// <summary>The caller was reached and the conversation has ended.</summary>
-    public Task CompletedAsync(long contactId) =>
-        db.Callbacks.Where(c => c.ContactId == contactId && c.Status == CallbackStatus.InProgress)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, CallbackStatus.Completed)
-                .SetProperty(c => c.LastOutcome, CallbackOutcome.Reached)
-                .SetProperty(c => c.UpdatedAt, time.UtcNow));
 }

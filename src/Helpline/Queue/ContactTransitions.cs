@@ -248,7 +248,11 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         });
     }
 
-    /// <summary>Either side hung up a connected call: talk time is recorded and the advisor goes to wrap-up.</summary>
+    /// <summary>
+    /// Either side hung up a connected call: talk time is recorded and the advisor goes to wrap-up. A
+    /// callback being made has reached its caller. Both legs report their end and either may come
+    /// first, so whichever ends the conversation settles the callback too.
+    /// </summary>
     public async Task<bool> WrapUpAsync(long contactId)
     {
         var now = time.UtcNow;
@@ -265,6 +269,11 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
                     .SetProperty(c => c.UpdatedAt, now));
             if (ended == 0)
                 return null;
+            await db.Callbacks.Where(c => c.ContactId == contactId && c.Status == CallbackStatus.InProgress)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, CallbackStatus.Completed)
+                    .SetProperty(c => c.LastOutcome, CallbackOutcome.Reached)
+                    .SetProperty(c => c.UpdatedAt, now));
             return [events.Record(QueueChangeKinds.ContactWrapUp, now, contactId), .. await AdvisorPresenceAsync(contact.AdvisorId, Presence.WrapUp, now)];
         });
     }

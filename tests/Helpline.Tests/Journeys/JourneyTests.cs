@@ -117,6 +117,29 @@ public sealed partial class JourneyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallbackWhoseAdvisorHangsUpFirstIsCountedAsReached()
+    {
+        // The two legs report their end in either order; here the advisor's comes first.
+        var caller = await Simulator.CallInAsync(CallerNumber);
+        await Simulator.PressAsync(caller.Sid, "1");
+        await Simulator.PressAsync(caller.Sid, "1");
+        Assert.True(caller.Ended);
+
+        var advisorPhone = await TakeNextAndAnswerAsync();
+        var callBack = await RingingAsync(CallerNumber);
+        await Simulator.AnswerAsync(callBack.Sid);
+        _app.Clock.Advance(TimeSpan.FromMinutes(4));
+        await Simulator.PersonHangsUpAsync(advisorPhone.Sid);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(15));
+        Assert.True(callBack.Ended, "the caller's phone is hung up with the advisor's");
+        await CompleteAsync(caller.Sid, "InformationGiven");
+
+        await ReportSaysAsync(Day, contacts: 1, answered: 1, withinThreshold: 1, abandoned: 0, callbacks: 1, crisisByAdvisor: 0, crisisFromMenu: 0,
+            callbacksPlaced: 1, callbacksCompleted: 1);
+        Assert.Empty(Simulator.Errors);
+    }
+
+    [Fact]
     public async Task CallerWhoPressesOneBeforeTheirHoursIsToldSoAndCalledWhenTheyBegin()
     {
         // 10:00 in New York is 7:00 in Los Angeles, where the caller's number is: too early to call them.
