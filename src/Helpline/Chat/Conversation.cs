@@ -75,3 +75,20 @@ public enum ChatSender
     /// <summary>Said by the helpline itself: "An advisor has joined", "The chat has ended".</summary>
     System = 3,
 }
+
+/// <summary>
+/// A supervisor's change to the risk phrases: one row per phrase, holding its latest state. A phrase
+/// of the configured list can be taken off it (<see cref="Listed"/> false) and put back; any other
+/// phrase can be added. The audit trail keeps every change.
+/// </summary>
+public sealed class RiskPhraseEdit
+{
+    /// <summary>The phrase as matched: lower case, accents removed, single spaces (<see cref="RiskWords.Normalize"/>).</summary>
+    public string Phrase { get; set; } = "";
+
+    /// <summary>True: the phrase raises a chat. False: a configured phrase a supervisor took off the list.</summary>
+    public bool Listed { get; set; }
+
+    public DateTime ChangedAt { get; set; }
+    public string? ChangedByName { get; set; }
+}

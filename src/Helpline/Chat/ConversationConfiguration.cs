@@ -31,3 +31,13 @@ internal sealed class ChatMessageConfiguration : IEntityTypeConfiguration<ChatMe
         message.HasIndex(m => new { m.ContactId, m.Sender, m.SentAt });
     }
 }
+
+internal sealed class RiskPhraseEditConfiguration : IEntityTypeConfiguration<RiskPhraseEdit>
+{
+    public void Configure(EntityTypeBuilder<RiskPhraseEdit> edit)
+    {
+        edit.HasKey(e => e.Phrase);
+        edit.Property(e => e.Phrase).HasMaxLength(RiskWords.MaxPhraseLength);
+        edit.Property(e => e.ChangedByName).HasMaxLength(256);
+    }
+}

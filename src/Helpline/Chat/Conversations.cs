@@ -341,7 +341,7 @@ public sealed class Conversations(
     /// </summary>
     private async Task<QueueChange?> RaiseIfAtRiskAsync(long contactId, string body, DateTime now)
     {
-        var found = risk.Find(body);
+        var found = await risk.FindAsync(db, body);
         if (found.Count == 0)
             return null;
         var reason = string.Join(", ", found);

@@ -46,6 +46,7 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
     public DbSet<Chat.Conversation> Conversations => Set<Chat.Conversation>();
     public DbSet<Chat.ChatMessage> ChatMessages => Set<Chat.ChatMessage>();
+    public DbSet<Chat.RiskPhraseEdit> RiskPhraseEdits => Set<Chat.RiskPhraseEdit>();
 
     /// <summary>Staff sign-ins, one row each; the staff cookie holds only the key (see <see cref="StaffSignInStore"/>).</summary>
     public DbSet<StaffSignIn> StaffSignIns => Set<StaffSignIn>();

@@ -32,7 +32,7 @@ public sealed class EndpointPolicyTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>Routes for supervisors and admins only (docs/routes-and-api.md); advisors are refused.</summary>
     private static readonly HashSet<string> SupervisorsOnly =
     [
-        "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers", "/audit",
+        "/wallboard", "/api/wallboard", "/hangfire/{**path}", "/api/contacts/{id:long}/priority", "/blocked-numbers", "/risk-words", "/audit",
         "/reports", "/reports/export/{table}.csv", "/api/directory/referrals/counts", "/admin/directory", "/admin/staff",
     ];
 

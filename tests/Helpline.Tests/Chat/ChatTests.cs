@@ -155,6 +155,57 @@ public sealed class ChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASupervisorsRiskWordsRaiseTheNextChatAndAWordTakenOffNoLongerDoes()
+    {
+        await _app.CreateStaffAsync("risk-supervisor@test.example", Roles.Supervisor);
+        var supervisor = await _app.SignInAsync("risk-supervisor@test.example");
+        Assert.NotEqual(HttpStatusCode.OK, (await _advisor.Browser.GetAsync("/risk-words")).StatusCode);
+
+        var words = new Dictionary<string, string> { ["phrase"] = "  Tranq   DOPE " };
+        var (added, html) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Add", words);
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        Assert.Contains("“tranq dope” now raises a waiting chat to Urgent.", html);
+        var (again, _) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Add", words);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        var (refused, _) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Add", new() { ["phrase"] = "!!" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var (_, takenOff) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Remove", new() { ["phrase"] = "overdose" });
+        Assert.Contains("“overdose” no longer raises a chat.", takenOff);
+        Assert.Contains("Put back", takenOff);
+
+        // Trying a message matches it as a person's would be, and stores nothing.
+        var (_, tried) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Try", new() { ["text"] = "he's on tranq  dope, not an overdose" });
+        Assert.Contains("This message would raise a chat to Urgent, for: tranq dope.", tried);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.ChatMessages.CountAsync()));
+
+        // The people who write next: the added words raise a chat; the word taken off does not.
+        await _app.CallerWaitsAsync("+12125550147");
+        await using var first = await ChatPerson.StartAsync(_app, address: "10.9.8.1");
+        var (firstHub, firstJoined) = await first.ConnectAsync();
+        await first.SendAsync(firstHub, "I think my son used tranq dope tonight");
+        await using var second = await ChatPerson.StartAsync(_app, address: "10.9.8.2");
+        var (secondHub, secondJoined) = await second.ConnectAsync();
+        await second.SendAsync(secondHub, "I'm scared of an overdose someday");
+
+        var queue = (await _advisor.QueueAsync()).Contacts;
+        var raised = queue.Single(c => c.ContactId == firstJoined.Status.ContactId);
+        Assert.Equal((ContactPriority.Urgent, "tranq dope"), (raised.Priority, raised.Risk));
+        Assert.Equal(ContactPriority.Normal, queue.Single(c => c.ContactId == secondJoined.Status.ContactId).Priority);
+        Assert.Equal(firstJoined.Status.ContactId, queue[0].ContactId);
+
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.Where(a => a.Action.StartsWith("chat.risk-word")).OrderBy(a => a.Id).Select(a => a.Action + " " + a.Details + " " + a.UserName).ToListAsync());
+        Assert.Equal(["chat.risk-word-added “tranq dope” risk-supervisor@test.example", "chat.risk-word-removed “overdose” (configured) risk-supervisor@test.example"], audit);
+
+        // Put back, the configured word raises chats again.
+        var (_, putBack) = await supervisor.SubmitAsync("/risk-words", "/risk-words?handler=Add", new() { ["phrase"] = "overdose" });
+        Assert.DoesNotContain("Put back", putBack);
+        await using var third = await ChatPerson.StartAsync(_app, address: "10.9.8.3");
+        var (thirdHub, thirdJoined) = await third.ConnectAsync();
+        await third.SendAsync(thirdHub, "she had an overdose");
+        Assert.Equal(ContactPriority.Urgent, (await _advisor.QueueAsync()).Contacts.Single(c => c.ContactId == thirdJoined.Status.ContactId).Priority);
+    }
+
+    [Fact]
     public async Task AnAdvisorHoldsNoMoreChatsThanAllowedAndTakesNoCallWhileChatting()
     {
         var people = new List<ChatPerson>();

@@ -408,6 +408,27 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("Conversations");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.RiskPhraseEdit", b =>
+                {
+                    b.Property<string>("Phrase")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("Listed")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Phrase");
+
+                    b.ToTable("RiskPhraseEdits");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Property<long>("Id")

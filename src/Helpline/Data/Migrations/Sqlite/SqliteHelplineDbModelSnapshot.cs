@@ -395,6 +395,27 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("Conversations");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.RiskPhraseEdit", b =>
+                {
+                    b.Property<string>("Phrase")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedByName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Listed")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Phrase");
+
+                    b.ToTable("RiskPhraseEdits");
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
                 {
                     b.Property<long>("Id")
