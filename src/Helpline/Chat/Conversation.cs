@@ -39,6 +39,9 @@ public sealed class Conversation
     /// <summary>When an advisor first wrote: the chat's "time to first reply" runs from <see cref="Contact.QueuedAt"/> to it.</summary>
     public DateTime? FirstReplyAt { get; set; }
 
+    /// <summary>From joining the queue to the advisor's first message, kept for the reports.</summary>
+    public int? FirstReplyMilliseconds { get; set; }
+
     /// <summary>The words in the person's messages that raised the conversation's priority, if any.</summary>
     public string? RiskReason { get; set; }
 

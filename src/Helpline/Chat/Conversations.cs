@@ -197,14 +197,15 @@ public sealed class Conversations(
             await events.CommitAsync(async () =>
             {
                 var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat)
-                    .Select(c => new { c.Status, c.AdvisorId, c.Conversation!.PersonLeftAt, c.Conversation.RiskRaisedAt }).SingleOrDefaultAsync();
+                    .Select(c => new { c.Status, c.AdvisorId, c.QueuedAt, c.Conversation!.PersonLeftAt, c.Conversation.RiskRaisedAt }).SingleOrDefaultAsync();
                 var open = contact is not null && contact.PersonLeftAt is null && (sender == ChatSender.Person
                     ? PersonMayWrite.Contains(contact.Status)
                     : contact.Status == ContactStatus.InProgress && (sender == ChatSender.System || contact.AdvisorId == advisorId));
                 if (!open)
                     return null;
                 contactAdvisor = contact!.AdvisorId;
-                stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now);
+                var sinceQueued = contact.QueuedAt is { } queued ? (int)Math.Clamp((now - queued).TotalMilliseconds, 0, int.MaxValue) : 0;
+                stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now, sinceQueued);
                 if (sender == ChatSender.Person && contact.Status == ContactStatus.Waiting && contact.RiskRaisedAt is null && await RaiseIfAtRiskAsync(contactId, body, now) is { } raised)
                     return [raised];
                 return [];
@@ -309,7 +310,7 @@ public sealed class Conversations(
         ChatMessage? stored = null;
         await events.CommitAsync(async () =>
         {
-            stored = await AppendAsync(contactId, ChatSender.System, null, null, text, now);
+            stored = await AppendAsync(contactId, ChatSender.System, null, null, text, now, sinceQueued: 0);
             return [];
         });
         var advisor = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.AdvisorId).SingleOrDefaultAsync();
@@ -318,15 +319,17 @@ public sealed class Conversations(
 
     /// <summary>
     /// Inside a write transaction: takes the conversation's next number (the update locks its row) and
-    /// adds the message. The same update notes the person as seen, or the advisor's first reply.
+    /// adds the message. The same update notes the person as seen, or the advisor's first reply and
+    /// how long after joining the queue (<paramref name="sinceQueued"/>) it came.
     /// </summary>
-    private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now)
+    private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now, int sinceQueued)
     {
         var person = sender == ChatSender.Person;
         var advisor = sender == ChatSender.Advisor;
         await db.Conversations.Where(c => c.ContactId == contactId).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.LastSequence, c => c.LastSequence + 1)
             .SetProperty(c => c.LastSeenAt, c => person ? now : c.LastSeenAt)
+            .SetProperty(c => c.FirstReplyMilliseconds, c => advisor && c.FirstReplyAt == null ? sinceQueued : c.FirstReplyMilliseconds)
             .SetProperty(c => c.FirstReplyAt, c => advisor && c.FirstReplyAt == null ? now : c.FirstReplyAt));
         var sequence = await db.Conversations.Where(c => c.ContactId == contactId).Select(c => c.LastSequence).SingleAsync();
         var message = new ChatMessage { ContactId = contactId, Sequence = sequence, Sender = sender, AdvisorId = advisorId, ClientMessageId = clientMessageId, Body = body, SentAt = now };

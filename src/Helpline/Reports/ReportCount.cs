@@ -15,6 +15,8 @@ public enum CountDimension
     Advisor = 4,
     /// <summary>Key: empty. Carries the callback measures of the day's contacts.</summary>
     Callbacks = 5,
+    /// <summary>Key: the advisor's id; channel Chat, any language. Carries how many chats they held at once.</summary>
+    ChatLoad = 6,
 }
 
 /// <summary>
@@ -45,6 +47,15 @@ public sealed class ReportCount
     public int Referrals { get; set; }
     public int CrisisTransfersByAdvisor { get; set; }
     public int CrisisLineFromMenu { get; set; }
+
+    /// <summary>Chats the advisor replied to, and the sum of their times from joining the queue to the first reply.</summary>
+    public int FirstReplies { get; set; }
+    public long FirstReplyMilliseconds { get; set; }
+
+    /// <summary>ChatLoad: the length of the advisor's chats added up, the time they had at least one open, and the most open at once.</summary>
+    public long ChatSeconds { get; set; }
+    public long ChattingSeconds { get; set; }
+    public int MostChatsAtOnce { get; set; }
 
     public int Callbacks { get; set; }
     public int CallbacksPlaced { get; set; }

@@ -22,8 +22,9 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
     /// The version of the counting rules in <see cref="CountAsync"/>. Raise it with any change to what
     /// a figure counts: every kept day counted under another version is recounted when next read.
     /// 2: a caller who pressed 9 is no longer also counted as an advisor's crisis transfer.
+    /// 3: chats' time to first reply, and how many chats each advisor held at once.
     /// </summary>
-    public const int FormulasVersion = 2;
+    public const int FormulasVersion = 3;
 
     /// <summary>The contacts a report covers.</summary>
     public IQueryable<Contact> Contacts(ReportFilter filter)
@@ -79,7 +80,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             [.. Keys(rows, CountDimension.Region).Select(k => BucketOf(rows, CountDimension.Region, r => r.Key == k, k, k))
                 .OrderByDescending(b => b.Contacts).ThenBy(b => b.Key, StringComparer.Ordinal)],
             CallbacksOf(rows.Where(r => r.Dimension == CountDimension.Callbacks)),
-            await AdvisorsAsync(filter, rows.Where(r => r.Dimension == CountDimension.Advisor), cancellationToken));
+            await AdvisorsAsync(filter, rows.Where(r => r.Dimension == CountDimension.Advisor), rows.Where(r => r.Dimension == CountDimension.ChatLoad), cancellationToken));
     }
 
     private static readonly DayOfWeek[] WeekFromMonday =
@@ -91,7 +92,8 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
     private static Bucket BucketOf(List<ReportCount> rows, CountDimension dimension, Func<ReportCount, bool> match, string key, string label)
     {
         var matching = rows.Where(r => r.Dimension == dimension && match(r)).ToList();
-        return new Bucket(key, label, matching.Sum(r => r.Contacts), matching.Sum(r => r.Answered), matching.Sum(r => r.Abandoned));
+        return new Bucket(key, label, matching.Sum(r => r.Contacts), matching.Sum(r => r.Answered), matching.Sum(r => r.Abandoned),
+            matching.Sum(r => r.Handled), matching.Sum(r => r.TalkSeconds + r.WrapUpSeconds), matching.Sum(r => r.FirstReplies), matching.Sum(r => r.FirstReplyMilliseconds));
     }
 
     private static Totals TotalsOf(IEnumerable<ReportCount> hours)
@@ -126,6 +128,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         rows.AddRange(await ByRegionAsync(contacts, cancellationToken));
         rows.AddRange(await ByAdvisorAsync(contacts, cancellationToken));
         rows.AddRange(await CallbacksAsync(contacts, callbacksFrom, cancellationToken));
+        rows.AddRange(await ChatLoadAsync(contacts, cancellationToken));
         return rows;
     }
 
@@ -150,13 +153,40 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             // A caller who pressed 9 is put through from the menu: counted there alone, never as an advisor's transfer too.
             CrisisByAdvisor = g.Count(c => c.CrisisTransferredAt != null && c.Status != ContactStatus.TransferredToCrisisLine),
             CrisisFromMenu = g.Count(c => c.Status == ContactStatus.TransferredToCrisisLine),
+            FirstReplies = g.Count(c => c.Conversation!.FirstReplyMilliseconds != null),
+            FirstReplyMs = g.Sum(c => (long)(c.Conversation!.FirstReplyMilliseconds ?? 0)),
         }).ToListAsync(cancellationToken)).Select(r => new ReportCount
         {
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Hour, Key = r.Key.LocalHour.ToString(CultureInfo.InvariantCulture),
             Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, AnsweredWithinThreshold = r.Within,
             Abandoned = r.Abandoned, ShortAbandoned = r.Short, AnsweredWaitMilliseconds = r.Wait, Handled = r.Handled, TalkSeconds = r.Talk,
             WrapUpSeconds = r.WrapUp, Referrals = r.Referrals, CrisisTransfersByAdvisor = r.CrisisByAdvisor, CrisisLineFromMenu = r.CrisisFromMenu,
+            FirstReplies = r.FirstReplies, FirstReplyMilliseconds = r.FirstReplyMs,
         });
+    }
+
+    /// <summary>
+    /// Per advisor and day, how many chats they held at once: each chat runs from its taking to its
+    /// end (or now); their lengths added up, the time with at least one open, and the most at once.
+    /// A chat handed over counts for the advisor who ended it. One row per chat is read (a day's
+    /// chats, not a year's: past days are kept).
+    /// </summary>
+    private async Task<IEnumerable<ReportCount>> ChatLoadAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
+    {
+        var chats = await contacts.Where(c => c.Channel == ContactChannel.Chat && c.AdvisorId != null && c.AnsweredAt != null)
+            .Select(c => new { c.LocalDate, c.LocalDayOfWeek, AdvisorId = c.AdvisorId!, From = c.AnsweredAt!.Value, c.EndedAt })
+            .ToListAsync(cancellationToken);
+        var now = time.UtcNow;
+        return chats.GroupBy(c => (c.LocalDate, c.LocalDayOfWeek, c.AdvisorId)).Select(day =>
+        {
+            var load = ChatLoad.Of([.. day.Select(c => (c.From, Until: c.EndedAt ?? (now > c.From ? now : c.From)))]);
+            return new ReportCount
+            {
+                LocalDate = day.Key.LocalDate, LocalDayOfWeek = day.Key.LocalDayOfWeek, Dimension = CountDimension.ChatLoad, Key = day.Key.AdvisorId,
+                Channel = ContactChannel.Chat, Language = CallerLanguage.English,
+                ChatSeconds = load.ChatSeconds, ChattingSeconds = load.ChattingSeconds, MostChatsAtOnce = load.MostAtOnce,
+            };
+        }).ToList();
     }
 
     private static async Task<IEnumerable<ReportCount>> ByDispositionAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
@@ -269,7 +299,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         if (filter.Channel is { } channel)
             kept = kept.Where(r => r.Channel == channel);
         if (filter.Language is { } language)
-            kept = kept.Where(r => r.Language == language);
+            kept = kept.Where(r => r.Language == language && r.Dimension != CountDimension.ChatLoad);
         // Hours by weekday and channel (totals, hours, weekdays and channels come from these), and the
         // other dimensions by key: a few hundred rows for any range.
         var rows = await kept.GroupBy(r => new { r.Dimension, r.Key, r.LocalDayOfWeek, Channel = r.Dimension == CountDimension.Hour ? r.Channel : 0 }).Select(g => new ReportCount
@@ -282,13 +312,19 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             Callbacks = g.Sum(r => r.Callbacks), CallbacksPlaced = g.Sum(r => r.CallbacksPlaced), CallbacksWithinOneMinute = g.Sum(r => r.CallbacksWithinOneMinute),
             CallbacksWithinFiveMinutes = g.Sum(r => r.CallbacksWithinFiveMinutes), CallbacksCompleted = g.Sum(r => r.CallbacksCompleted),
             CallbacksMissed = g.Sum(r => r.CallbacksMissed), CallbackAttempts = g.Sum(r => r.CallbackAttempts),
+            FirstReplies = g.Sum(r => r.FirstReplies), FirstReplyMilliseconds = g.Sum(r => r.FirstReplyMilliseconds),
+            ChatSeconds = g.Sum(r => r.ChatSeconds), ChattingSeconds = g.Sum(r => r.ChattingSeconds), MostChatsAtOnce = g.Max(r => r.MostChatsAtOnce),
         }).ToListAsync(cancellationToken);
         return rows;
     }
 
     /// <summary>Per advisor: contacts handled in the range, and staffed time (available, busy, wrap-up) on those days.</summary>
-    private async Task<List<AdvisorFigures>> AdvisorsAsync(ReportFilter filter, IEnumerable<ReportCount> advisorRows, CancellationToken cancellationToken)
+    private async Task<List<AdvisorFigures>> AdvisorsAsync(ReportFilter filter, IEnumerable<ReportCount> advisorRows, IEnumerable<ReportCount> chatLoadRows, CancellationToken cancellationToken)
     {
+        // Chats held at once are the advisor's whatever the chats' language: shown unless filtered by language.
+        var chatLoad = filter.Language is null
+            ? chatLoadRows.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => new ChatLoad(g.Sum(r => r.ChatSeconds), g.Sum(r => r.ChattingSeconds), g.Max(r => r.MostChatsAtOnce)))
+            : [];
         var handled = advisorRows.GroupBy(r => r.Key).Select(g => new
         {
             AdvisorId = g.Key,
@@ -313,12 +349,15 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
         if (filter.Region is not null || filter.Channel is not null || filter.Language is not null)
             staffed.Clear();
 
-        var ids = handled.Select(h => h.AdvisorId).Union(staffed.Keys).ToList();
+        var ids = handled.Select(h => h.AdvisorId).Union(staffed.Keys).Union(chatLoad.Keys).ToList();
         var names = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
         return [.. ids
-            .Select(id => handled.FirstOrDefault(h => h.AdvisorId == id) is { } h
-                ? new AdvisorFigures(id, names.GetValueOrDefault(id) ?? "(removed)", h.Handled, h.Talk, h.WrapUp, h.Referrals, staffed.GetValueOrDefault(id))
-                : new AdvisorFigures(id, names.GetValueOrDefault(id) ?? "(removed)", 0, 0, 0, 0, staffed.GetValueOrDefault(id)))
+            .Select(id =>
+            {
+                var h = handled.FirstOrDefault(h => h.AdvisorId == id);
+                return new AdvisorFigures(id, names.GetValueOrDefault(id) ?? "(removed)", h?.Handled ?? 0, h?.Talk ?? 0, h?.WrapUp ?? 0, h?.Referrals ?? 0,
+                    staffed.GetValueOrDefault(id), chatLoad.GetValueOrDefault(id) ?? ChatLoad.None);
+            })
             .OrderBy(a => a.Name, StringComparer.CurrentCulture)];
     }
 }
@@ -332,6 +371,7 @@ public static class Words
         ContactChannel.WebForm => "Web form",
         ContactChannel.Callback => "Callback",
         ContactChannel.Voicemail => "Voicemail",
+        ContactChannel.Chat => "Web chat",
         _ => channel.ToString(),
     };
 

@@ -44,7 +44,7 @@ public static class ReportsApi
             "totals" => Totals,
             "hours" => r => Buckets("hour", r.ByHour),
             "days" => r => Buckets("day", r.ByDayOfWeek),
-            "channels" => r => Buckets("channel", r.ByChannel),
+            "channels" => ChannelRows,
             "dispositions" => r => Buckets("disposition", r.ByDisposition),
             "regions" => r => Buckets("region", r.ByRegion),
             "callbacks" => CallbackRows,
@@ -82,6 +82,10 @@ public static class ReportsApi
     private static IEnumerable<string[]> Buckets(string key, IEnumerable<Bucket> buckets) =>
         buckets.Select(b => new[] { b.Label, N(b.Contacts), N(b.Answered), N(b.Abandoned) }).Prepend([key, "contacts", "answered", "abandoned"]);
 
+    private static IEnumerable<string[]> ChannelRows(Report r) =>
+        r.ByChannel.Select(b => new[] { b.Label, N(b.Contacts), N(b.Answered), N(b.Abandoned), N(b.Handled), D(b.AverageHandleSeconds), N(b.FirstReplies), D(b.AverageFirstReplySeconds) })
+            .Prepend(["channel", "contacts", "answered", "abandoned", "completed", "average handle time (s)", "chats replied to", "average time to first reply (s)"]);
+
     private static IEnumerable<string[]> CallbackRows(Report r)
     {
         var c = r.Callbacks;
@@ -90,8 +94,9 @@ public static class ReportsApi
     }
 
     private static IEnumerable<string[]> AdvisorRows(Report r) =>
-        r.Advisors.Select(a => new[] { a.Name, N(a.Handled), D(a.AverageHandleSeconds), N(a.TalkSeconds), N(a.WrapUpSeconds), N(a.Referrals), N(a.StaffedSeconds), D(a.Occupancy) })
-            .Prepend(["advisor", "completed", "average handle time (s)", "talk (s)", "wrap-up (s)", "referrals", "staffed (s)", "occupancy"]);
+        r.Advisors.Select(a => new[] { a.Name, N(a.Handled), D(a.AverageHandleSeconds), N(a.TalkSeconds), N(a.WrapUpSeconds), N(a.Referrals), N(a.StaffedSeconds), D(a.Occupancy),
+                D(a.Chats.AverageAtOnce), a.Chats.ChattingSeconds == 0 ? "" : N(a.Chats.MostAtOnce) })
+            .Prepend(["advisor", "completed", "average handle time (s)", "talk (s)", "wrap-up (s)", "referrals", "staffed (s)", "occupancy", "chats at once (average)", "chats at once (most)"]);
 
     /// <summary>Streams the contacts, oldest first, a page at a time: a year of contacts is never held in memory.</summary>
     private static async Task WriteContactsAsync(StreamWriter writer, IQueryable<Contact> contacts, bool withCaller, HelplineTime time, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using Helpline.Contacts;
 using Helpline.Queue;
 using Helpline.Tests.Infrastructure;
 using Helpline.Tests.Queue;
+using Helpline.Tests.Reports;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,8 +25,11 @@ public sealed class ChatTests : IAsyncLifetime
     private StaffSession _advisor = null!;
     private string _advisorId = "";
 
+    private DateTimeOffset _started;
+
     public async ValueTask InitializeAsync()
     {
+        _started = _app.Clock.GetUtcNow();
         _advisorId = await _app.AdvisorOnDutyAsync("chat-advisor@test.example");
         _advisor = await _app.SignInAsync("chat-advisor@test.example");
     }
@@ -446,6 +450,52 @@ public sealed class ChatTests : IAsyncLifetime
         Assert.Equal((1, 2, 2.0), (figures.Chats.AdvisorsChatting, figures.Chats.MostPerAdvisor, figures.Chats.AveragePerAdvisor));
         // (60 + 120) / 2 seconds from joining the queue to the first reply.
         Assert.Equal((90, 2), (figures.Chats.AverageFirstReplySecondsToday, figures.Chats.FirstRepliesToday));
+    }
+
+    [Fact]
+    public async Task TheReportsGiveChatsTheirTimeToFirstReplyHandlingAndHowManyEachAdvisorHeldAtOnce()
+    {
+        await _app.CreateStaffAsync("chat-reports@test.example", Roles.Supervisor);
+        await using var first = await ChatPerson.StartAsync(_app, address: "10.9.6.1");
+        await using var second = await ChatPerson.StartAsync(_app, address: "10.9.6.2");
+        await using var leaving = await ChatPerson.StartAsync(_app, address: "10.9.6.3");
+        var ids = await _app.WithDbAsync(db => db.Contacts.Where(c => c.Channel == ContactChannel.Chat).OrderBy(c => c.Id).Select(c => c.Id).ToListAsync());
+        var day = (await _app.ContactAsync(ids[0])).LocalDate;
+        var (leavingHub, _) = await leaving.ConnectAsync();
+        await leavingHub.InvokeAsync("Leave");
+
+        // The first chat is taken at 40 s, replied to at 60 s and ended at 300 s; the second taken and
+        // replied to at 120 s and ended at 420 s. Each is wrapped up in 30 s.
+        await AtAsync(40, () => _advisor.PostAsync($"/api/contacts/{ids[0]}/take"));
+        await AtAsync(60, () => _advisor.PostAsync($"/api/conversations/{ids[0]}/messages", new { text = "Hello, I'm here." }));
+        await AtAsync(120, () => _advisor.PostAsync($"/api/contacts/{ids[1]}/take"));
+        await AtAsync(120, () => _advisor.PostAsync($"/api/conversations/{ids[1]}/messages", new { text = "Hi, thanks for waiting." }));
+        await AtAsync(300, () => _advisor.PostAsync($"/api/conversations/{ids[0]}/end", new { closingMessage = "Take care." }));
+        await AtAsync(330, () => _advisor.PostAsync($"/api/contacts/{ids[0]}/complete", new { disposition = "InformationGiven" }));
+        await AtAsync(420, () => _advisor.PostAsync($"/api/conversations/{ids[1]}/end", new { closingMessage = "Take care." }));
+        await AtAsync(450, () => _advisor.PostAsync($"/api/contacts/{ids[1]}/complete", new { disposition = "InformationGiven" }));
+
+        // On the day (counted live) and the next morning (from the kept counts), the same figures.
+        for (var read = 0; read < 2; read++)
+        {
+            var supervisor = await _app.SignInAsync("chat-reports@test.example");
+            var chats = (await supervisor.ReportRowsAsync("channels", day, day)).Single(r => r[0] == "Web chat");
+            // Offered 3, answered 2, abandoned 1; handling (260 + 30 + 300 + 30) / 2 = 310 s; first replies (60 + 120) / 2 = 90 s.
+            Assert.Equal(["Web chat", "3", "2", "1", "2", "310", "2", "90"], chats);
+            var advisor = (await supervisor.ReportRowsAsync("advisors", day, day)).Single(r => r[0] == "chat-advisor@test.example" || r[0].StartsWith("chat-advisor"));
+            // Open 40–300 and 120–420: 560 s of chats over 380 s with at least one open; two at once at most.
+            Assert.Equal(("1.4737", "2"), (advisor[8], advisor[9]));
+            _app.Clock.SetUtcNow(_app.Clock.GetUtcNow().AddDays(1));
+        }
+
+        async Task AtAsync(int second, Func<Task<HttpResponseMessage>> act)
+        {
+            var at = _started.AddSeconds(second);
+            if (_app.Clock.GetUtcNow() < at)
+                _app.Clock.SetUtcNow(at);
+            var response = await act();
+            Assert.True(response.IsSuccessStatusCode, $"at {second} s: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
     }
 
     [Fact]

@@ -83,8 +83,9 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         var days = await CsvRowsAsync("days", Day, Day);
         Assert.Equal(["Tuesday", "9", "5", "3"], days.Single(r => r[1] != "0"));
         var channels = await CsvRowsAsync("channels", Day, Day);
-        Assert.Equal(["Phone", "8", "4", "3"], channels.Single(r => r[0] == "Phone"));
-        Assert.Equal(["Callback", "1", "1", "0"], channels.Single(r => r[0] == "Callback"));
+        // Then completed, average handle time, chats replied to and their time to first reply (none here).
+        Assert.Equal(["Phone", "8", "4", "3", "4", "197.5", "0", ""], channels.Single(r => r[0] == "Phone")); // (360 + 240 + 120 + 70) / 4
+        Assert.Equal(["Callback", "1", "1", "0", "1", "150", "0", ""], channels.Single(r => r[0] == "Callback"));
         var dispositions = await CsvRowsAsync("dispositions", Day, Day);
         Assert.Equal(["Referred to treatment", "1", "1", "0"], dispositions.Single(r => r[0] == "Referred to treatment"));
         var regions = await CsvRowsAsync("regions", Day, Day);
@@ -149,7 +150,7 @@ public sealed class ReportFiguresTests : IAsyncLifetime
         var advisors = await CsvRowsAsync("advisors", Day, Day);
 
         var rowA = advisors.Single(r => r[0] == "a@test.example");
-        Assert.Equal(["a@test.example", "2", "240", "400", "80", "1", "5400", "0.0889"], rowA); // 480 / 5400
+        Assert.Equal(["a@test.example", "2", "240", "400", "80", "1", "5400", "0.0889", "", ""], rowA); // 480 / 5400; no chats
         var rowB = advisors.Single(r => r[0] == "b@test.example");
         Assert.Equal("3600", rowB[6]);
         Assert.Equal("0.1278", rowB[7]); // (200 + 40 + 120 + 30 + 60 + 10) / 3600

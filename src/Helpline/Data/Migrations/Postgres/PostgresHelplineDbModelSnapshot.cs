@@ -363,6 +363,9 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Property<DateTime?>("FirstReplyAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int?>("FirstReplyMilliseconds")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("LastSeenAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -809,6 +812,12 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Property<int>("Channel")
                         .HasColumnType("integer");
 
+                    b.Property<long>("ChatSeconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ChattingSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Contacts")
                         .HasColumnType("integer");
 
@@ -820,6 +829,12 @@ namespace Helpline.Data.Migrations.Postgres
 
                     b.Property<int>("Dimension")
                         .HasColumnType("integer");
+
+                    b.Property<int>("FirstReplies")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("FirstReplyMilliseconds")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("Handled")
                         .HasColumnType("integer");
@@ -836,6 +851,9 @@ namespace Helpline.Data.Migrations.Postgres
                         .HasColumnType("date");
 
                     b.Property<int>("LocalDayOfWeek")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MostChatsAtOnce")
                         .HasColumnType("integer");
 
                     b.Property<int>("Referrals")

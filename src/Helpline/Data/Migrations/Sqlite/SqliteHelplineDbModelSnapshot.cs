@@ -350,6 +350,9 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Property<DateTime?>("FirstReplyAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("FirstReplyMilliseconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("LastSeenAt")
                         .HasColumnType("TEXT");
 
@@ -784,6 +787,12 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Property<int>("Channel")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("ChatSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChattingSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Contacts")
                         .HasColumnType("INTEGER");
 
@@ -794,6 +803,12 @@ namespace Helpline.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Dimension")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FirstReplies")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstReplyMilliseconds")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Handled")
@@ -811,6 +826,9 @@ namespace Helpline.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("LocalDayOfWeek")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MostChatsAtOnce")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Referrals")

@@ -1,0 +1,88 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Helpline.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class ChatReportFigures : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "ChatSeconds",
+                table: "ReportCounts",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<long>(
+                name: "ChattingSeconds",
+                table: "ReportCounts",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<int>(
+                name: "FirstReplies",
+                table: "ReportCounts",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<long>(
+                name: "FirstReplyMilliseconds",
+                table: "ReportCounts",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MostChatsAtOnce",
+                table: "ReportCounts",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "FirstReplyMilliseconds",
+                table: "Conversations",
+                type: "integer",
+                nullable: true);
+
+            // Chats answered before this version: their time to first reply, from what was kept.
+            migrationBuilder.Sql("""
+                UPDATE "Conversations" v SET "FirstReplyMilliseconds" = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (v."FirstReplyAt" - c."QueuedAt")) * 1000))::integer FROM "Contacts" c WHERE c."Id" = v."ContactId" AND c."QueuedAt" IS NOT NULL AND v."FirstReplyAt" IS NOT NULL;
+                """);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "ChatSeconds",
+                table: "ReportCounts");
+
+            migrationBuilder.DropColumn(
+                name: "ChattingSeconds",
+                table: "ReportCounts");
+
+            migrationBuilder.DropColumn(
+                name: "FirstReplies",
+                table: "ReportCounts");
+
+            migrationBuilder.DropColumn(
+                name: "FirstReplyMilliseconds",
+                table: "ReportCounts");
+
+            migrationBuilder.DropColumn(
+                name: "MostChatsAtOnce",
+                table: "ReportCounts");
+
+            migrationBuilder.DropColumn(
+                name: "FirstReplyMilliseconds",
+                table: "Conversations");
+        }
+    }
+}
