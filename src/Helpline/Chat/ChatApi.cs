@@ -50,6 +50,24 @@ public static class ChatApi
     }
 
     /// <summary>
+    /// What limits and blocks count a chat's origin by: an IPv4 address, or an IPv6 address's /64
+    /// network, which one household or phone is usually given whole (counting each of its addresses
+    /// apart would let one device open chats without limit).
+    /// </summary>
+    internal static string NetworkOf(System.Net.IPAddress? address)
+    {
+        if (address is null)
+            return "unknown";
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
+    /// <summary>
     /// Opens a chat from the chat page. The page's antiforgery token must come with it (a header), so
     /// a chat is opened from our page and not by another site; each address may open only a few.
     /// </summary>
@@ -62,7 +80,7 @@ public static class ChatApi
         if (nickname.Length > 40)
             return QueueApi.Problem(StatusCodes.Status400BadRequest, request?.Lang == "es" ? "El nombre puede tener hasta 40 caracteres." : "A name can be up to 40 characters.");
         var language = request?.Lang == "es" ? CallerLanguage.Spanish : CallerLanguage.English;
-        var address = db.Protector.AddressIndex(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        var address = db.Protector.AddressIndex(NetworkOf(http.Connection.RemoteIpAddress));
         var started = await conversations.StartAsync(nickname.Length == 0 ? null : nickname, language, address);
         var words = ChatText.For(request?.Lang);
         return started.Outcome switch

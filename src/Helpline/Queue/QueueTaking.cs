@@ -136,7 +136,16 @@ public sealed class QueueTaking(
                 return await WhyNotAsync(contactId, languages);
         }
         logger.LogInformation("Chat {ContactId} taken by advisor {AdvisorId}", contactId, advisor.Id);
-        await conversations.JoinedAsync(contactId);
+        try
+        {
+            await conversations.JoinedAsync(contactId);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            // The chat is the advisor's: the take stands. The person's page still sees it under way at its
+            // next status (a poll or a reconnect); only the "has joined" line is missing.
+            logger.LogWarning(e, "Chat {ContactId} was taken, but telling the person failed", contactId);
+        }
         return new TakeResult(TakeOutcome.Taken, (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync()).Single());
     }
 

@@ -319,6 +319,13 @@ public sealed class ChatTests : IAsyncLifetime
         var (_, sixth) = await ChatPerson.TryStartAsync(_app, address: "10.9.9.9");
         Assert.Equal(HttpStatusCode.TooManyRequests, sixth.StatusCode);
 
+        // An IPv6 device is given a whole /64: its addresses count as one place; the next network is another.
+        for (var i = 1; i <= 5; i++)
+            await (await ChatPerson.StartAsync(_app, address: $"2001:db8:1:2::{i}")).DisposeAsync();
+        var (_, sameNetwork) = await ChatPerson.TryStartAsync(_app, address: "2001:db8:1:2:ffff:1:2:3");
+        Assert.Equal(HttpStatusCode.TooManyRequests, sameNetwork.StatusCode);
+        await (await ChatPerson.StartAsync(_app, address: "2001:db8:1:3::1")).DisposeAsync();
+
         var (_, noToken) = await ChatPerson.TryStartAsync(_app, address: "10.9.9.10", withToken: false);
         Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
         var (_, longName) = await ChatPerson.TryStartAsync(_app, nickname: new string('x', 41), address: "10.9.9.10");

@@ -303,7 +303,15 @@ public sealed class CapturedLogs : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-            logs._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {values} | {exception}");
+            logs._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {values} | {exception}{Offsets(exception)}");
         }
+
+        /// <summary>
+        /// Where in each frame the exception was thrown (IL offsets): a fault inside the framework that
+        /// happens once in thousands of runs can then be placed to the instruction from its log line.
+        /// </summary>
+        private static string Offsets(Exception? exception) => exception is null ? "" :
+            " | IL offsets: " + string.Join("; ", new System.Diagnostics.StackTrace(exception, false).GetFrames().Take(4)
+                .Select(f => $"{f.GetMethod()?.DeclaringType?.FullName}.{f.GetMethod()?.Name}+0x{f.GetILOffset():x}"));
     }
 }

@@ -131,7 +131,8 @@ document.getElementById("transfer").addEventListener("submit", async (event) => 
 function show(message) {
   if (shown.has(message.sequence)) return;
   shown.add(message.sequence);
-  const who = { Person: "Person", Advisor: "You", System: "" }[message.sender] ?? "";
+  // A supervisor reading a chat is not its advisor: "You" only on the advisor's own screen.
+  const who = { Person: "Person", Advisor: mine ? "You" : "Advisor", System: "" }[message.sender] ?? "";
   const time = new Date(message.sentAt).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   const item = element("li", { class: `message ${message.sender.toLowerCase()}`, "data-sequence": message.sequence },
     who ? element("span", { class: "who" }, who) : null,
