@@ -209,6 +209,7 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     [InlineData("/callbacks", true)]
     [InlineData("/callbacks?show=missed", true)]
     [InlineData("/reports", true)]
+    [InlineData("/risk-words", true)]
     [InlineData("/treatment", false)]
     [InlineData("/treatment/co", false)]
     [InlineData("/treatment/co/denver", false)]
@@ -332,6 +333,7 @@ public sealed class DashboardTests(BrowserApp app) : IClassFixture<BrowserApp>
     [InlineData("/wallboard")]
     [InlineData("/callbacks")]
     [InlineData("/reports")]
+    [InlineData("/risk-words")]
     [InlineData("/admin/staff")]
     [InlineData("/account/two-factor")]
     public async Task StaffPagesFitAPhoneScreen(string path)
