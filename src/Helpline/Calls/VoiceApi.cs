@@ -71,47 +71,39 @@ public static class VoiceApi
         return Twiml(v.Script.Greeting(Prompts.English, attempt: 1));
     }
 
-    internal static async Task<IResult> Menu([AsParameters] Voice v, int attempt = 1)
+    internal static Task<IResult> Menu([AsParameters] Voice v, int attempt = 1) => KeyPressedAsync(v,
+        inSpanish: _ => v.Script.Greeting(Prompts.Spanish, attempt: 1),
+        otherKey: (contact, prompts) => v.Call.Digits switch
+        {
+            "1" => EnqueueAsync(v, contact, ContactFor.Self, prompts),
+            "2" => EnqueueAsync(v, contact, ContactFor.LovedOne, prompts),
+            // No digit or a wrong one: say the menu once more, then take the caller as calling for themselves.
+            _ when attempt < 2 => Task.FromResult(v.Script.Greeting(prompts, attempt: 2)),
+            _ => EnqueueAsync(v, contact, ContactFor.Self, prompts),
+        });
+
+    internal static Task<IResult> AfterHoursKey([AsParameters] Voice v) => KeyPressedAsync(v,
+        inSpanish: contact => v.Script.AfterHours(Prompts.Spanish, canCallBack: !contact.CallerIdWithheld, offerSpanish: false),
+        otherKey: (contact, prompts) => Task.FromResult(v.Script.AfterHours(prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, repeat: true)));
+
+    /// <summary>
+    /// A key pressed at a menu. Two keys mean the same at every menu: 9, the crisis line; 3 (while
+    /// the call is in English), Spanish, after which the menu is said again in Spanish. Any other
+    /// key is the menu's own.
+    /// </summary>
+    private static async Task<IResult> KeyPressedAsync(Voice v, Func<Contact, VoiceResponse> inSpanish, Func<Contact, Prompts, Task<VoiceResponse>> otherKey)
     {
         if (await v.ContactAsync() is not { } contact)
             return Twiml(StartAgain());
-
         var prompts = Prompts.For(contact.Language);
-        switch (v.Call.Digits)
+        if (v.Call.Digits == "9")
+            return Twiml(await TransferToCrisisLineAsync(v, contact, prompts));
+        if (v.Call.Digits == "3" && contact.Language == CallerLanguage.English)
         {
-            case "9":
-                return Twiml(await TransferToCrisisLineAsync(v, contact, prompts));
-            case "3" when contact.Language == CallerLanguage.English:
-                await SwitchToSpanishAsync(v, contact);
-                return Twiml(v.Script.Greeting(Prompts.Spanish, attempt: 1));
-            case "1":
-                return Twiml(await EnqueueAsync(v, contact, ContactFor.Self, prompts));
-            case "2":
-                return Twiml(await EnqueueAsync(v, contact, ContactFor.LovedOne, prompts));
-            default:
-                // No digit or a wrong one: say the menu once more, then take the caller as calling for themselves.
-                return attempt < 2
-                    ? Twiml(v.Script.Greeting(prompts, attempt: 2))
-                    : Twiml(await EnqueueAsync(v, contact, ContactFor.Self, prompts));
+            await SwitchToSpanishAsync(v, contact);
+            return Twiml(inSpanish(contact));
         }
-    }
-
-    internal static async Task<IResult> AfterHoursKey([AsParameters] Voice v)
-    {
-        if (await v.ContactAsync() is not { } contact)
-            return Twiml(StartAgain());
-
-        var prompts = Prompts.For(contact.Language);
-        switch (v.Call.Digits)
-        {
-            case "9":
-                return Twiml(await TransferToCrisisLineAsync(v, contact, prompts));
-            case "3" when contact.Language == CallerLanguage.English:
-                await SwitchToSpanishAsync(v, contact);
-                return Twiml(v.Script.AfterHours(Prompts.Spanish, canCallBack: !contact.CallerIdWithheld, offerSpanish: false));
-            default:
-                return Twiml(v.Script.AfterHours(prompts, canCallBack: !contact.CallerIdWithheld, offerSpanish: false, repeat: true));
-        }
+        return Twiml(await otherKey(contact, prompts));
     }
 
     internal static async Task<IResult> Voicemail([AsParameters] Voice v)

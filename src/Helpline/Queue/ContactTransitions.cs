@@ -392,13 +392,15 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
     /// A waiting caller Twilio let go of (the wait loop sent them to voicemail, or its queue failed) is
     /// back in the menu, out of the queue, to leave a voicemail.
     /// </summary>
-    public async Task BackToMenuAsync(long contactId)
+    public Task<bool> BackToMenuAsync(long contactId)
     {
-        await db.Contacts.Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.InMenu));
-        var change = events.Record(QueueChangeKinds.ContactLeftQueue, time.UtcNow, contactId);
-        await db.SaveChangesAsync();
-        await events.PublishAsync(change);
+        var now = time.UtcNow;
+        return events.CommitAsync(async () =>
+        {
+            var back = await db.Contacts.Where(c => c.Id == contactId && c.Status == ContactStatus.Waiting)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, ContactStatus.InMenu).SetProperty(c => c.UpdatedAt, now));
+            return back == 1 ? [events.Record(QueueChangeKinds.ContactLeftQueue, now, contactId)] : null;
+        });
     }
 
     /// <summary>

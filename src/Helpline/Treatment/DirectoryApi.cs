@@ -81,18 +81,9 @@ public static class DirectoryApi
         string? transferCall = null;
         if (request.How == ReferralMethod.WarmTransfer)
         {
-            if (contact.Status != ContactStatus.InProgress)
-                return QueueApi.Problem(StatusCodes.Status409Conflict, "A warm transfer needs the caller on the line.");
-            if (CallerNumbers.CallableE164(facility.IntakePhone) is not { } intake)
-                return QueueApi.Problem(StatusCodes.Status409Conflict, "The directory has no intake number to dial for this facility; give the caller its details instead.");
-            try
-            {
-                transferCall = await BridgeApi.DialIntoConferenceAsync(gateway, urls, helpline.Value.HotlineNumber, id, intake);
-            }
-            catch (TelephonyException)
-            {
-                return QueueApi.Problem(StatusCodes.Status502BadGateway, "The phone network could not call the facility; give the caller its number instead.");
-            }
+            (transferCall, var refused) = await DialIntakeAsync(contact, facility.IntakePhone, gateway, urls, helpline.Value.HotlineNumber);
+            if (refused is not null)
+                return refused;
         }
         else if (contact.Status is not (ContactStatus.InProgress or ContactStatus.WrapUp or ContactStatus.Completed))
         {
@@ -115,6 +106,23 @@ public static class DirectoryApi
         await db.SaveChangesAsync();
         return TypedResults.Created($"/api/contacts/{id}/referrals",
             new ReferralRow(referral.Id, facility.Id, facility.Name, facility.City, facility.State, facility.IntakePhone, request.How, now, user.Identity?.Name));
+    }
+
+    /// <summary>A warm transfer dials the facility's intake line into the caller's conference: the new call's SID, or why not.</summary>
+    private static async Task<(string? Call, ProblemHttpResult? Refused)> DialIntakeAsync(Contact contact, string? intakePhone, ITelephonyGateway gateway, PublicUrls urls, string hotline)
+    {
+        if (contact.Status != ContactStatus.InProgress)
+            return (null, QueueApi.Problem(StatusCodes.Status409Conflict, "A warm transfer needs the caller on the line."));
+        if (CallerNumbers.CallableE164(intakePhone) is not { } intake)
+            return (null, QueueApi.Problem(StatusCodes.Status409Conflict, "The directory has no intake number to dial for this facility; give the caller its details instead."));
+        try
+        {
+            return (await BridgeApi.DialIntoConferenceAsync(gateway, urls, hotline, contact.Id, intake), null);
+        }
+        catch (TelephonyException)
+        {
+            return (null, QueueApi.Problem(StatusCodes.Status502BadGateway, "The phone network could not call the facility; give the caller its number instead."));
+        }
     }
 
     /// <summary>Where a caller was sent is as sensitive as their details: audited like them (<c>contact.viewed</c>).</summary>

@@ -243,24 +243,7 @@ public static class FacilityFiles
             (latitude, longitude) = (lat, lon);
         }
 
-        if (codes is null)
-        {
-            codes = [];
-            if (Get("service_code_info") is { } info)
-            {
-                // Groups of codes separated by " * ", the codes in a group by spaces.
-                foreach (var code in info.Split(['*', ' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    if (ServiceCodes.IsCode(code))
-                        codes.Add(code.ToUpperInvariant());
-                }
-            }
-            foreach (var (column, value) in values)
-            {
-                if (IsServiceColumn(column) && IsYes(value))
-                    codes.Add(column.ToUpperInvariant());
-            }
-        }
+        codes ??= CodesFromColumns(values, Get("service_code_info"));
         var type = Get("type_facility")?.ToUpperInvariant();
         if (type is not null && ServiceCodes.IsCode(type))
             codes.Add(type);
@@ -269,6 +252,26 @@ public static class FacilityFiles
             Get("frid"), name, Get("name2"), Get("street1"), Get("street2"), city, state, zip, Get("county"),
             Get("phone"), Get("intake1") ?? Get("intake1a") ?? Get("phone"), Get("website"), latitude, longitude,
             type, codes.Distinct().Order(StringComparer.Ordinal).ToList()), null);
+    }
+
+    /// <summary>
+    /// A CSV or workbook row's service codes: those listed in <c>service_code_info</c> (groups separated
+    /// by " * ", the codes in a group by spaces), and every service column marked yes.
+    /// </summary>
+    private static List<string> CodesFromColumns(IReadOnlyDictionary<string, string> values, string? info)
+    {
+        var codes = new List<string>();
+        foreach (var code in (info ?? "").Split(['*', ' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (ServiceCodes.IsCode(code))
+                codes.Add(code.ToUpperInvariant());
+        }
+        foreach (var (column, value) in values)
+        {
+            if (IsServiceColumn(column) && IsYes(value))
+                codes.Add(column.ToUpperInvariant());
+        }
+        return codes;
     }
 
     private static bool IsYes(string value) =>
@@ -308,24 +311,7 @@ public static class FacilityFiles
                 var c = (char)read;
                 if (quoted)
                 {
-                    if (c == '"')
-                    {
-                        if (reader.Peek() == '"')
-                        {
-                            reader.Read();
-                            field.Append('"');
-                        }
-                        else
-                        {
-                            quoted = false;
-                        }
-                    }
-                    else
-                    {
-                        if (c == '\n')
-                            _line++;
-                        field.Append(c);
-                    }
+                    quoted = InQuotes(c, field);
                     continue;
                 }
                 switch (c)
@@ -351,6 +337,23 @@ public static class FacilityFiles
                         break;
                 }
             }
+        }
+
+        /// <summary>A character inside quotes: a doubled quote is one quote, a single one ends the quoting. Returns whether still quoted.</summary>
+        private bool InQuotes(char c, StringBuilder field)
+        {
+            if (c != '"')
+            {
+                if (c == '\n')
+                    _line++;
+                field.Append(c);
+                return true;
+            }
+            if (reader.Peek() != '"')
+                return false;
+            reader.Read();
+            field.Append('"');
+            return true;
         }
     }
 }
