@@ -74,11 +74,17 @@ internal static class CallbackLateness
                 options.Headers["Cookie"] = cookie;
             })
             .Build();
-        hub.On<DeltaProbe>("QueueChanged", delta =>
+        void Arrived(DeltaProbe delta, DateTime at)
         {
-            var at = DateTime.UtcNow;
             if (delta.Kind == "contact.queued" && delta.Contact is { } contact)
                 arrivals.TryAdd(contact.ContactId, at);
+        }
+        hub.On<DeltaProbe>("QueueChanged", delta => Arrived(delta, DateTime.UtcNow));
+        hub.On<DeltaProbe[]>("QueueChangedBatch", deltas =>
+        {
+            var at = DateTime.UtcNow;
+            foreach (var delta in deltas)
+                Arrived(delta, at);
         });
         hub.On<long>("Heartbeat", _ => { });
         await hub.StartAsync();

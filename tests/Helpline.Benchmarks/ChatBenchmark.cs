@@ -199,6 +199,7 @@ internal static class ChatBenchmark
                 var hub = Connection(staffHub, options => options.Headers["Cookie"] = cookie);
                 load.ListenAsAdvisor(hub, a);
                 hub.On<JsonElement>("QueueChanged", _ => Interlocked.Increment(ref deltas));
+                hub.On<JsonElement>("QueueChangedBatch", batch => Interlocked.Add(ref deltas, batch.GetArrayLength()));
                 hub.On<long>("Heartbeat", _ => { });
                 hub.On<bool>("UpdatesDelayed", _ => { });
                 hub.On<long, int>("ChatRead", (_, _) => { });

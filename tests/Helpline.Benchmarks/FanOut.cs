@@ -21,6 +21,12 @@ internal sealed class FanOut(HelplineServer app, HttpClient http, string staffCo
     // Calls are made one at a time, so at most one delta is awaited at once.
     private volatile Arrival? _queued;
 
+    private void Arrived(DeltaProbe delta, long at)
+    {
+        if (delta.Kind == "contact.queued" && _queued is { } queued && delta.Contact?.ContactId == queued.ContactId)
+            queued.Arrived(at);
+    }
+
     /// <summary>When each client got one awaited delta; complete when all have.</summary>
     private sealed class Arrival(int clients, long contactId)
     {
@@ -63,11 +69,12 @@ internal sealed class FanOut(HelplineServer app, HttpClient http, string staffCo
                     options.Headers["Cookie"] = staffCookie;
                 })
                 .Build();
-            connection.On<DeltaProbe>("QueueChanged", delta =>
+            connection.On<DeltaProbe>("QueueChanged", delta => Arrived(delta, Stopwatch.GetTimestamp()));
+            connection.On<DeltaProbe[]>("QueueChangedBatch", deltas =>
             {
                 var at = Stopwatch.GetTimestamp();
-                if (delta.Kind == "contact.queued" && _queued is { } queued && delta.Contact?.ContactId == queued.ContactId)
-                    queued.Arrived(at);
+                foreach (var delta in deltas)
+                    Arrived(delta, at);
             });
             connection.On<long>("Heartbeat", _ => { });
             _connections.Add(connection);

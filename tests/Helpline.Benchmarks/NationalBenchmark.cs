@@ -218,6 +218,11 @@ internal static class NationalBenchmark
                     .WithAutomaticReconnect()
                     .Build();
                 connection.On<Delta>("QueueChanged", Received);
+                connection.On<Delta[]>("QueueChangedBatch", deltas =>
+                {
+                    foreach (var delta in deltas)
+                        Received(delta);
+                });
                 connection.On<long>("Heartbeat", _ => { });
                 connection.On<bool>("UpdatesDelayed", _ => { });
                 connection.Reconnecting += _ =>

@@ -501,12 +501,11 @@ public sealed class QueueFallback(QueueBackplane backplane, HubLifetimeManager<Q
         }
         // Versions commit in order (one writer on SQLite, an advisory lock on PostgreSQL), so a
         // version missing below a visible one was rolled back, not still on its way.
-        foreach (var change in changes)
-        {
-            var delta = await QueueBroadcaster.DeltaAsync(db, change, cancellationToken);
-            await _hubs.SendLocalAsync(nameof(IQueueClient.QueueChanged), [delta], cancellationToken);
-            _after = change.Version;
-            backplane.Pushed(_after);
-        }
+        if (changes.Count == 0)
+            return;
+        var deltas = await QueueBroadcaster.DeltasAsync(db, changes, cancellationToken);
+        await _hubs.SendLocalAsync(nameof(IQueueClient.QueueChangedBatch), [deltas], cancellationToken);
+        _after = changes[^1].Version;
+        backplane.Pushed(_after);
     }
 }

@@ -71,55 +71,73 @@ public sealed class QueueEvents(HelplineDb db, QueueBroadcaster broadcaster)
 }
 
 /// <summary>
-/// Pushes committed changes to dashboards, one at a time in the order they were handed over, each
-/// as a delta with the row as it is now. A delta that cannot be sent is logged; dashboards catch up
-/// from the heartbeat and a snapshot. While Redis is down on a node of several, that node's
-/// <see cref="QueueFallback"/> pushes every node's changes from the database instead, in version order.
+/// Pushes committed changes to dashboards in the order they were handed over, each as a delta with
+/// the row as it is now. When changes come faster than they can be sent, those waiting go together in
+/// one message (<see cref="IQueueClient.QueueChangedBatch"/>): a quiet line sends each at once, a busy
+/// one sends fewer, larger messages instead of falling behind. A delta that cannot be sent is
+/// logged; dashboards catch up from the heartbeat and a snapshot. While Redis is down on a node of
+/// several, that node's <see cref="QueueFallback"/> pushes every node's changes from the database
+/// instead, in version order.
 /// </summary>
 public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueBroadcaster> logger, QueueBackplane? backplane = null) : BackgroundService
 {
+    /// <summary>The most changes one message carries.</summary>
+    public const int MaxBatch = 200;
+
     private readonly Channel<QueueChange> _changes = Channel.CreateUnbounded<QueueChange>(new UnboundedChannelOptions { SingleReader = true });
 
     public void Enqueue(QueueChange change) => _changes.Writer.TryWrite(change);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
+        var batch = new List<QueueChange>(MaxBatch);
+        while (await _changes.Reader.WaitToReadAsync(stoppingToken))
         {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _changes.Reader.TryRead(out var change))
+                batch.Add(change);
             if (backplane is { InUse: false })
             {
+                // Fed from the database meanwhile (QueueFallback); it only needs to know something changed.
                 backplane.ChangeCommitted();
                 continue;
             }
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<HelplineDb>();
-                await hub.Clients.All.QueueChanged(await DeltaAsync(db, change, stoppingToken));
+                var deltas = await DeltasAsync(scope.ServiceProvider.GetRequiredService<HelplineDb>(), batch, stoppingToken);
+                await (deltas.Length == 1 ? hub.Clients.All.QueueChanged(deltas[0]) : hub.Clients.All.QueueChangedBatch(deltas));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Could not push queue change {Version}", change.Version);
+                logger.LogWarning(e, "Could not push queue changes {First}–{Last}", batch[0].Version, batch[^1].Version);
             }
         }
     }
 
-    internal static async Task<QueueDelta> DeltaAsync(HelplineDb db, QueueChange change, CancellationToken cancellationToken)
+    /// <summary>The changes as deltas, in their order, each with its row as it is now: two queries however many.</summary>
+    internal static async Task<QueueDelta[]> DeltasAsync(HelplineDb db, IReadOnlyList<QueueChange> changes, CancellationToken cancellationToken)
     {
-        QueueRow? row = null;
-        long? removed = null;
-        if (change.ContactId is { } contactId)
+        var contactIds = changes.Select(c => c.ContactId).OfType<long>().Distinct().ToList();
+        var rows = contactIds.Count == 0 ? []
+            : (await db.Contacts.AsNoTracking().Where(c => contactIds.Contains(c.Id)).ToQueueRowsAsync(cancellationToken)).ToDictionary(r => r.ContactId);
+        var userIds = changes.Select(c => c.StaffUserId).OfType<string>().Distinct().ToList();
+        var advisors = userIds.Count == 0 ? []
+            : await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).ToAdvisorRows().ToDictionaryAsync(a => a.Id, cancellationToken);
+        return [.. changes.Select(change =>
         {
-            row = (await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).ToQueueRowsAsync(cancellationToken)).SingleOrDefault();
-            if (row is null || !QueueRowQueries.IsActive(row.Status))
+            QueueRow? row = null;
+            long? removed = null;
+            if (change.ContactId is { } contactId)
             {
-                removed = contactId;
-                row = null;
+                // A contact that left the queue (or is gone) is removed from dashboards.
+                if (rows.TryGetValue(contactId, out var found) && QueueRowQueries.IsActive(found.Status))
+                    row = found;
+                else
+                    removed = contactId;
             }
-        }
-        var advisor = change.StaffUserId is { } userId
-            ? await db.Users.AsNoTracking().Where(u => u.Id == userId).ToAdvisorRows().SingleOrDefaultAsync(cancellationToken)
-            : null;
-        return new QueueDelta(change.Version, change.Kind, row, removed, advisor);
+            var advisor = change.StaffUserId is { } userId ? advisors.GetValueOrDefault(userId) : null;
+            return new QueueDelta(change.Version, change.Kind, row, removed, advisor);
+        })];
     }
 }

@@ -10,6 +10,9 @@ public interface IQueueClient
     /// <summary>A change to the queue or to presence, with its version.</summary>
     Task QueueChanged(QueueDelta delta);
 
+    /// <summary>Several changes, in version order, sent together when they came faster than one at a time.</summary>
+    Task QueueChangedBatch(IReadOnlyList<QueueDelta> deltas);
+
     /// <summary>The current version, periodically: a client behind it missed something and takes a snapshot.</summary>
     Task Heartbeat(long version);
 

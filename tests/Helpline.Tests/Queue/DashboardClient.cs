@@ -9,11 +9,39 @@ namespace Helpline.Tests.Queue;
 internal sealed class DashboardClient : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly System.Threading.Channels.Channel<QueueDelta> _deltas = System.Threading.Channels.Channel.CreateUnbounded<QueueDelta>(new() { SingleReader = true });
+    private readonly Task _applying;
 
     public DashboardClient(HubConnection connection)
     {
         Connection = connection;
-        Connection.On<QueueDelta>(nameof(IQueueClient.QueueChanged), delta => _ = ApplyAsync(delta));
+        // Deltas are applied one at a time in the order they arrived, alone or in a batch.
+        Connection.On<QueueDelta>(nameof(IQueueClient.QueueChanged), delta =>
+        {
+            Interlocked.Increment(ref _messages);
+            _deltas.Writer.TryWrite(delta);
+        });
+        Connection.On<QueueDelta[]>(nameof(IQueueClient.QueueChangedBatch), deltas =>
+        {
+            Interlocked.Increment(ref _messages);
+            Interlocked.Increment(ref _batches);
+            foreach (var delta in deltas)
+                _deltas.Writer.TryWrite(delta);
+        });
+        _applying = Task.Run(async () =>
+        {
+            await foreach (var delta in _deltas.Reader.ReadAllAsync())
+            {
+                try
+                {
+                    await ApplyAsync(delta);
+                }
+                catch (Exception)
+                {
+                    // A snapshot asked for as the connection closed; the next connection takes one anyway.
+                }
+            }
+        });
         // As the staff pages do: after a reconnect, a snapshot first.
         Connection.Reconnected += _ => ResyncAsync();
         Connection.On<long>(nameof(IQueueClient.Heartbeat), version =>
@@ -36,6 +64,11 @@ internal sealed class DashboardClient : IAsyncDisposable
     public ConcurrentBag<string> RawDeltas { get; } = [];
 
     private int _snapshots;
+    private int _messages;
+    private int _batches;
+
+    /// <summary>Messages of changes received, and how many of them carried several changes together.</summary>
+    public (int Messages, int Batches) Received => (Volatile.Read(ref _messages), Volatile.Read(ref _batches));
 
     /// <summary>How many times it asked for a snapshot (each a full reload of the page's queue).</summary>
     public int Snapshots => Volatile.Read(ref _snapshots);
@@ -97,5 +130,10 @@ internal sealed class DashboardClient : IAsyncDisposable
             await ResyncAsync();
     }
 
-    public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Connection.DisposeAsync();
+        _deltas.Writer.TryComplete();
+        await _applying;
+    }
 }

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Helpline.Tests.Queue;
 
 /// <summary>Dashboards over the real SignalR client: deltas, snapshots, reconnects, heartbeats.</summary>
-public sealed class LiveUpdateTests : IAsyncLifetime
+public sealed class LiveUpdateTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly HelplineApp _app = new();
 
@@ -61,6 +61,30 @@ public sealed class LiveUpdateTests : IAsyncLifetime
         Assert.Equal([second, third], dashboard.Rows.Keys.Order());
         Assert.DoesNotContain(first, dashboard.Rows.Keys);
         await dashboard.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ABurstOfCallersReachesEveryDashboardWhole()
+    {
+        await _app.AdvisorOnDutyAsync();
+        var session = await _app.SignInAsync("on-duty@test.example");
+        var dashboards = new[] { new DashboardClient(session.Hub()), new DashboardClient(session.Hub()) };
+        foreach (var dashboard in dashboards)
+            await dashboard.StartAsync();
+
+        // Forty callers at once: their changes come faster than one message each, and go together.
+        var callers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => _app.CallerWaitsAsync($"+1212555{1000 + i}")));
+
+        var server = await session.QueueAsync();
+        Assert.Equal(40, server.Contacts.Count);
+        foreach (var dashboard in dashboards)
+        {
+            await QueueFlows.EventuallyAsync(() => dashboard.Version >= server.Version, "every dashboard to reach the server's version");
+            Assert.Equal(callers.Select(c => c.Id).Order(), dashboard.Rows.Values.Where(r => r.Status == ContactStatus.Waiting).Select(r => r.ContactId).Order());
+            output.WriteLine($"{server.Version} changes in {dashboard.Received.Messages} messages ({dashboard.Received.Batches} of several), {dashboard.Snapshots} snapshot(s)");
+        }
+        foreach (var dashboard in dashboards)
+            await dashboard.DisposeAsync();
     }
 
     [Fact]

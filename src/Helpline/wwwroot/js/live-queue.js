@@ -49,7 +49,7 @@ export function connectQueue({ onChange, onStatus }) {
     return resyncing;
   }
 
-  connection.on("QueueChanged", (delta) => {
+  function apply(delta) {
     if (delta.version <= state.version) return;
     if (delta.version !== state.version + 1) {
       resync();
@@ -60,7 +60,10 @@ export function connectQueue({ onChange, onStatus }) {
     if (delta.advisor) state.advisors.set(delta.advisor.id, delta.advisor);
     state.version = delta.version;
     onChange(state, delta);
-  });
+  }
+  connection.on("QueueChanged", apply);
+  // A busy line sends the changes that piled up together, in version order.
+  connection.on("QueueChangedBatch", (deltas) => deltas.forEach(apply));
   connection.on("Heartbeat", (version) => {
     if (version > state.version) resync();
   });
