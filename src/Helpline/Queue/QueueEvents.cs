@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Helpline.Data;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Helpline.Queue;
 
@@ -72,14 +73,15 @@ public sealed class QueueEvents(HelplineDb db, QueueBroadcaster broadcaster)
 
 /// <summary>
 /// Pushes committed changes to dashboards in the order they were handed over, each as a delta with
-/// the row as it is now. When changes come faster than they can be sent, those waiting go together in
-/// one message (<see cref="IQueueClient.QueueChangedBatch"/>): a quiet line sends each at once, a busy
-/// one sends fewer, larger messages instead of falling behind. A delta that cannot be sent is
+/// the row as it is now. The changes made within <see cref="QueueOptions.PushWindowMilliseconds"/> of
+/// the first one waiting, and any that piled up while the last message went out, go together in one
+/// message (<see cref="IQueueClient.QueueChangedBatch"/>): a busy line sends each dashboard a few
+/// larger messages a second instead of falling behind with one per change. A delta that cannot be sent is
 /// logged; dashboards catch up from the heartbeat and a snapshot. While Redis is down on a node of
 /// several, that node's <see cref="QueueFallback"/> pushes every node's changes from the database
 /// instead, in version order.
 /// </summary>
-public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, ILogger<QueueBroadcaster> logger, QueueBackplane? backplane = null) : BackgroundService
+public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<QueueHub, IQueueClient> hub, IOptions<QueueOptions> options, ILogger<QueueBroadcaster> logger, QueueBackplane? backplane = null) : BackgroundService
 {
     /// <summary>The most changes one message carries.</summary>
     public const int MaxBatch = 200;
@@ -91,8 +93,12 @@ public sealed class QueueBroadcaster(IServiceScopeFactory scopes, IHubContext<Qu
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<QueueChange>(MaxBatch);
+        var window = TimeSpan.FromMilliseconds(options.Value.PushWindowMilliseconds);
         while (await _changes.Reader.WaitToReadAsync(stoppingToken))
         {
+            // The machine's clock, not the helpline's: this is about sending, not about the queue's times.
+            if (window > TimeSpan.Zero)
+                await Task.Delay(window, stoppingToken);
             batch.Clear();
             while (batch.Count < MaxBatch && _changes.Reader.TryRead(out var change))
                 batch.Add(change);

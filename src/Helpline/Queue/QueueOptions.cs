@@ -17,6 +17,14 @@ public sealed class QueueOptions
     [Range(5, 120)]
     public int AdvisorRingSeconds { get; set; } = 20;
 
+    /// <summary>
+    /// Changes made within this long of the first one waiting go to dashboards in one message. On a
+    /// busy line this sends each dashboard a few messages a second rather than one per change; a
+    /// quiet line's change waits no longer than this. 0 sends each change as soon as the last has gone.
+    /// </summary>
+    [Range(0, 1000)]
+    public int PushWindowMilliseconds { get; set; } = 50;
+
     /// <summary>How often dashboards get the current version, so they notice a missed update.</summary>
     [Range(1, 300)]
     public int HeartbeatSeconds { get; set; } = 5;
