@@ -137,7 +137,7 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
     {
         var thresholdMs = Thresholds.ServiceLevelSeconds * 1000;
         var shortMs = Thresholds.ShortAbandonSeconds * 1000;
-        return (await contacts.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.LocalHour, c.Channel, c.Language }).Select(g => new
+        var rows = (await contacts.GroupBy(c => new { c.LocalDate, c.LocalDayOfWeek, c.LocalHour, c.Channel, c.Language }).Select(g => new
         {
             g.Key,
             Contacts = g.Count(),
@@ -153,16 +153,36 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
             // A caller who pressed 9 is put through from the menu: counted there alone, never as an advisor's transfer too.
             CrisisByAdvisor = g.Count(c => c.CrisisTransferredAt != null && c.Status != ContactStatus.TransferredToCrisisLine),
             CrisisFromMenu = g.Count(c => c.Status == ContactStatus.TransferredToCrisisLine),
-            FirstReplies = g.Count(c => c.Conversation!.FirstReplyMilliseconds != null),
-            FirstReplyMs = g.Sum(c => (long)(c.Conversation!.FirstReplyMilliseconds ?? 0)),
         }).ToListAsync(cancellationToken)).Select(r => new ReportCount
         {
             LocalDate = r.Key.LocalDate, LocalDayOfWeek = r.Key.LocalDayOfWeek, Dimension = CountDimension.Hour, Key = r.Key.LocalHour.ToString(CultureInfo.InvariantCulture),
             Channel = r.Key.Channel, Language = r.Key.Language, Contacts = r.Contacts, Answered = r.Answered, AnsweredWithinThreshold = r.Within,
             Abandoned = r.Abandoned, ShortAbandoned = r.Short, AnsweredWaitMilliseconds = r.Wait, Handled = r.Handled, TalkSeconds = r.Talk,
             WrapUpSeconds = r.WrapUp, Referrals = r.Referrals, CrisisTransfersByAdvisor = r.CrisisByAdvisor, CrisisLineFromMenu = r.CrisisFromMenu,
-            FirstReplies = r.FirstReplies, FirstReplyMilliseconds = r.FirstReplyMs,
-        });
+        }).ToList();
+        await AddFirstRepliesAsync(contacts, rows, cancellationToken);
+        return rows;
+    }
+
+    /// <summary>
+    /// Chats' times to first reply, added to their hour's row. Read apart, from the chats alone: joined
+    /// into the hourly count, every contact of the range probed the conversations table, which made a
+    /// year counted live 2.5 times slower.
+    /// </summary>
+    private static async Task AddFirstRepliesAsync(IQueryable<Contact> contacts, List<ReportCount> hours, CancellationToken cancellationToken)
+    {
+        var replies = await contacts.Where(c => c.Channel == ContactChannel.Chat && c.Conversation!.FirstReplyMilliseconds != null)
+            .GroupBy(c => new { c.LocalDate, c.LocalHour, c.Language })
+            .Select(g => new { g.Key, Count = g.Count(), Milliseconds = g.Sum(c => (long)c.Conversation!.FirstReplyMilliseconds!.Value) })
+            .ToListAsync(cancellationToken);
+        var chatHours = hours.Where(r => r.Channel == ContactChannel.Chat).ToDictionary(r => (r.LocalDate, r.Key, r.Language));
+        foreach (var reply in replies)
+        {
+            // A chat with a first reply is one of the hour's contacts, so its row is there.
+            var hour = chatHours[(reply.Key.LocalDate, reply.Key.LocalHour.ToString(CultureInfo.InvariantCulture), reply.Key.Language)];
+            hour.FirstReplies = reply.Count;
+            hour.FirstReplyMilliseconds = reply.Milliseconds;
+        }
     }
 
     /// <summary>
