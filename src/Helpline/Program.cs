@@ -30,6 +30,7 @@ builder.AddQueue();
 builder.AddCallbacks();
 builder.AddIntake();
 builder.AddChat();
+builder.AddMessages();
 builder.AddReports();
 builder.AddTreatment();
 builder.AddRetention();

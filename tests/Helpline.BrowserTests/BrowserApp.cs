@@ -142,9 +142,9 @@ public sealed class BrowserApp : WebApplicationFactory<Program>, IAsyncLifetime
         var open = await db.Callbacks.Where(c => c.Status == CallbackStatus.Scheduled || c.Status == CallbackStatus.Due).Select(c => c.Id).ToListAsync();
         foreach (var id in open)
             await desk.CancelAsync(id, supervisor);
-        // A chat another test left open is left by its person, as a closed tab would.
+        // A chat or a text conversation another test left open is left by its person, as a closed tab would.
         var conversations = scope.ServiceProvider.GetRequiredService<Helpline.Chat.Conversations>();
-        var chats = await db.Contacts.Where(c => c.Channel == Helpline.Contacts.ContactChannel.Chat && (c.Status == Helpline.Contacts.ContactStatus.Waiting || c.Status == Helpline.Contacts.ContactStatus.InProgress))
+        var chats = await db.Contacts.Where(c => Helpline.Contacts.ContactChannels.Written.Contains(c.Channel) && (c.Status == Helpline.Contacts.ContactStatus.Waiting || c.Status == Helpline.Contacts.ContactStatus.InProgress))
             .Select(c => c.Id).ToListAsync();
         foreach (var id in chats)
             await conversations.LeaveAsync(id);

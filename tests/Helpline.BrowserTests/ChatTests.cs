@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using Helpline.Accounts;
+using Helpline.Telephony.Simulator;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -100,5 +102,66 @@ public sealed class ChatTests(BrowserApp app) : IClassFixture<BrowserApp>
         advisor.AssertNoErrors();
         await person.Context.CloseAsync();
         await advisor.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AnAdvisorAnswersATextSeesHowManyTextsItMakesThatItWasDeliveredAndThePictureThroughTheApp()
+    {
+        app.RequireBrowser();
+        await app.EmptyTheQueueAsync();
+        await app.CreateStaffAsync("text-browser@test.example", Roles.Advisor);
+        var simulator = app.Services.GetRequiredService<TwilioSimulator>();
+        const string person = "+12125550188";
+        await simulator.TextInAsync(person, "Hi. I found these in my daughter's room, what are they?", pictures: 1);
+
+        var advisor = await app.NewPageAsync();
+        var me = advisor.Page;
+        await advisor.SignInAsync("text-browser@test.example");
+        await Expect(me.Locator("#connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        await me.GetByRole(AriaRole.Radio, new() { Name = "Available" }).CheckAsync();
+        var row = me.Locator("#queue-rows tr", new() { HasText = "Text" });
+        await Expect(row).ToBeVisibleAsync(Generously);
+        await row.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Take contact") }).ClickAsync();
+        await me.WaitForURLAsync(new Regex("/staff/conversations/\\d+$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        await Expect(me.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Texts with", Soon);
+        await Expect(me.Locator("#who")).ToContainTextAsync("0188");
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("what are they?", Soon);
+        // The acknowledgement the phone got at once, delivered.
+        await Expect(me.Locator("#transcript li.system .read")).ToHaveTextAsync("Delivered", Soon);
+
+        // The picture comes through the app, only when asked for.
+        await me.GetByRole(AriaRole.Button, new() { Name = "Show the picture they sent" }).ClickAsync();
+        var picture = me.GetByRole(AriaRole.Img, new() { Name = "A picture the person texted" });
+        await Expect(picture).ToBeVisibleAsync(Generously);
+        await Expect(picture).ToHaveAttributeAsync("src", new Regex("^/api/conversations/\\d+/media/\\d+$"));
+        Assert.Equal(48, await picture.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : new Promise(r => img.onload = () => r(img.naturalWidth))"));
+
+        // The segment count follows what is typed: GSM-7, 160 to a text; one "á" makes it Unicode, 70.
+        var reply = me.GetByLabel("Your reply (sent as a text)");
+        await reply.FillAsync("Thank you for telling us. Is your daughter safe right now?");
+        await Expect(me.Locator("#segments")).ToHaveTextAsync("58 / 1600 characters · 1 text");
+        await reply.FillAsync(new string('a', 161));
+        await Expect(me.Locator("#segments")).ToHaveTextAsync("161 / 1600 characters · 2 texts");
+        await reply.FillAsync("Gracias por escribir. ¿Está a salvo su hija ahora mismo? Podemos llamarla si prefiere hablar.");
+        await Expect(me.Locator("#segments")).ToContainTextAsync("2 texts · \"á\" makes it Unicode");
+        await reply.FillAsync("Thank you for telling us. Is your daughter safe right now?");
+        await me.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(me.Locator("#transcript li.advisor")).ToContainTextAsync("Is your daughter safe right now?", Soon);
+        await Expect(me.Locator("#transcript li.advisor .read")).ToHaveTextAsync("Delivered", Soon);
+        await Expect(me.Locator("#segments")).ToHaveTextAsync("0 / 1600 characters · 0 texts");
+        Assert.Contains(simulator.TextsTo(person), m => m.Body == "Thank you for telling us. Is your daughter safe right now?");
+
+        var serious = (await me.RunAxe(BrowserApp.AxeRules)).Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
+        await me.ScreenshotAsync(new() { Path = Path.Combine(BrowserApp.OutputDirectory, "sms-advisor.png"), FullPage = true });
+
+        // STOP from the phone: the page says so, and the conversation waits for its wrap-up.
+        await simulator.TextInAsync(person, "STOP");
+        await Expect(me.Locator("#transcript")).ToContainTextAsync("The person texted STOP", Soon);
+        await Expect(me.Locator("#conversation-status")).ToContainTextAsync("complete the wrap-up", Soon);
+        await Expect(me.Locator("#opted-out")).ToBeVisibleAsync(Generously);
+        await me.GetByRole(AriaRole.Button, new() { Name = "Complete" }).ClickAsync();
+        await Expect(me).ToHaveURLAsync(new Regex("/staff$"), new() { Timeout = 60_000 });
+        advisor.AssertNoErrors();
     }
 }

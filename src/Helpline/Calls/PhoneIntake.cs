@@ -110,15 +110,8 @@ internal static class PhoneIntake
         return (contact, false);
     }
 
-    /// <summary>Inside the caller's transaction: a unique-index refusal rolls back to EF's savepoint and the existing caller is read.</summary>
-    private static async Task<Caller> FindOrCreateCallerAsync(VoiceApi.Voice v, string e164, string? callerName, DateTime now)
-    {
-        var hash = v.Db.Protector.BlindIndex(e164);
-        var caller = await v.Db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
-        if (caller is not null)
-            return caller;
-
-        caller = new Caller
+    private static Task<Caller> FindOrCreateCallerAsync(VoiceApi.Voice v, string e164, string? callerName, DateTime now) =>
+        v.Db.FindOrCreateCallerAsync(e164, hash => new Caller
         {
             PhoneHash = hash,
             PhoneNumber = e164,
@@ -126,17 +119,5 @@ internal static class PhoneIntake
             TimeZone = CallerNumbers.TimeZoneOf(e164, v.Helpline.Value.TimeZone),
             Language = CallerLanguage.English,
             CreatedAt = now,
-        };
-        v.Db.Callers.Add(caller);
-        try
-        {
-            await v.Db.SaveChangesAsync();
-            return caller;
-        }
-        catch (DbUpdateException e) when (e.IsUniqueViolation() && e.Entries.All(entry => entry.Entity is Caller))
-        {
-            v.Db.Entry(caller).State = EntityState.Detached;
-            return await v.Db.Callers.SingleAsync(c => c.PhoneHash == hash);
-        }
-    }
+        });
 }

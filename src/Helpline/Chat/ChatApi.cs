@@ -5,6 +5,7 @@ using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
 using Helpline.Queue;
+using Helpline.Telephony;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -31,7 +32,17 @@ public static class ChatApi
     /// <summary>A conversation as its advisor (or a supervisor) reads it.</summary>
     public sealed record ConversationView(
         long ContactId, ContactStatus Status, CallerLanguage Language, string? Nickname, string? RiskReason, DateTime? QueuedAt,
-        int ReadByPerson, bool PersonLeft, bool Mine, IReadOnlyList<ChatMessageView> Messages);
+        int ReadByPerson, bool PersonLeft, bool Mine, IReadOnlyList<ChatMessageView> Messages)
+    {
+        /// <summary>Chat, or Sms for a text conversation.</summary>
+        public ContactChannel Channel { get; init; } = ContactChannel.Chat;
+
+        /// <summary>A text conversation's number, masked as in the queue.</summary>
+        public string? MaskedNumber { get; init; }
+
+        /// <summary>A text conversation whose number replied STOP: replies cannot be sent until it texts START.</summary>
+        public bool OptedOut { get; init; }
+    }
 
     internal static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
@@ -46,6 +57,7 @@ public static class ChatApi
         staff.MapPost("/{id:long}/end", End);
         staff.MapPost("/{id:long}/read", MarkRead);
         staff.MapPost("/{id:long}/transfer", Transfer);
+        staff.MapGet("/{id:long}/media/{mediaId:long}", Media);
         return app;
     }
 
@@ -119,7 +131,7 @@ public static class ChatApi
     }
 
     /// <summary>The transcript, for the conversation's advisor or a supervisor; every read is audited.</summary>
-    internal static async Task<Results<Ok<ConversationView>, ProblemHttpResult>> Read(long id, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations, HelplineTime time)
+    internal static async Task<Results<Ok<ConversationView>, ProblemHttpResult>> Read(long id, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations, Messages.TextDeliveries deliveries, HelplineTime time)
     {
         var found = await db.Conversations.AsNoTracking().Include(c => c.Contact).SingleOrDefaultAsync(c => c.ContactId == id);
         if (found?.Contact is not { } contact)
@@ -129,9 +141,48 @@ public static class ChatApi
             return QueueApi.Problem(StatusCodes.Status403Forbidden, "This conversation is another advisor's.");
         db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "chat.transcript-read", id));
         await db.SaveChangesAsync();
+        var texts = contact.Channel == ContactChannel.Sms;
+        var number = texts ? await db.Contacts.Where(c => c.Id == id).Select(c => c.Caller!.PhoneNumber).SingleOrDefaultAsync() : null;
         return TypedResults.Ok(new ConversationView(contact.Id, contact.Status, contact.Language, found.Nickname, found.RiskReason, contact.QueuedAt,
-            found.ReadByPerson, found.PersonLeftAt is not null, contact.AdvisorId == me, await conversations.MessagesAsync(id, 0)));
+            found.ReadByPerson, found.PersonLeftAt is not null, contact.AdvisorId == me, await conversations.MessagesAsync(id, 0))
+        {
+            Channel = contact.Channel,
+            MaskedNumber = texts ? CallerNumbers.Mask(number) : null,
+            OptedOut = texts && await deliveries.OptedOutAsync(id),
+        });
     }
+
+    /// <summary>
+    /// A picture the person texted, fetched from Twilio through the app (never a Twilio link in the
+    /// browser), for whoever may read the conversation; every look is audited.
+    /// </summary>
+    internal static async Task<IResult> Media(long id, long mediaId, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, ITelephonyGateway gateway, HelplineTime time, HttpResponse response)
+    {
+        var media = await db.MessageMedia.AsNoTracking().Where(m => m.Id == mediaId && m.ContactId == id)
+            .Select(m => new { m.Url, m.ContentType, Advisor = db.Contacts.Where(c => c.Id == m.ContactId).Select(c => c.AdvisorId).Single() }).SingleOrDefaultAsync();
+        if (media?.Url is not { } url)
+            return QueueApi.Problem(StatusCodes.Status404NotFound, "There is no such picture, or it was deleted under the retention rules.");
+        if (media.Advisor != users.GetUserId(user) && !IsSupervisor(user))
+            return QueueApi.Problem(StatusCodes.Status403Forbidden, "This conversation is another advisor's.");
+        MediaFile file;
+        try
+        {
+            file = await gateway.FetchMediaAsync(url);
+        }
+        catch (TelephonyException)
+        {
+            return QueueApi.Problem(StatusCodes.Status502BadGateway, "Twilio could not serve the picture just now. Try again in a moment.");
+        }
+        db.AuditEntries.Add(AuditEntry.By(user, time.UtcNow, "sms.media-viewed", id, $"media {mediaId}"));
+        await db.SaveChangesAsync();
+        response.Headers.CacheControl = "no-store";
+        // Pictures show in the page; anything else is only ever downloaded, as bytes, never run.
+        return ShownInline.Contains(file.ContentType)
+            ? Results.File(file.Content, file.ContentType)
+            : Results.File(file.Content, "application/octet-stream", $"attachment-{mediaId}");
+    }
+
+    private static readonly HashSet<string> ShownInline = new(StringComparer.OrdinalIgnoreCase) { "image/jpeg", "image/png", "image/gif", "image/webp" };
 
     internal static async Task<Results<Ok<ChatMessageView>, ProblemHttpResult>> Send(long id, SendRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, Conversations conversations)
     {
@@ -141,6 +192,7 @@ public static class ChatApi
             SendOutcome.Sent => TypedResults.Ok(result.Message!),
             SendOutcome.Empty => QueueApi.Problem(StatusCodes.Status400BadRequest, "Write a message first."),
             SendOutcome.TooLong => QueueApi.Problem(StatusCodes.Status400BadRequest, "That message is too long; send it in parts."),
+            SendOutcome.OptedOut => QueueApi.Problem(StatusCodes.Status409Conflict, "This person texted STOP: no text can reach them until they text START. Call them only if they agreed to calls."),
             _ => QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours, or it has ended."),
         };
     }
@@ -157,7 +209,7 @@ public static class ChatApi
     internal static async Task<Results<NoContent, ProblemHttpResult>> MarkRead(long id, ReadRequest request, ClaimsPrincipal user, UserManager<StaffUser> users, HelplineDb db, Conversations conversations)
     {
         var me = users.GetUserId(user);
-        if (!await db.Contacts.AnyAsync(c => c.Id == id && c.AdvisorId == me && c.Channel == ContactChannel.Chat))
+        if (!await db.Contacts.AnyAsync(c => c.Id == id && c.AdvisorId == me && ContactChannels.Written.Contains(c.Channel)))
             return QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours.");
         await conversations.ReadAsync(id, ChatSender.Advisor, request.Sequence);
         return TypedResults.NoContent();

@@ -32,6 +32,9 @@ public sealed class ChatNotifier(IHubContext<ChatHub, IChatClient> people, IHubC
             await BothAsync(people.Clients.Group(Group(status.ContactId)).Status(status));
     }
 
+    /// <summary>A text the advisor sent moved on (sent, delivered, failed…): their screen shows it by the message.</summary>
+    public Task DeliveryAsync(Messages.TextDeliveryView delivery, string advisorId) => BothAsync(staff.Clients.User(advisorId).TextDelivery(delivery));
+
     public Task PersonTypingAsync(long contactId, string advisorId) => BothAsync(staff.Clients.User(advisorId).ChatTyping(contactId));
 
     public Task AdvisorTypingAsync(long contactId) => BothAsync(people.Clients.Group(Group(contactId)).Typing());

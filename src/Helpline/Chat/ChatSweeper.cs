@@ -9,6 +9,7 @@ namespace Helpline.Chat;
 /// Once a minute, a waiting chat whose page has not been heard from for <see cref="ChatOptions.ResumeMinutes"/>
 /// (the tab was closed, the phone put away) is taken as left: it leaves the queue, so no advisor takes
 /// a chat with nobody there. Every node may run it; leaving is a conditional update, so a chat is left once.
+/// Text conversations are not swept: a phone holds its texts, so the person reads a reply whenever it comes.
 /// </summary>
 public sealed class ChatSweeper(IServiceScopeFactory scopes, IOptions<ChatOptions> options, TimeProvider clock, ILogger<ChatSweeper> logger) : BackgroundService
 {
@@ -35,8 +36,8 @@ public sealed class ChatSweeper(IServiceScopeFactory scopes, IOptions<ChatOption
         var conversations = scope.ServiceProvider.GetRequiredService<Conversations>();
         var silentSince = clock.GetUtcNow().UtcDateTime.AddMinutes(-options.Value.ResumeMinutes);
         var gone = await db.Conversations
-            .Where(c => c.PersonLeftAt == null && c.LastSeenAt < silentSince && c.Contact!.Status == ContactStatus.Waiting)
-            .Select(c => c.ContactId).Take(200).ToListAsync(cancellationToken);
+            .Where(c => c.PersonLeftAt == null && c.LastSeenAt < silentSince && c.Contact!.Status == ContactStatus.Waiting && c.Contact.Channel == ContactChannel.Chat)
+            .OrderBy(c => c.ContactId).Select(c => c.ContactId).Take(200).ToListAsync(cancellationToken);
         foreach (var contactId in gone)
             await conversations.LeaveAsync(contactId);
         return gone.Count;

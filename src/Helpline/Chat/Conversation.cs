@@ -3,9 +3,12 @@ using Helpline.Contacts;
 namespace Helpline.Chat;
 
 /// <summary>
-/// A web chat: a contact with channel <see cref="ContactChannel.Chat"/>, plus what only a chat has.
-/// The person is anonymous; they hold a secret (only its hash is stored) that lets them resume the
-/// conversation after a reload or a dropped connection, for <see cref="ChatOptions.ResumeMinutes"/>.
+/// A written conversation: a contact with channel <see cref="ContactChannel.Chat"/> or
+/// <see cref="ContactChannel.Sms"/>, plus what only a conversation has. In a web chat the person is
+/// anonymous; they hold a secret (only its hash is stored) that lets them resume the conversation
+/// after a reload or a dropped connection, for <see cref="ChatOptions.ResumeMinutes"/>. In a text
+/// conversation the person is their phone number (the contact's caller), and <see cref="TextThread"/>
+/// makes sure one number has one open conversation at a time.
 /// </summary>
 public sealed class Conversation
 {
@@ -13,13 +16,19 @@ public sealed class Conversation
     public long ContactId { get; set; }
     public Contact? Contact { get; set; }
 
-    /// <summary>SHA-256 of the person's secret, base64url. The secret itself is never stored.</summary>
-    public string SecretHash { get; set; } = "";
+    /// <summary>SHA-256 of the person's secret, base64url (web chats only). The secret itself is never stored.</summary>
+    public string? SecretHash { get; set; }
+
+    /// <summary>
+    /// Text conversations only: the caller's id and how many text conversations they had before this
+    /// one ("42:3"). Unique, so two texts from one number arriving at once open one conversation.
+    /// </summary>
+    public string? TextThread { get; set; }
 
     /// <summary>The first name or nickname the person gave, if any; encrypted at rest.</summary>
     public string? Nickname { get; set; }
 
-    /// <summary>A keyed hash of the address the chat was opened from: rate limits across nodes, never the address itself.</summary>
+    /// <summary>A keyed hash of the address the chat was opened from (for a text conversation, of the phone number): rate limits and blocks across nodes, never the address itself.</summary>
     public string AddressHash { get; set; } = "";
 
     public DateTime StartedAt { get; set; }
@@ -69,6 +78,49 @@ public sealed class ChatMessage
     public string? Body { get; set; }
 
     public DateTime SentAt { get; set; }
+
+    /// <summary>
+    /// Text conversations only: Twilio's SID for the message (SM… or MM…), received or sent. Unique:
+    /// a webhook Twilio delivers twice is stored once, and the retention job deletes it at Twilio.
+    /// </summary>
+    public string? ProviderSid { get; set; }
+
+    /// <summary>A message texted to the person: where Twilio's signed status reports have got to (never backwards). Null for everything else.</summary>
+    public TextDelivery? Delivery { get; set; }
+
+    /// <summary>Twilio's error code when a text was not delivered (e.g. 21610: the number replied STOP; 30003: unreachable).</summary>
+    public int? ErrorCode { get; set; }
+
+    /// <summary>Pictures and other media the person sent (MMS), shown to staff only through the app.</summary>
+    public List<MessageMedia> Media { get; set; } = [];
+}
+
+/// <summary>Where a text the helpline sent has got to, as Twilio reports it. The order is the order of progress.</summary>
+public enum TextDelivery
+{
+    /// <summary>Stored here, and being handed to Twilio.</summary>
+    Saved = 1,
+    Queued = 2,
+    Sending = 3,
+    Sent = 4,
+    Delivered = 5,
+    Undelivered = 6,
+    Failed = 7,
+}
+
+/// <summary>One picture (or other file) of a text the person sent, kept at Twilio and fetched through the app when staff open it.</summary>
+public sealed class MessageMedia
+{
+    public long Id { get; set; }
+    public long MessageId { get; set; }
+
+    /// <summary>The conversation's contact: what the media endpoint checks access against.</summary>
+    public long ContactId { get; set; }
+
+    /// <summary>Twilio's media URL (api.twilio.com/…/Media/ME…), encrypted at rest; never sent to a browser.</summary>
+    public string? Url { get; set; }
+
+    public string ContentType { get; set; } = "";
 }
 
 public enum ChatSender

@@ -11,6 +11,8 @@ internal sealed class ConversationConfiguration : IEntityTypeConfiguration<Conve
         conversation.HasOne(c => c.Contact).WithOne(c => c.Conversation).HasForeignKey<Conversation>(c => c.ContactId).OnDelete(DeleteBehavior.Cascade);
         conversation.Property(c => c.SecretHash).HasMaxLength(64);
         conversation.HasIndex(c => c.SecretHash).IsUnique();
+        conversation.Property(c => c.TextThread).HasMaxLength(40);
+        conversation.HasIndex(c => c.TextThread).IsUnique();
         conversation.Property(c => c.AddressHash).HasMaxLength(64);
         conversation.HasIndex(c => new { c.AddressHash, c.StartedAt });
         conversation.HasIndex(c => new { c.AddressHash, c.LastSeenAt });
@@ -29,6 +31,19 @@ internal sealed class ChatMessageConfiguration : IEntityTypeConfiguration<ChatMe
         message.HasIndex(m => new { m.ContactId, m.ClientMessageId }).IsUnique();
         message.Property(m => m.ClientMessageId).HasMaxLength(64);
         message.HasIndex(m => new { m.ContactId, m.Sender, m.SentAt });
+        // Twilio's id for a text: a webhook delivered twice is stored once.
+        message.Property(m => m.ProviderSid).HasMaxLength(34);
+        message.HasIndex(m => m.ProviderSid).IsUnique();
+        message.HasMany(m => m.Media).WithOne().HasForeignKey(m => m.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class MessageMediaConfiguration : IEntityTypeConfiguration<MessageMedia>
+{
+    public void Configure(EntityTypeBuilder<MessageMedia> media)
+    {
+        media.HasIndex(m => m.ContactId);
+        media.Property(m => m.ContentType).HasMaxLength(100);
     }
 }
 

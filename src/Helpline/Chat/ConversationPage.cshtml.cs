@@ -3,9 +3,10 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Helpline.Chat;
 
 /// <summary>
-/// An advisor's view of one web chat, /staff/conversations/{id}: the transcript live, a reply box,
-/// the crisis template, ending the chat, and its wrap-up. The transcript is read through the audited
-/// API, never rendered into the page.
+/// An advisor's view of one conversation, a web chat or texts, /staff/conversations/{id}: the
+/// transcript live, a reply box (with the SMS segment count for texts), the crisis template, ending
+/// the conversation, and its wrap-up. The transcript is read through the audited API, never rendered
+/// into the page; a picture the person texted is fetched through the app when the advisor opens it.
 /// </summary>
 public sealed class ConversationPageModel(Microsoft.AspNetCore.Identity.UserManager<Accounts.StaffUser> users) : PageModel
 {

@@ -5,13 +5,28 @@ using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
+using Helpline.Messages;
 using Helpline.Queue;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Helpline.Chat;
 
-public sealed record ChatMessageView(long ContactId, int Sequence, ChatSender Sender, string Text, DateTime SentAt, string? ClientMessageId);
+public sealed record ChatMessageView(long ContactId, int Sequence, ChatSender Sender, string Text, DateTime SentAt, string? ClientMessageId)
+{
+    /// <summary>A text sent to the person's phone: how far it has got. Null in a web chat and for what the person sent.</summary>
+    public TextDelivery? Delivery { get; init; }
+
+    public int? ErrorCode { get; init; }
+
+    /// <summary>Pictures the person texted, each fetched through /api/conversations/{id}/media/{mediaId} (audited).</summary>
+    public IReadOnlyList<MediaView> Media { get; init; } = [];
+}
+
+public sealed record MediaView(long Id, string ContentType);
+
+/// <summary>What only a text that came through Twilio has: its SID and any media.</summary>
+public sealed record TextIn(string Sid, IReadOnlyList<(string Url, string ContentType)> Media);
 
 /// <summary>Where a conversation stands, as the person's page shows it.</summary>
 public sealed record ChatStatusView(
@@ -27,7 +42,7 @@ public enum StartOutcome { Started, TooMany, Closed, Blocked }
 
 public sealed record StartResult(StartOutcome Outcome, long ContactId = 0, string? Secret = null);
 
-public enum SendOutcome { Sent, Empty, TooLong, TooFast, Closed }
+public enum SendOutcome { Sent, Empty, TooLong, TooFast, Closed, OptedOut }
 
 public sealed record SendResult(SendOutcome Outcome, ChatMessageView? Message = null);
 
@@ -44,6 +59,7 @@ public sealed class Conversations(
     OpeningHours hours,
     RiskWords risk,
     ChatNotifier notifier,
+    TextDeliveries deliveries,
     IOptions<ChatOptions> options,
     IOptions<DisclosureOptions> disclosure,
     ILogger<Conversations> logger)
@@ -68,20 +84,7 @@ public sealed class Conversations(
             return new StartResult(StartOutcome.TooMany);
 
         var secret = ChatSecrets.NewSecret();
-        var stamp = time.Stamp(now);
-        var contact = new Contact
-        {
-            Channel = ContactChannel.Chat,
-            Status = ContactStatus.Waiting,
-            QueuedAt = now,
-            Language = language,
-            DisclosureVersion = disclosure.Value.Version,
-            CreatedAt = now,
-            UpdatedAt = now,
-            LocalDate = stamp.Date,
-            LocalHour = stamp.Hour,
-            LocalDayOfWeek = stamp.DayOfWeek,
-        };
+        var contact = NewContact(ContactChannel.Chat, language, now, disclosure.Value.Version);
         var conversation = new Conversation
         {
             Contact = contact,
@@ -99,6 +102,87 @@ public sealed class Conversations(
         });
         logger.LogInformation("Chat {ContactId} opened", contact.Id);
         return new StartResult(StartOutcome.Started, contact.Id, secret);
+    }
+
+    /// <summary>
+    /// Opens a text conversation with a caller who texted the hotline: a contact with channel Sms in
+    /// the shared queue, in <paramref name="language"/>. Two texts from one number at the same moment
+    /// open one conversation: the thread key is unique, and the second reads the first's. Returns the
+    /// conversation and whether this call opened it.
+    /// </summary>
+    public async Task<(long ContactId, bool Opened)> OpenTextAsync(long callerId, CallerLanguage language, string phoneHash, bool disclosed)
+    {
+        for (var tries = 0; ; tries++)
+        {
+            if (await OpenTextOfAsync(callerId) is { } open)
+                return (open, false);
+            var now = time.UtcNow;
+            var earlier = await db.Contacts.CountAsync(c => c.CallerId == callerId && c.Channel == ContactChannel.Sms);
+            var contact = NewContact(ContactChannel.Sms, language, now, disclosed ? disclosure.Value.Version : null);
+            contact.CallerId = callerId;
+            var conversation = new Conversation
+            {
+                Contact = contact,
+                TextThread = FormattableString.Invariant($"{callerId}:{earlier}"),
+                AddressHash = phoneHash,
+                StartedAt = now,
+                LastSeenAt = now,
+            };
+            try
+            {
+                await events.CommitAsync(async () =>
+                {
+                    db.Conversations.Add(conversation);
+                    await db.SaveChangesAsync();
+                    return [events.Record(QueueChangeKinds.ContactQueued, now, contact.Id)];
+                });
+                logger.LogInformation("Text conversation {ContactId} opened", contact.Id);
+                return (contact.Id, true);
+            }
+            catch (DbUpdateException e) when (e.IsUniqueViolation() && tries < 3)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    /// <summary>The caller's text conversation still open (waiting or under way), if any.</summary>
+    public Task<long?> OpenTextOfAsync(long callerId) =>
+        db.Contacts.Where(c => c.CallerId == callerId && c.Channel == ContactChannel.Sms && PersonMayWrite.Contains(c.Status) && c.Conversation!.PersonLeftAt == null)
+            .OrderByDescending(c => c.Id).Select(c => (long?)c.Id).FirstOrDefaultAsync();
+
+    /// <summary>
+    /// A text the helpline itself sends to the person's phone (the acknowledgement of a new text
+    /// conversation): kept in the transcript, then handed to Twilio like an advisor's reply.
+    /// </summary>
+    public async Task TextFromHelplineAsync(long contactId, string text)
+    {
+        var now = time.UtcNow;
+        ChatMessage? stored = null;
+        await events.CommitAsync(async () =>
+        {
+            stored = await AppendAsync(contactId, ChatSender.System, null, null, text, now, sinceQueued: 0, texting: true);
+            return [];
+        });
+        await deliveries.DeliverAsync(stored!.Id);
+    }
+
+    private Contact NewContact(ContactChannel channel, CallerLanguage language, DateTime now, string? disclosureVersion)
+    {
+        var stamp = time.Stamp(now);
+        return new Contact
+        {
+            Channel = channel,
+            Status = ContactStatus.Waiting,
+            QueuedAt = now,
+            Language = language,
+            DisclosureVersion = disclosureVersion,
+            CreatedAt = now,
+            UpdatedAt = now,
+            LocalDate = stamp.Date,
+            LocalHour = stamp.Hour,
+            LocalDayOfWeek = stamp.DayOfWeek,
+        };
     }
 
     /// <summary>
@@ -164,7 +248,7 @@ public sealed class Conversations(
     /// <summary>Messages after <paramref name="afterSequence"/>, oldest first: what a screen that saw up to it has missed.</summary>
     public async Task<List<ChatMessageView>> MessagesAsync(long contactId, int afterSequence)
     {
-        var messages = await db.ChatMessages.AsNoTracking()
+        var messages = await db.ChatMessages.AsNoTracking().Include(m => m.Media)
             .Where(m => m.ContactId == contactId && m.Sequence > afterSequence)
             .OrderBy(m => m.Sequence)
             .ToListAsync();
@@ -174,21 +258,26 @@ public sealed class Conversations(
     /// <summary>
     /// Stores a message and tells both sides. The person may write while waiting and while talking;
     /// the advisor only while the conversation is theirs and going on. A message resent with the same
-    /// <paramref name="clientMessageId"/> is stored once and answered with the first copy.
+    /// <paramref name="clientMessageId"/> (a chat) or <see cref="TextIn.Sid"/> (a text Twilio delivered
+    /// twice) is stored once and answered with the first copy. In a text conversation the advisor's
+    /// message then goes to the person's phone (<see cref="TextDeliveries"/>).
     /// </summary>
-    public async Task<SendResult> SendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string? text)
+    public async Task<SendResult> SendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string? text, TextIn? texted = null)
     {
         var body = Clean(text);
-        if (body.Length == 0)
+        var channel = await db.Contacts.Where(c => c.Id == contactId).Select(c => (ContactChannel?)c.Channel).SingleOrDefaultAsync();
+        if (body.Length == 0 && texted is not { Media.Count: > 0 })
             return new SendResult(SendOutcome.Empty);
-        if (body.Length > options.Value.MaxMessageLength)
+        if (body.Length > MaxLength(channel, sender))
             return new SendResult(SendOutcome.TooLong);
         clientMessageId = ValidClientId(clientMessageId);
-        if (clientMessageId is not null && await ExistingAsync(contactId, clientMessageId) is { } resent)
+        if (await ExistingAsync(contactId, clientMessageId, texted?.Sid) is { } resent)
             return new SendResult(SendOutcome.Sent, resent);
         var now = time.UtcNow;
-        if (sender == ChatSender.Person && await TooFastAsync(contactId, now))
+        if (sender == ChatSender.Person && channel == ContactChannel.Chat && await TooFastAsync(contactId, now))
             return new SendResult(SendOutcome.TooFast);
+        if (sender == ChatSender.Advisor && channel == ContactChannel.Sms && await deliveries.OptedOutAsync(contactId))
+            return new SendResult(SendOutcome.OptedOut);
 
         ChatMessage? stored = null;
         string? contactAdvisor = null;
@@ -196,7 +285,7 @@ public sealed class Conversations(
         {
             await events.CommitAsync(async () =>
             {
-                var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat)
+                var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId && ContactChannels.Written.Contains(c.Channel))
                     .Select(c => new { c.Status, c.AdvisorId, c.QueuedAt, c.Conversation!.PersonLeftAt, c.Conversation.RiskRaisedAt }).SingleOrDefaultAsync();
                 var open = contact is not null && contact.PersonLeftAt is null && (sender == ChatSender.Person
                     ? PersonMayWrite.Contains(contact.Status)
@@ -205,23 +294,30 @@ public sealed class Conversations(
                     return null;
                 contactAdvisor = contact!.AdvisorId;
                 var sinceQueued = contact.QueuedAt is { } queued ? (int)Math.Clamp((now - queued).TotalMilliseconds, 0, int.MaxValue) : 0;
-                stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now, sinceQueued);
+                var texting = sender == ChatSender.Advisor && channel == ContactChannel.Sms;
+                stored = await AppendAsync(contactId, sender, sender == ChatSender.Advisor ? advisorId : null, clientMessageId, body, now, sinceQueued, texted, texting);
                 if (sender == ChatSender.Person && contact.Status == ContactStatus.Waiting && contact.RiskRaisedAt is null && await RaiseIfAtRiskAsync(contactId, body, now) is { } raised)
                     return [raised];
                 return [];
             });
         }
-        catch (DbUpdateException) when (clientMessageId is not null)
+        catch (DbUpdateException) when (clientMessageId is not null || texted is not null)
         {
-            // The same message arrived twice at once (a resend over a second connection): the first stays.
-            return await ExistingAsync(contactId, clientMessageId) is { } raced ? new SendResult(SendOutcome.Sent, raced) : throw new InvalidOperationException("A message could not be stored.");
+            // The same message arrived twice at once (a resend over a second connection, a webhook Twilio repeated): the first stays.
+            db.ChangeTracker.Clear();
+            return await ExistingAsync(contactId, clientMessageId, texted?.Sid) is { } raced ? new SendResult(SendOutcome.Sent, raced) : throw new InvalidOperationException("A message could not be stored.");
         }
         if (stored is null)
             return new SendResult(SendOutcome.Closed);
-        var view = View(stored);
-        await notifier.MessageAsync(view, contactAdvisor);
-        return new SendResult(SendOutcome.Sent, view);
+        await notifier.MessageAsync(View(stored), contactAdvisor);
+        if (stored.Delivery is not null)
+            await deliveries.DeliverAsync(stored.Id);
+        return new SendResult(SendOutcome.Sent, await ViewAsync(stored.Id));
     }
+
+    /// <summary>A chat message may be as long as the chat allows; a text the helpline sends, as long as Twilio takes.</summary>
+    private int MaxLength(ContactChannel? channel, ChatSender sender) =>
+        channel == ContactChannel.Sms && sender != ChatSender.Person ? Math.Min(SmsSegments.MaxLength, options.Value.MaxMessageLength) : options.Value.MaxMessageLength;
 
     /// <summary>
     /// The advisor ends the conversation, after their closing message if they wrote one: the person is
@@ -258,7 +354,7 @@ public sealed class Conversations(
     /// The person leaves (the Leave button, the quick exit): a waiting chat is abandoned; one under way
     /// goes to its advisor's wrap-up, and the advisor is told. The secret opens nothing afterwards.
     /// </summary>
-    public async Task LeaveAsync(long contactId)
+    public async Task LeaveAsync(long contactId, string? note = null)
     {
         var now = time.UtcNow;
         await db.Conversations.Where(c => c.ContactId == contactId && c.PersonLeftAt == null)
@@ -272,7 +368,7 @@ public sealed class Conversations(
                 break;
             if (await transitions.EndChatAsync(contactId, holder))
             {
-                await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).PersonLeft);
+                await SystemMessageAsync(contactId, note ?? SystemText.For(await LanguageOfAsync(contactId)).PersonLeft);
                 break;
             }
         }
@@ -322,7 +418,8 @@ public sealed class Conversations(
     /// adds the message. The same update notes the person as seen, or the advisor's first reply and
     /// how long after joining the queue (<paramref name="sinceQueued"/>) it came.
     /// </summary>
-    private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now, int sinceQueued)
+    private async Task<ChatMessage> AppendAsync(long contactId, ChatSender sender, string? advisorId, string? clientMessageId, string body, DateTime now, int sinceQueued,
+        TextIn? texted = null, bool texting = false)
     {
         var person = sender == ChatSender.Person;
         var advisor = sender == ChatSender.Advisor;
@@ -332,7 +429,13 @@ public sealed class Conversations(
             .SetProperty(c => c.FirstReplyMilliseconds, c => advisor && c.FirstReplyAt == null ? sinceQueued : c.FirstReplyMilliseconds)
             .SetProperty(c => c.FirstReplyAt, c => advisor && c.FirstReplyAt == null ? now : c.FirstReplyAt));
         var sequence = await db.Conversations.Where(c => c.ContactId == contactId).Select(c => c.LastSequence).SingleAsync();
-        var message = new ChatMessage { ContactId = contactId, Sequence = sequence, Sender = sender, AdvisorId = advisorId, ClientMessageId = clientMessageId, Body = body, SentAt = now };
+        var message = new ChatMessage
+        {
+            ContactId = contactId, Sequence = sequence, Sender = sender, AdvisorId = advisorId, ClientMessageId = clientMessageId, Body = body, SentAt = now,
+            ProviderSid = texted?.Sid,
+            Delivery = texting ? TextDelivery.Saved : null,
+            Media = [.. (texted?.Media ?? []).Select(m => new MessageMedia { ContactId = contactId, Url = m.Url, ContentType = m.ContentType })],
+        };
         db.ChatMessages.Add(message);
         await db.SaveChangesAsync();
         return message;
@@ -371,10 +474,25 @@ public sealed class Conversations(
         return fromAddress >= options.Value.AddressMessagesPerMinute;
     }
 
-    private async Task<ChatMessageView?> ExistingAsync(long contactId, string clientMessageId) =>
-        await db.ChatMessages.AsNoTracking().Where(m => m.ContactId == contactId && m.ClientMessageId == clientMessageId).SingleOrDefaultAsync() is { } m ? View(m) : null;
+    /// <summary>The message already stored under the sender's id for it, or Twilio's, if any.</summary>
+    private async Task<ChatMessageView?> ExistingAsync(long contactId, string? clientMessageId, string? providerSid)
+    {
+        if (providerSid is not null)
+            return await db.ChatMessages.AsNoTracking().Include(m => m.Media).Where(m => m.ProviderSid == providerSid).SingleOrDefaultAsync() is { } texted ? View(texted) : null;
+        if (clientMessageId is null)
+            return null;
+        return await db.ChatMessages.AsNoTracking().Include(m => m.Media).Where(m => m.ContactId == contactId && m.ClientMessageId == clientMessageId).SingleOrDefaultAsync() is { } m ? View(m) : null;
+    }
 
-    private static ChatMessageView View(ChatMessage m) => new(m.ContactId, m.Sequence, m.Sender, m.Body ?? "", m.SentAt, m.ClientMessageId);
+    private async Task<ChatMessageView> ViewAsync(long messageId) =>
+        View(await db.ChatMessages.AsNoTracking().Include(m => m.Media).SingleAsync(m => m.Id == messageId));
+
+    internal static ChatMessageView View(ChatMessage m) => new(m.ContactId, m.Sequence, m.Sender, m.Body ?? "", m.SentAt, m.ClientMessageId)
+    {
+        Delivery = m.Delivery,
+        ErrorCode = m.ErrorCode,
+        Media = [.. m.Media.OrderBy(x => x.Id).Select(x => new MediaView(x.Id, x.ContentType))],
+    };
 
     /// <summary>Trimmed, line ends made "\n", and no control characters but the line end and tab.</summary>
     internal static string Clean(string? text)

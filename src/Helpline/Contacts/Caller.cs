@@ -1,3 +1,6 @@
+using Helpline.Data;
+using Microsoft.EntityFrameworkCore;
+
 namespace Helpline.Contacts;
 
 /// <summary>
@@ -35,4 +38,32 @@ public enum CallerLanguage
 {
     English = 1,
     Spanish = 2,
+}
+
+public static class Callers
+{
+    /// <summary>
+    /// The caller with this number, or a new one made by <paramref name="create"/> (given the number's
+    /// blind index). Two requests for one new number at once make one caller: the unique index refuses
+    /// the second (inside a transaction, EF rolls back to its savepoint), which then reads the first.
+    /// </summary>
+    public static async Task<Caller> FindOrCreateCallerAsync(this HelplineDb db, string e164, Func<string, Caller> create)
+    {
+        var hash = db.Protector.BlindIndex(e164);
+        var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
+        if (caller is not null)
+            return caller;
+        caller = create(hash);
+        db.Callers.Add(caller);
+        try
+        {
+            await db.SaveChangesAsync();
+            return caller;
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation() && e.Entries.All(entry => entry.Entity is Caller))
+        {
+            db.Entry(caller).State = EntityState.Detached;
+            return await db.Callers.SingleAsync(c => c.PhoneHash == hash);
+        }
+    }
 }

@@ -96,7 +96,7 @@ public sealed class Contact
 
     public DateTime UpdatedAt { get; set; }
 
-    /// <summary>A chat's own part (channel <see cref="ContactChannel.Chat"/> only).</summary>
+    /// <summary>A written conversation's own part (channels <see cref="ContactChannel.Chat"/> and <see cref="ContactChannel.Sms"/> only).</summary>
     public Chat.Conversation? Conversation { get; set; }
 
     /// <summary>When the retention job removed what identified the caller (null: not yet).</summary>
@@ -121,6 +121,17 @@ public enum ContactChannel
     Voicemail = 4,
     /// <summary>A web chat (see Chat/): typed, not spoken; no phone is rung.</summary>
     Chat = 5,
+    /// <summary>Text messages (SMS or MMS) with the person's phone (see Messages/): a conversation like a chat, carried by Twilio.</summary>
+    Sms = 6,
+}
+
+/// <summary>The channels that are written conversations rather than calls: taken without ringing, held several at once.</summary>
+public static class ContactChannels
+{
+    /// <summary>For queries: <c>ContactChannels.Written.Contains(c.Channel)</c>.</summary>
+    public static readonly ContactChannel[] Written = [ContactChannel.Chat, ContactChannel.Sms];
+
+    public static bool IsWritten(this ContactChannel channel) => channel is ContactChannel.Chat or ContactChannel.Sms;
 }
 
 public enum ContactStatus

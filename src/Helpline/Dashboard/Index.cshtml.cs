@@ -52,6 +52,7 @@ public sealed class IndexModel(HelplineDb db, UserManager<StaffUser> users, Help
     public static string Word(ContactChannel channel) => channel switch
     {
         ContactChannel.WebForm => "Web form",
+        ContactChannel.Sms => "Text",
         _ => channel.ToString(),
     };
 

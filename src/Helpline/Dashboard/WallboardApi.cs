@@ -104,9 +104,9 @@ public static class WallboardApi
     private static async Task<ChatsNow> ChatsAsync(HelplineDb db, DateOnly today)
     {
         var perAdvisor = await db.Contacts
-            .Where(c => c.Channel == ContactChannel.Chat && (c.Status == ContactStatus.InProgress || c.Status == ContactStatus.WrapUp) && c.AdvisorId != null)
+            .Where(c => ContactChannels.Written.Contains(c.Channel) && (c.Status == ContactStatus.InProgress || c.Status == ContactStatus.WrapUp) && c.AdvisorId != null)
             .GroupBy(c => c.AdvisorId).Select(g => g.Count()).ToListAsync();
-        var underWay = await db.Contacts.CountAsync(c => c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress);
+        var underWay = await db.Contacts.CountAsync(c => ContactChannels.Written.Contains(c.Channel) && c.Status == ContactStatus.InProgress);
         // Differences of times are taken here: SQLite cannot subtract them in a query. A day's chats are few enough.
         var replies = await db.Conversations.Where(c => c.Contact!.LocalDate == today && c.FirstReplyAt != null && c.Contact.QueuedAt != null)
             .Select(c => new { c.FirstReplyAt, c.Contact!.QueuedAt }).ToListAsync();

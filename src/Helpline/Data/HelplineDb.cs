@@ -46,6 +46,7 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<BlockedNumber> BlockedNumbers => Set<BlockedNumber>();
     public DbSet<Chat.Conversation> Conversations => Set<Chat.Conversation>();
     public DbSet<Chat.ChatMessage> ChatMessages => Set<Chat.ChatMessage>();
+    public DbSet<Chat.MessageMedia> MessageMedia => Set<Chat.MessageMedia>();
     public DbSet<Chat.RiskPhraseEdit> RiskPhraseEdits => Set<Chat.RiskPhraseEdit>();
 
     /// <summary>Staff sign-ins, one row each; the staff cookie holds only the key (see <see cref="StaffSignInStore"/>).</summary>
@@ -76,6 +77,7 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
         });
         builder.Entity<Chat.Conversation>().Property(c => c.Nickname).Encrypted(Protector, "Conversation.Nickname");
         builder.Entity<Chat.ChatMessage>().Property(m => m.Body).Encrypted(Protector, "ChatMessage.Body");
+        builder.Entity<Chat.MessageMedia>().Property(m => m.Url).Encrypted(Protector, "MessageMedia.Url");
         builder.Entity<BlockedNumber>().Property<string?>(nameof(BlockedNumber.Reason)).Encrypted(Protector, "BlockedNumber.Reason");
         // Staff's authenticator keys and recovery codes: a copy of the database must not let anyone
         // make their two-factor codes.

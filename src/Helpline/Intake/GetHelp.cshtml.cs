@@ -227,7 +227,7 @@ public sealed partial class GetHelpModel(
             var body = Text.Lang == "es"
                 ? "Recibimos su solicitud. Le llamaremos pronto. Responda STOP para no recibir mensajes."
                 : "We got your request and will call you soon. Reply STOP to opt out of texts.";
-            await gateway.SendSmsAsync(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}");
+            await gateway.SendSmsAsync(new OutboundText(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}"));
         }
         catch (TelephonyException)
         {

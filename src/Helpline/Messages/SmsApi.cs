@@ -1,67 +1,82 @@
+using System.Globalization;
+using System.Security;
 using System.Text.RegularExpressions;
 using Helpline.Contacts;
 using Helpline.Data;
-using Helpline.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Helpline.Messages;
 
 /// <summary>
-/// Twilio's inbound-SMS webhook (guarded by the signature check like every /twilio/ route). A caller
-/// who replies STOP is never texted again: the withdrawal is kept as a consent row with its evidence.
+/// Twilio's messaging webhooks, guarded by the signature check like every /twilio/ route: a text to
+/// the hotline (<see cref="TextIntake"/>), and the status reports of the texts the helpline sends
+/// (<see cref="TextDeliveries"/>). Anything that is not what Twilio sends is a 400, never a 500.
 /// </summary>
 public static partial class SmsApi
 {
-    /// <summary>The opt-out and opt-in keywords carriers and Twilio recognise.</summary>
-    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase) { "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR" };
-    private static readonly HashSet<string> StartWords = new(StringComparer.OrdinalIgnoreCase) { "START", "UNSTOP", "YES" };
-
-    public const string StopTextVersion = "sms-keyword-stop";
-    public const string StartTextVersion = "sms-keyword-start";
+    /// <summary>Twilio sends at most ten media with one message.</summary>
+    private const int MaxMedia = 10;
 
     public static IEndpointRouteBuilder MapSms(this IEndpointRouteBuilder app)
     {
         app.MapPost("/twilio/sms/incoming", Incoming).AllowAnonymous().DisableAntiforgery();
+        app.MapPost(TextDeliveries.StatusPath, Status).AllowAnonymous().DisableAntiforgery();
         return app;
     }
 
-    internal static async Task<IResult> Incoming(HttpRequest request, HelplineDb db, HelplineTime time, ILoggerFactory logs)
+    internal static async Task<IResult> Incoming(HttpRequest request, TextIntake intake, HelplineDb db)
     {
-        var form = request.Form;
+        var form = await request.ReadFormAsync();
         var sid = form["MessageSid"].ToString();
         if (!MessageSidPattern().IsMatch(sid))
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an SMS webhook", detail: "MessageSid is missing or is not a Twilio message SID.");
-
-        // Twilio answers opt-out keywords itself; the app only has to remember them.
-        var empty = Results.Content("<Response/>", "application/xml");
-        var keyword = form["Body"].ToString().Trim();
-        var granted = StopWords.Contains(keyword) ? false : StartWords.Contains(keyword) ? (bool?)true : null;
-        if (granted is null || CallerNumbers.CallableE164(form["From"].ToString()) is not { } number)
-            return empty;
-
-        var hash = db.Protector.BlindIndex(number);
-        var callerId = await db.Callers.Where(c => c.PhoneHash == hash).Select(c => (long?)c.Id).SingleOrDefaultAsync();
-        if (callerId is null)
-            return empty;
-
-        db.Consents.Add(new Consent
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a messaging webhook", detail: "MessageSid is missing or is not a Twilio message SID.");
+        if (!int.TryParse(form["NumMedia"].ToString() is { Length: > 0 } n ? n : "0", NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count > MaxMedia)
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a messaging webhook", detail: $"NumMedia is a number from 0 to {MaxMedia}.");
+        var media = new List<(string Url, string ContentType)>();
+        for (var i = 0; i < count; i++)
         {
-            CallerId = callerId.Value,
-            Kind = ConsentKind.Text,
-            Granted = granted.Value,
-            TextVersion = granted.Value ? StartTextVersion : StopTextVersion,
-            Source = ConsentSource.TextMessage,
-            RecordedAt = time.UtcNow,
-        });
-        await db.SaveChangesAsync();
-        logs.CreateLogger("Helpline.Messages").LogInformation("Caller {CallerId} {Change} texts by message {MessageSid}", callerId, granted.Value ? "allowed" : "stopped", sid);
-        return empty;
+            var url = form[$"MediaUrl{i}"].ToString();
+            var type = form[$"MediaContentType{i}"].ToString();
+            if (!IsTwilioMediaUrl(url) || !ContentTypePattern().IsMatch(type))
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a messaging webhook", detail: $"MediaUrl{i} must be a Twilio media URL and MediaContentType{i} a media type.");
+            media.Add((url, type.ToLowerInvariant()));
+        }
+        // Twilio delivered this one before (it retries a slow answer): nothing more to do.
+        if (await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
+            return Twiml(null);
+        var reply = await intake.ReceiveAsync(new InboundText(sid, form["From"].ToString(), form["Body"].ToString(), media, form["OptOutType"].ToString()));
+        return Twiml(reply);
     }
+
+    /// <summary>A text's progress, as Twilio reports it to the URL given when it was sent (with our message id).</summary>
+    internal static async Task<IResult> Status(HttpRequest request, TextDeliveries deliveries)
+    {
+        var form = await request.ReadFormAsync();
+        var sid = form["MessageSid"].ToString();
+        if (!MessageSidPattern().IsMatch(sid))
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a message status", detail: "MessageSid is missing or is not a Twilio message SID.");
+        long? messageId = long.TryParse(request.Query["m"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null;
+        int? errorCode = int.TryParse(form["ErrorCode"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+        if (TextDeliveries.FromTwilio(form["MessageStatus"].ToString()) is { } delivery)
+            await deliveries.ReportedAsync(messageId, sid, delivery, errorCode);
+        return Results.NoContent();
+    }
+
+    /// <summary>Twilio's answer to a text: nothing, or one message back (sent by Twilio, not through the REST API).</summary>
+    private static IResult Twiml(string? reply) =>
+        Results.Content(reply is null ? "<Response/>" : $"<Response><Message>{SecurityElement.Escape(reply)}</Message></Response>", "application/xml");
+
+    /// <summary>Only Twilio's own media URLs are kept: they are fetched later with the account's credentials.</summary>
+    internal static bool IsTwilioMediaUrl(string url) =>
+        url.Length <= 500 && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host == "api.twilio.com" && uri.AbsolutePath.Contains("/Media/", StringComparison.Ordinal);
 
     /// <summary>The caller's latest answer about texts is yes, and they have not replied STOP since.</summary>
     public static Task<bool> MayTextAsync(HelplineDb db, long callerId, CancellationToken cancellationToken = default) =>
         db.IsGrantedAsync(callerId, ConsentKind.Text, cancellationToken);
 
-    [GeneratedRegex(@"^SM[0-9a-fA-F]{32}\z")]
+    [GeneratedRegex(@"^(SM|MM)[0-9a-fA-F]{32}\z")]
     private static partial Regex MessageSidPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}\z")]
+    private static partial Regex ContentTypePattern();
 }

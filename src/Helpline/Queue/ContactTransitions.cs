@@ -89,7 +89,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
             var queuedAt = await db.Contacts.Where(c => c.Id == contactId).Select(c => c.QueuedAt).SingleOrDefaultAsync();
             var (waited, waitedMs) = Waits.Since(queuedAt, now);
             var claimed = await db.Contacts
-                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.Waiting && languages.Contains(c.Language))
+                .Where(c => c.Id == contactId && ContactChannels.Written.Contains(c.Channel) && c.Status == ContactStatus.Waiting && languages.Contains(c.Language))
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.InProgress)
                     .SetProperty(c => c.AdvisorId, advisorId)
@@ -125,7 +125,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
                 return null;
             }
             var moved = await db.Contacts
-                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress && c.AdvisorId == fromAdvisorId && toLanguages.Contains(c.Language))
+                .Where(c => c.Id == contactId && ContactChannels.Written.Contains(c.Channel) && c.Status == ContactStatus.InProgress && c.AdvisorId == fromAdvisorId && toLanguages.Contains(c.Language))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.AdvisorId, toAdvisorId).SetProperty(c => c.UpdatedAt, now));
             if (moved == 0)
                 return null;
@@ -151,7 +151,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         if (presence is null)
             return (ChatClaim.Lost, Presence.Offline);
         var open = await db.Contacts.Where(c => c.AdvisorId == advisorId && QueueRowQueries.Active.Contains(c.Status))
-            .GroupBy(c => c.Channel == ContactChannel.Chat).Select(g => new { Chat = g.Key, Count = g.Count() }).ToListAsync();
+            .GroupBy(c => ContactChannels.Written.Contains(c.Channel)).Select(g => new { Chat = g.Key, Count = g.Count() }).ToListAsync();
         if (open.Any(o => !o.Chat) || presence is Presence.WrapUp || presence is Presence.Busy && !open.Any(o => o.Chat))
             return (ChatClaim.OnACall, presence.Value);
         if (open.Where(o => o.Chat).Sum(o => o.Count) >= limit)
@@ -183,7 +183,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         return await events.CommitAsync(async () =>
         {
             var ended = await db.Contacts
-                .Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.InProgress && c.AdvisorId == advisorId)
+                .Where(c => c.Id == contactId && ContactChannels.Written.Contains(c.Channel) && c.Status == ContactStatus.InProgress && c.AdvisorId == advisorId)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.Status, ContactStatus.WrapUp)
                     .SetProperty(c => c.EndedAt, now)
@@ -202,7 +202,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
         return await events.CommitAsync(async () =>
         {
             var abandoned = await MarkAbandonedAsync(
-                db.Contacts.Where(c => c.Id == contactId && c.Channel == ContactChannel.Chat && c.Status == ContactStatus.Waiting), waited, waitedMs, now);
+                db.Contacts.Where(c => c.Id == contactId && ContactChannels.Written.Contains(c.Channel) && c.Status == ContactStatus.Waiting), waited, waitedMs, now);
             return abandoned == 1 ? [events.Record(QueueChangeKinds.ContactLeftQueue, now, contactId)] : null;
         });
     }
@@ -301,7 +301,7 @@ public sealed class ContactTransitions(HelplineDb db, QueueEvents events, Helpli
                 return null;
             var changes = new List<QueueChange> { events.Record(QueueChangeKinds.ContactCompleted, now, contact.Id) };
             // After a call the advisor is in wrap-up; after a chat, busy until their last conversation is completed.
-            if (contact.AdvisorId is { } advisorId && contact.Channel == ContactChannel.Chat)
+            if (contact.AdvisorId is { } advisorId && contact.Channel.IsWritten())
             {
                 await LockAdvisorsAsync(advisorId);
                 changes.AddRange(await AvailableWhenIdleAsync(advisorId, now));

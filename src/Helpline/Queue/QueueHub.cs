@@ -30,6 +30,9 @@ public interface IQueueClient
 
     /// <summary>The person has read up to this message.</summary>
     Task ChatRead(long contactId, int sequence);
+
+    /// <summary>A text this advisor sent has moved on: queued, sent, delivered, undelivered or failed.</summary>
+    Task TextDelivery(Messages.TextDeliveryView delivery);
 }
 
 /// <summary>

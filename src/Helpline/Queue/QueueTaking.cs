@@ -64,7 +64,7 @@ public sealed class QueueTaking(
         {
             var next = await db.Contacts.AsNoTracking()
                 .Where(c => c.Status == ContactStatus.Waiting && c.QueueExit == QueueExit.None && languages.Contains(c.Language) && !passed.Contains(c.Id))
-                .Where(c => !onlyChats || c.Channel == ContactChannel.Chat)
+                .Where(c => !onlyChats || ContactChannels.Written.Contains(c.Channel))
                 .InQueueOrder()
                 .Select(c => (long?)c.Id)
                 .FirstOrDefaultAsync();
@@ -92,7 +92,7 @@ public sealed class QueueTaking(
     public async Task<TakeResult> TakeAsync(StaffUser advisor, long contactId, bool anyLanguage)
     {
         var languages = anyLanguage ? [CallerLanguage.English, CallerLanguage.Spanish] : LanguagesOf(advisor.Languages);
-        if (await db.Contacts.Where(c => c.Id == contactId).Select(c => (ContactChannel?)c.Channel).SingleOrDefaultAsync() == ContactChannel.Chat)
+        if (await db.Contacts.Where(c => c.Id == contactId).Select(c => (ContactChannel?)c.Channel).SingleOrDefaultAsync() is { } channel && channel.IsWritten())
             return await TakeChatAsync(advisor, contactId, languages);
         if (advisor.Presence is Presence.Busy)
             return new TakeResult(await InChatsAsync(advisor.Id) ? TakeOutcome.InChats : TakeOutcome.AdvisorBusy);
@@ -150,7 +150,7 @@ public sealed class QueueTaking(
     }
 
     private Task<bool> InChatsAsync(string advisorId) =>
-        db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && c.Channel == ContactChannel.Chat && QueueRowQueries.Active.Contains(c.Status));
+        db.Contacts.AnyAsync(c => c.AdvisorId == advisorId && ContactChannels.Written.Contains(c.Channel) && QueueRowQueries.Active.Contains(c.Status));
 
     private async Task BridgeAsync(Contact contact, StaffUser advisor)
     {

@@ -165,35 +165,35 @@ public sealed class ReportQueries(HelplineDb db, HelplineTime time, IOptions<Rep
     }
 
     /// <summary>
-    /// Chats' times to first reply, added to their hour's row. Read apart, from the chats alone: joined
+    /// Chats' and text conversations' times to first reply, added to their hour's row. Read apart, from the chats alone: joined
     /// into the hourly count, every contact of the range probed the conversations table, which made a
     /// year counted live 2.5 times slower.
     /// </summary>
     private static async Task AddFirstRepliesAsync(IQueryable<Contact> contacts, List<ReportCount> hours, CancellationToken cancellationToken)
     {
-        var replies = await contacts.Where(c => c.Channel == ContactChannel.Chat && c.Conversation!.FirstReplyMilliseconds != null)
-            .GroupBy(c => new { c.LocalDate, c.LocalHour, c.Language })
+        var replies = await contacts.Where(c => ContactChannels.Written.Contains(c.Channel) && c.Conversation!.FirstReplyMilliseconds != null)
+            .GroupBy(c => new { c.LocalDate, c.LocalHour, c.Language, c.Channel })
             .Select(g => new { g.Key, Count = g.Count(), Milliseconds = g.Sum(c => (long)c.Conversation!.FirstReplyMilliseconds!.Value) })
             .ToListAsync(cancellationToken);
-        var chatHours = hours.Where(r => r.Channel == ContactChannel.Chat).ToDictionary(r => (r.LocalDate, r.Key, r.Language));
+        var writtenHours = hours.Where(r => r.Channel.IsWritten()).ToDictionary(r => (r.LocalDate, r.Key, r.Language, r.Channel));
         foreach (var reply in replies)
         {
-            // A chat with a first reply is one of the hour's contacts, so its row is there.
-            var hour = chatHours[(reply.Key.LocalDate, reply.Key.LocalHour.ToString(CultureInfo.InvariantCulture), reply.Key.Language)];
+            // A conversation with a first reply is one of the hour's contacts, so its row is there.
+            var hour = writtenHours[(reply.Key.LocalDate, reply.Key.LocalHour.ToString(CultureInfo.InvariantCulture), reply.Key.Language, reply.Key.Channel)];
             hour.FirstReplies = reply.Count;
             hour.FirstReplyMilliseconds = reply.Milliseconds;
         }
     }
 
     /// <summary>
-    /// Per advisor and day, how many chats they held at once: each chat runs from its taking to its
+    /// Per advisor and day, how many conversations (web chats and texts alike) they held at once: each runs from its taking to its
     /// end (or now); their lengths added up, the time with at least one open, and the most at once.
     /// A chat handed over counts for the advisor who ended it. One row per chat is read (a day's
     /// chats, not a year's: past days are kept).
     /// </summary>
     private async Task<IEnumerable<ReportCount>> ChatLoadAsync(IQueryable<Contact> contacts, CancellationToken cancellationToken)
     {
-        var chats = await contacts.Where(c => c.Channel == ContactChannel.Chat && c.AdvisorId != null && c.AnsweredAt != null)
+        var chats = await contacts.Where(c => ContactChannels.Written.Contains(c.Channel) && c.AdvisorId != null && c.AnsweredAt != null)
             .Select(c => new { c.LocalDate, c.LocalDayOfWeek, AdvisorId = c.AdvisorId!, From = c.AnsweredAt!.Value, c.EndedAt })
             .ToListAsync(cancellationToken);
         var now = time.UtcNow;
@@ -392,6 +392,7 @@ public static class Words
         ContactChannel.Callback => "Callback",
         ContactChannel.Voicemail => "Voicemail",
         ContactChannel.Chat => "Web chat",
+        ContactChannel.Sms => "Text message",
         _ => channel.ToString(),
     };
 

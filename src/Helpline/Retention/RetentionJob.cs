@@ -23,15 +23,16 @@ public sealed class RetentionOptions
 }
 
 /// <summary>What one run did, as written to the audit trail.</summary>
-public sealed record RetentionRun(DateTime Before, int Contacts, int CallersForgotten, int RecordingsDeleted, int RecordingsNotDeleted)
+public sealed record RetentionRun(DateTime Before, int Contacts, int CallersForgotten, int RecordingsDeleted, int RecordingsNotDeleted, int TextsDeleted = 0, int TextsNotDeleted = 0)
 {
     public string Details => $"contacts created before {Before:yyyy-MM-dd HH:mm} UTC: {Contacts} anonymized, {CallersForgotten} caller(s) forgotten, " +
-        $"{RecordingsDeleted} recording(s) deleted at Twilio, {RecordingsNotDeleted} recording(s) Twilio could not delete (those contacts are left for the next run)";
+        $"{RecordingsDeleted} recording(s) deleted at Twilio, {RecordingsNotDeleted} recording(s) Twilio could not delete, " +
+        $"{TextsDeleted} text(s) deleted at Twilio, {TextsNotDeleted} text(s) Twilio could not delete (contacts with something Twilio could not delete are left for the next run)";
 }
 
 /// <summary>
 /// Anonymizes contacts older than <see cref="RetentionOptions.Days"/>: what could identify the caller
-/// goes (notes, the recording, here and at Twilio, Twilio's call ids, which Twilio could map back to a
+/// goes (notes, the recording and the texts, here and at Twilio with their pictures, Twilio's call ids, which Twilio could map back to a
 /// number, and the link to the caller), what the reports count stays (times, channel, status,
 /// disposition, region, waits, advisor, language). A caller with no newer contact and no callback
 /// still to make is forgotten: number, name and blind index emptied, consents deleted. The row stays,
@@ -49,7 +50,8 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
     {
         var now = time.UtcNow;
         var before = now.AddDays(-options.Value.Days);
-        int contacts = 0, forgotten = 0, deleted = 0, notDeleted = 0;
+        int contacts = 0, forgotten = 0;
+        var twilio = new TwilioDeletions();
         var after = 0L;
         while (true)
         {
@@ -58,19 +60,17 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
                 break;
             after = batch[^1].Id;
 
-            var (ready, deletedHere, notDeletedHere) = await DeleteRecordingsAsync(batch, cancellationToken);
-            deleted += deletedHere;
-            notDeleted += notDeletedHere;
+            var ready = await DeleteAtTwilioAsync(batch, twilio, cancellationToken);
             var forget = await CallersToForgetAsync(ready, before, cancellationToken);
             forgotten += await AnonymizeAsync(ready, forget, now, cancellationToken);
             contacts += ready.Count;
         }
 
-        var run = new RetentionRun(before, contacts, forgotten, deleted, notDeleted);
+        var run = new RetentionRun(before, contacts, forgotten, twilio.Recordings, twilio.RecordingsNot, twilio.Texts, twilio.TextsNot);
         db.AuditEntries.Add(new AuditEntry { At = now, UserName = "retention job", Action = "retention.anonymized", Details = run.Details });
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Retention: {Contacts} contact(s) anonymized, {Callers} caller(s) forgotten, {Deleted} recording(s) deleted, {NotDeleted} not deleted",
-            contacts, forgotten, deleted, notDeleted);
+        logger.LogInformation("Retention: {Contacts} contact(s) anonymized, {Callers} caller(s) forgotten, {Deleted} recording(s) and {Texts} text(s) deleted at Twilio, {NotDeleted} not deleted",
+            contacts, forgotten, twilio.Recordings, twilio.Texts, twilio.RecordingsNot + twilio.TextsNot);
         return run;
     }
 
@@ -82,32 +82,58 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
             .OrderBy(c => c.Id).Take(options.Value.BatchSize)
             .ToListAsync(cancellationToken);
 
-    /// <summary>
-    /// The recording goes at Twilio first: if Twilio cannot delete it now, the contact keeps the
-    /// reference (and everything else) until a later run can. Returns the contacts ready to anonymize.
-    /// </summary>
-    private async Task<(List<Contact> Ready, int Deleted, int NotDeleted)> DeleteRecordingsAsync(List<Contact> batch, CancellationToken cancellationToken)
+    /// <summary>What one run deleted at Twilio, and what Twilio could not delete.</summary>
+    private sealed class TwilioDeletions
     {
-        int deleted = 0, notDeleted = 0;
+        public int Recordings, RecordingsNot, Texts, TextsNot;
+    }
+
+    /// <summary>
+    /// The recording and the texts (with their pictures) go at Twilio first: if Twilio cannot delete
+    /// one now, the contact keeps its references (and everything else) until a later run can.
+    /// Returns the contacts ready to anonymize.
+    /// </summary>
+    private async Task<List<Contact>> DeleteAtTwilioAsync(List<Contact> batch, TwilioDeletions counts, CancellationToken cancellationToken)
+    {
+        var ids = batch.Select(c => c.Id).ToList();
+        var texts = (await db.ChatMessages.Where(m => ids.Contains(m.ContactId) && m.ProviderSid != null)
+                .Select(m => new { m.ContactId, Sid = m.ProviderSid! }).ToListAsync(cancellationToken))
+            .ToLookup(m => m.ContactId, m => m.Sid);
         var ready = new List<Contact>();
         foreach (var contact in batch)
         {
+            var kept = true;
             if (RecordingSidOf(contact) is { } recordingSid)
             {
-                try
-                {
-                    await gateway.DeleteRecordingAsync(recordingSid, cancellationToken);
-                    deleted++;
-                }
-                catch (TelephonyException)
-                {
-                    notDeleted++;
-                    continue;
-                }
+                var deleted = await DeletedAsync(() => gateway.DeleteRecordingAsync(recordingSid, cancellationToken));
+                counts.Recordings += deleted ? 1 : 0;
+                counts.RecordingsNot += deleted ? 0 : 1;
+                kept &= deleted;
             }
-            ready.Add(contact);
+            foreach (var sid in texts[contact.Id])
+            {
+                var deleted = await DeletedAsync(() => gateway.DeleteMessageAsync(sid, cancellationToken));
+                counts.Texts += deleted ? 1 : 0;
+                counts.TextsNot += deleted ? 0 : 1;
+                kept &= deleted;
+            }
+            if (kept)
+                ready.Add(contact);
         }
-        return (ready, deleted, notDeleted);
+        return ready;
+    }
+
+    private static async Task<bool> DeletedAsync(Func<Task> deletion)
+    {
+        try
+        {
+            await deletion();
+            return true;
+        }
+        catch (TelephonyException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The contacts' callers with no newer contact and no callback still to make.</summary>

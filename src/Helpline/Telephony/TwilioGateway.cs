@@ -43,17 +43,63 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
         await Call(() => CallResource.UpdateAsync(pathSid: callSid, status: CallResource.UpdateStatusEnum.Completed, client: client), "hang up call " + callSid);
     }
 
-    public async Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default)
+    public async Task<string> SendSmsAsync(OutboundText text, CancellationToken cancellationToken = default)
     {
-        await Call(() => MessageResource.CreateAsync(to: new PhoneNumber(to), from: new PhoneNumber(from), body: body, client: client), "send a text");
+        var sent = await Call(() => MessageResource.CreateAsync(
+            to: new PhoneNumber(text.To),
+            from: new PhoneNumber(text.From),
+            body: text.Body,
+            statusCallback: text.StatusCallbackUrl,
+            client: client), "send a text");
+        return sent.Sid;
     }
+
+    public async Task<MediaFile> FetchMediaAsync(string mediaUrl, CancellationToken cancellationToken = default)
+    {
+        // Only Twilio's own media URLs are fetched, with the account's credentials; Twilio answers
+        // with a redirect to a short-lived copy, which HttpClient follows without the credentials.
+        if (!Uri.TryCreate(mediaUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps || url.Host != "api.twilio.com")
+            throw new TelephonyException("That is not a Twilio media URL.");
+        var request = new HttpRequestMessage(System.Net.Http.HttpMethod.Get, url);
+        request.Headers.Authorization = BasicAuthorization();
+        using var response = await httpClients.CreateClient(TelephonyExtensions.TwilioHttpClient).SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength > MaxMediaBytes)
+        {
+            logger.LogError("Twilio could not serve a text's media: {Status}", (int)response.StatusCode);
+            throw new TelephonyException("Twilio could not serve the media.");
+        }
+        var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        return new MediaFile(content, response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream");
+    }
+
+    public async Task DeleteMessageAsync(string messageSid, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await MessageResource.DeleteAsync(pathSid: messageSid, client: client);
+        }
+        catch (ApiException e) when (e.Status == 404)
+        {
+            // Already deleted: what retention wants.
+        }
+        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException)
+        {
+            logger.LogError("Twilio could not delete a text: {Error}", e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
+            throw new TelephonyException("Twilio could not delete the text.", e, (e as ApiException)?.Code);
+        }
+    }
+
+    /// <summary>Twilio's limit for one MMS is 5 MB; anything much larger is not a text's picture.</summary>
+    private const long MaxMediaBytes = 10 * 1024 * 1024;
+
+    private System.Net.Http.Headers.AuthenticationHeaderValue BasicAuthorization() => new("Basic",
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{options.Value.AccountSid}:{options.Value.AuthToken}")));
 
     public async Task<RecordingAudio> FetchRecordingAsync(string recordingUrl, CancellationToken cancellationToken = default)
     {
         // Twilio serves a recording's audio at its URL plus .mp3, to the account's credentials.
         var request = new HttpRequestMessage(System.Net.Http.HttpMethod.Get, recordingUrl + ".mp3");
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{options.Value.AccountSid}:{options.Value.AuthToken}")));
+        request.Headers.Authorization = BasicAuthorization();
         using var response = await httpClients.CreateClient(TelephonyExtensions.TwilioHttpClient).SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -90,7 +136,7 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
         {
             // The exception text can hold the numbers of the request; log only what failed.
             logger.LogError("Twilio could not {What}: {Error}", what, e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
-            throw new TelephonyException($"Twilio could not {what}.", e);
+            throw new TelephonyException($"Twilio could not {what}.", e, (e as ApiException)?.Code);
         }
     }
 }

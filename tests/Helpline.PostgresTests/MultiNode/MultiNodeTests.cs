@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Helpline.Accounts;
 using Helpline.Callbacks;
@@ -280,6 +281,67 @@ public sealed class MultiNodeTests(Cluster cluster) : IClassFixture<Cluster>
         using var response = await client.SendAsync(post);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
+
+    [Fact]
+    public async Task TextsArrivingAtEitherNodeReachTheAdvisorOnTheOtherOnceAndTheirRepliesDeliveryToo()
+    {
+        cluster.RequireServers();
+        await cluster.Admin.CreateStaffAsync("text-node-advisor@test.example", Roles.Advisor, AdvisorLanguages.English, Presence.Available);
+        var advisor = await cluster.SignInAsync("text-node-advisor@test.example", node: 1);
+        await using var advisorHub = advisor.Hub();
+        var advisorSaw = new System.Collections.Concurrent.ConcurrentQueue<Helpline.Chat.ChatMessageView>();
+        var delivered = new System.Collections.Concurrent.ConcurrentQueue<Helpline.Messages.TextDeliveryView>();
+        advisorHub.On<Helpline.Chat.ChatMessageView>(nameof(IQueueClient.ChatMessage), advisorSaw.Enqueue);
+        advisorHub.On<Helpline.Messages.TextDeliveryView>(nameof(IQueueClient.TextDelivery), delivered.Enqueue);
+        await advisorHub.StartAsync();
+        const string person = "+12125550377";
+
+        // The person's first two texts reach both nodes at the same moment, and Twilio repeats the first
+        // to the other node: one conversation, each text once, one acknowledgement.
+        var first = Text(person, "Hi, I need to talk to someone about my son");
+        var second = Text(person, "He overdosed last month");
+        var arrivals = await Task.WhenAll(
+            cluster.PostTwilioAsync(A, "/twilio/sms/incoming", first), cluster.PostTwilioAsync(B, "/twilio/sms/incoming", second),
+            cluster.PostTwilioAsync(B, "/twilio/sms/incoming", first));
+        Assert.All(arrivals, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var contactIds = await cluster.Admin.WithDbAsync(db => db.Contacts.Where(c => c.Channel == ContactChannel.Sms && c.Caller!.PhoneNumber != null).Select(c => c.Id).ToListAsync());
+        var contactId = Assert.Single(contactIds);
+        Assert.Equal(2, await cluster.Admin.WithDbAsync(db => db.ChatMessages.CountAsync(m => m.ContactId == contactId && m.Sender == Helpline.Chat.ChatSender.Person)));
+        Assert.Single(TextsTo(person));
+
+        // Taken and answered from node B; Twilio's report of the reply reaches node A, and the advisor's screen on B.
+        Assert.Equal(HttpStatusCode.OK, (await advisor.PostAsync($"/api/contacts/{contactId}/take")).StatusCode);
+        using var reply = await advisor.Client.PostAsJsonAsync($"/api/conversations/{contactId}/messages", new { text = "I'm so sorry. Is he safe right now?" }, ClusterSession.Json);
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        var sent = TextsTo(person)[^1];
+        Assert.Equal("I'm so sorry. Is he safe right now?", sent["Body"]);
+        var callback = new Uri(sent["StatusCallback"]!);
+        Assert.Equal(Cluster.PublicBaseUrl, callback.GetLeftPart(UriPartial.Authority));
+        var sequence = (await reply.Content.ReadFromJsonAsync<Helpline.Chat.ChatMessageView>(ClusterSession.Json))!.Sequence;
+        var sid = await cluster.Admin.WithDbAsync(db => db.ChatMessages.Where(m => m.ContactId == contactId && m.Sequence == sequence).Select(m => m.ProviderSid).SingleAsync());
+        Assert.NotNull(sid);
+        var report = await cluster.PostTwilioAsync(A, callback.PathAndQuery, new Dictionary<string, string> { ["MessageSid"] = sid!, ["MessageStatus"] = "delivered", ["To"] = person });
+        Assert.Equal(HttpStatusCode.NoContent, report.StatusCode);
+        await EventuallyAsync(() => delivered.Any(d => d.ContactId == contactId && d.Sequence == sequence && d.Delivery == Helpline.Chat.TextDelivery.Delivered), "the reply shown delivered on node B");
+
+        // The person answers through node A; then STOP, through node B, ends it.
+        (await cluster.PostTwilioAsync(A, "/twilio/sms/incoming", Text(person, "Yes, he's at home with me"))).EnsureSuccessStatusCode();
+        await EventuallyAsync(() => advisorSaw.Any(m => m.ContactId == contactId && m.Text == "Yes, he's at home with me"), "the person's text on node B");
+        (await cluster.PostTwilioAsync(B, "/twilio/sms/incoming", Text(person, "stop"))).EnsureSuccessStatusCode();
+        Assert.Equal(ContactStatus.WrapUp, (await cluster.Admin.ContactAsync(contactId)).Status);
+        var texted = TextsTo(person).Count;
+        using var refused = await advisor.Client.PostAsJsonAsync($"/api/conversations/{contactId}/messages", new { text = "Still there?" }, ClusterSession.Json);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(texted, TextsTo(person).Count);
+
+        List<TwilioRequest> TextsTo(string number) => [.. cluster.Twilio.Api.TextsSent.Where(r => r["To"] == number)];
+    }
+
+    private static Dictionary<string, string> Text(string from, string body) => new()
+    {
+        ["MessageSid"] = "SM" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+        ["AccountSid"] = FakeTwilioApi.AccountSid, ["From"] = from, ["To"] = "+18005550100", ["Body"] = body, ["NumMedia"] = "0", ["ApiVersion"] = "2010-04-01",
+    };
 
     [Fact]
     public async Task APersonChattingOnOneNodeAndTheirAdvisorOnTheOtherReadEachOtherAndAReconnectElsewhereResumes()

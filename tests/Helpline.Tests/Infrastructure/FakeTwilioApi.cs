@@ -28,6 +28,15 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
     public IReadOnlyList<string> RecordingsDeleted => [.. Requests.Where(r => r.Method == "DELETE" && r.Path.Contains("/Recordings/RE"))
         .Select(r => r.Path[(r.Path.LastIndexOf('/') + 1)..^".json".Length])];
 
+    /// <summary>Texts the app sent (POST …/Messages.json).</summary>
+    public IReadOnlyList<TwilioRequest> TextsSent => [.. Requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/Messages.json"))];
+
+    /// <summary>Messages the app deleted (DELETE …/Messages/SM….json or MM…), by sid.</summary>
+    public IReadOnlyList<string> MessagesDeleted => [.. Requests.Where(r => r.Method == "DELETE" && MessagePath().IsMatch(r.Path)).Select(r => MessagePath().Match(r.Path).Groups[1].Value)];
+
+    /// <summary>Numbers that replied STOP at Twilio: a text to one is refused with error 21610, as Twilio does.</summary>
+    public HashSet<string> OptedOut { get; } = [];
+
     /// <summary>When set, every request fails as Twilio does when it refuses one.</summary>
     public bool Refuse { get; set; }
 
@@ -65,7 +74,16 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
         if (request.Method == HttpMethod.Delete && RecordingPath().Match(path) is { Success: true } recording)
             return new HttpResponseMessage(HttpStatusCode.NoContent);
         if (path.EndsWith("/Messages.json"))
+        {
+            lock (OptedOut)
+            {
+                if (recorded["To"] is { } to && OptedOut.Contains(to))
+                    return Json(HttpStatusCode.BadRequest, """{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}""");
+            }
             return Json(HttpStatusCode.Created, $$"""{"sid": "SM{{Hex()}}", "account_sid": "{{AccountSid}}", "status": "queued"}""");
+        }
+        if (request.Method == HttpMethod.Delete && MessagePath().IsMatch(path))
+            return new HttpResponseMessage(HttpStatusCode.NoContent);
         return Json(HttpStatusCode.NotFound, """{"code": 20404, "message": "Not found", "status": 404}""");
     }
 
@@ -76,6 +94,9 @@ public sealed partial class FakeTwilioApi : HttpMessageHandler
 
     [GeneratedRegex(@"/Calls/(CA[0-9a-fA-F]{32})\.json$")]
     private static partial Regex CallPath();
+
+    [GeneratedRegex(@"/Messages/((?:SM|MM)[0-9a-fA-F]{32})\.json$")]
+    private static partial Regex MessagePath();
 
     [GeneratedRegex(@"/Recordings/(RE[0-9a-fA-F]{32})\.json$")]
     private static partial Regex RecordingPath();

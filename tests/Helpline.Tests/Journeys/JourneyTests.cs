@@ -308,7 +308,7 @@ public sealed partial class JourneyTests : IAsyncLifetime
         await AskForACallbackAsync(mayLeaveMessage: false, mayText: true);
         Assert.Single(TextsTo(CallerNumber));
 
-        await Simulator.ReplyToTextAsync(CallerNumber, "STOP");
+        await Simulator.TextInAsync(CallerNumber, "STOP");
 
         await FireCallbackJobAsync();
         await TakeNextAndAnswerAsync();
@@ -473,7 +473,7 @@ public sealed partial class JourneyTests : IAsyncLifetime
         return await browser.GetStringAsync(posted.Headers.Location);
     }
 
-    private IEnumerable<SimulatedMessage> TextsTo(string number) => Simulator.Messages.Where(m => m.To == number);
+    private IReadOnlyList<SimulatedMessage> TextsTo(string number) => Simulator.TextsTo(number);
 
     private Task<long> ContactIdAsync(string callSid) =>
         _app.WithDbAsync(db => db.Contacts.Where(c => c.CallSid == callSid).Select(c => c.Id).SingleAsync());

@@ -342,12 +342,16 @@ public sealed class SimulatedCallFlowTests : IAsyncLifetime
         Assert.Equal(ConsentSource.TextMessage, stop.Source);
 
         _app.Clock.Advance(TimeSpan.FromMinutes(1));
-        await Simulator.ReplyToTextAsync("+12125550147", "START");
+        await Simulator.TextInAsync("+12125550147", "START");
         Assert.True(await MayTextAsync(callerId));
-        // A text that is not a keyword, or from an unknown number, changes nothing.
-        await Simulator.ReplyToTextAsync("+12125550147", "thank you");
-        await Simulator.ReplyToTextAsync("+13125550100", "STOP");
+        // A text that is not a keyword changes no answer (it opens a conversation: see Messages/TextConversationTests).
+        await Simulator.TextInAsync("+12125550147", "thank you");
+        Assert.True(await MayTextAsync(callerId));
         Assert.Equal(2, await _app.WithDbAsync(db => db.Consents.CountAsync(c => c.Kind == ConsentKind.Text)));
+        // STOP from a number never seen before is kept for that number too: nothing may be texted to it.
+        await Simulator.TextInAsync("+13125550100", "STOP");
+        var stranger = await _app.WithDbAsync(db => db.Callers.Where(c => c.Id != callerId).Select(c => c.Id).SingleAsync());
+        Assert.False(await _app.WithDbAsync(db => db.Consents.Where(c => c.CallerId == stranger).Select(c => (bool?)c.Granted).SingleAsync()));
     }
 
     private Task<bool> MayTextAsync(long callerId) => _app.WithDbAsync(db => Helpline.Messages.SmsApi.MayTextAsync(db, callerId));

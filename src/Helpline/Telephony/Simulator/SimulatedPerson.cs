@@ -162,22 +162,4 @@ internal sealed class SimulatedPerson(SimulatorState state, TwimlInterpreter twi
         call.Waiting = null;
         await twiml.RunWaitUrlAsync(call);
     });
-
-    /// <summary>The person texts the hotline (e.g. a reply of STOP): Twilio's inbound-SMS webhook, signed.</summary>
-    public async Task ReplyToTextAsync(string from, string body, string path)
-    {
-        await twiml.PostTextAsync(path, new Dictionary<string, string>
-        {
-            ["MessageSid"] = SimulatorState.NewSid("SM"),
-            ["SmsSid"] = SimulatorState.NewSid("SM"),
-            ["AccountSid"] = TwilioSimulator.AccountSid,
-            ["From"] = from,
-            ["To"] = helpline.Value.HotlineNumber,
-            ["Body"] = body,
-            ["NumMedia"] = "0",
-            ["NumSegments"] = "1",
-            ["ApiVersion"] = "2010-04-01",
-        });
-        state.AddMessage(new SimulatedMessage(Now, helpline.Value.HotlineNumber, from, body));
-    }
 }

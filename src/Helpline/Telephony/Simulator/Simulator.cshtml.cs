@@ -42,8 +42,8 @@ public sealed class SimulatorModel(IServiceProvider services) : PageModel
 
     public Task<IActionResult> OnPostWaitAsync(string sid) => ActAsync(sim => sim.HearWaitAgainAsync(sid));
 
-    public Task<IActionResult> OnPostTextAsync(string from, string body) =>
-        ActAsync(sim => sim.ReplyToTextAsync(string.IsNullOrWhiteSpace(from) ? "+12125550147" : from.Trim(), body ?? ""));
+    public Task<IActionResult> OnPostTextAsync(string from, string body, bool picture) =>
+        ActAsync(sim => sim.TextInAsync(string.IsNullOrWhiteSpace(from) ? "+12125550147" : from.Trim(), body ?? "", picture ? 1 : 0));
 
     private async Task<IActionResult> ActAsync(Func<TwilioSimulator, Task> action)
     {

@@ -33,7 +33,7 @@ public static class SimulatorApi
     public sealed record PressRequest(string Digits);
     public sealed record MessageRequest(int Seconds);
     public sealed record DeclineRequest(string Outcome);
-    public sealed record ReplyRequest(string From, string Body);
+    public sealed record ReplyRequest(string From, string Body, int? Pictures = null);
 
     internal static async Task<Results<Ok, ProblemHttpResult>> Reply(ReplyRequest request, TwilioSimulator sim)
     {
@@ -41,7 +41,7 @@ public static class SimulatorApi
             return TypedResults.Problem(statusCode: 400, detail: "A text needs the sender's number and a body of at most 1,600 characters.");
         try
         {
-            await sim.ReplyToTextAsync(request.From.Trim(), request.Body);
+            await sim.TextInAsync(request.From.Trim(), request.Body, request.Pictures is > 0 and <= 3 ? request.Pictures.Value : 0);
             return TypedResults.Ok();
         }
         catch (SimulatorException e)

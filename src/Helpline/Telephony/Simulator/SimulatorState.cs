@@ -5,7 +5,7 @@ namespace Helpline.Telephony.Simulator;
 
 /// <summary>
 /// What exists in the simulated Twilio and who is connected to whom: the calls, Twilio's queue, the
-/// conferences, the texts, the deleted recordings, and the REST requests still being acted out.
+/// conferences, the deleted recordings, and the REST requests still being acted out.
 /// Each call's work runs one step at a time behind its gate, as Twilio handles one webhook per call at a time.
 /// </summary>
 internal sealed class SimulatorState(TimeProvider clock, ILogger<TwilioSimulator> logger)
@@ -14,14 +14,11 @@ internal sealed class SimulatorState(TimeProvider clock, ILogger<TwilioSimulator
     private readonly ConcurrentDictionary<string, ConcurrentQueue<SimulatedCall>> _placedTo = new();
     private readonly List<string> _queue = [];
     private readonly Dictionary<string, List<Participant>> _conferences = [];
-    private readonly ConcurrentQueue<SimulatedMessage> _messages = new();
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly ConcurrentDictionary<string, DateTime> _deletedRecordings = new();
     private int _inFlight;
 
     public IReadOnlyList<SimulatedCall> Calls => [.. _calls.Values.OrderByDescending(c => c.StartedAt)];
-
-    public IReadOnlyList<SimulatedMessage> Messages => [.. _messages];
 
     public IReadOnlyList<string> Errors => [.. _errors];
 
@@ -109,9 +106,7 @@ internal sealed class SimulatorState(TimeProvider clock, ILogger<TwilioSimulator
         }
     }
 
-    // ---- Texts and recordings ----
-
-    public void AddMessage(SimulatedMessage message) => _messages.Enqueue(message);
+    // ---- Recordings ----
 
     public void DeleteRecording(string recordingSid) => _deletedRecordings[recordingSid] = Now;
 
@@ -150,6 +145,28 @@ internal sealed class SimulatorState(TimeProvider clock, ILogger<TwilioSimulator
                 _errors.Enqueue($"{call.Sid}: {e.Message}");
                 call.Write("error", e.Message, Now);
                 logger.LogError(e, "The simulator failed acting out a request on call {CallSid}", call.Sid);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        });
+    }
+
+    /// <summary>Work that belongs to no call (a text's status reports), run in the background the same way.</summary>
+    public void Background(string what, Func<Task> work)
+    {
+        Interlocked.Increment(ref _inFlight);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await work();
+            }
+            catch (Exception e)
+            {
+                _errors.Enqueue($"{what}: {e.Message}");
+                logger.LogError(e, "The simulator failed acting out {What}", what);
             }
             finally
             {

@@ -24,9 +24,6 @@ public sealed class SimulatorOptions
 /// <summary>The TwiML was something Twilio would refuse, or the person's action does not fit the call's state.</summary>
 public sealed class SimulatorException(string message) : Exception(message);
 
-/// <summary>A text the app sent through the simulator, or one a person sent to the hotline.</summary>
-public sealed record SimulatedMessage(DateTime At, string To, string From, string Body);
-
 /// <summary>
 /// Twilio, played faithfully on one machine: simulated calls that POST our webhooks exactly as Twilio
 /// does (same parameters, signed with the token the app checks), follow the TwiML we answer, and
@@ -48,6 +45,7 @@ public sealed class TwilioSimulator : ITelephonyGateway
     private readonly SimulatorState _state;
     private readonly TwimlInterpreter _twiml;
     private readonly SimulatedPerson _person;
+    private readonly SimulatedTexts _texts;
 
     public TwilioSimulator(
         IHttpClientFactory httpClients,
@@ -62,11 +60,16 @@ public sealed class TwilioSimulator : ITelephonyGateway
         _state = new SimulatorState(clock, logger);
         _twiml = new TwimlInterpreter(_state, httpClients, twilio, options, clock, server);
         _person = new SimulatedPerson(_state, _twiml, helpline, clock);
+        _texts = new SimulatedTexts(_state, _twiml, helpline, clock);
     }
 
     public IReadOnlyList<SimulatedCall> Calls => _state.Calls;
 
-    public IReadOnlyList<SimulatedMessage> Messages => _state.Messages;
+    /// <summary>Every text, both ways, oldest first.</summary>
+    public IReadOnlyList<SimulatedMessage> Messages => _texts.Messages;
+
+    /// <summary>The texts the app sent to <paramref name="number"/>, oldest first: what that phone received.</summary>
+    public IReadOnlyList<SimulatedMessage> TextsTo(string number) => [.. _texts.Messages.Where(m => m.Direction == "outbound-api" && m.To == number)];
 
     /// <summary>Everything that went wrong while acting out a REST request; also in the log and on the call.</summary>
     public IReadOnlyList<string> Errors => _state.Errors;
@@ -113,8 +116,14 @@ public sealed class TwilioSimulator : ITelephonyGateway
     /// <inheritdoc cref="SimulatedPerson.HearWaitAgainAsync"/>
     public Task HearWaitAgainAsync(string sid) => _person.HearWaitAgainAsync(sid);
 
-    /// <inheritdoc cref="SimulatedPerson.ReplyToTextAsync"/>
-    public Task ReplyToTextAsync(string from, string body, string path = "/twilio/sms/incoming") => _person.ReplyToTextAsync(from, body, path);
+    /// <inheritdoc cref="SimulatedTexts.TextInAsync"/>
+    public Task<SimulatedMessage> TextInAsync(string from, string body, int pictures = 0, string path = "/twilio/sms/incoming") => _texts.TextInAsync(from, body, pictures, path);
+
+    /// <inheritdoc cref="SimulatedTexts.RepeatWebhookAsync"/>
+    public Task RepeatTextWebhookAsync(string sid, string path = "/twilio/sms/incoming") => _texts.RepeatWebhookAsync(sid, path);
+
+    /// <inheritdoc cref="SimulatedTexts.MakeUnreachable"/>
+    public void MakeUnreachable(string number) => _texts.MakeUnreachable(number);
 
     // ---- REST API (what the app asks of Twilio) ----
 
@@ -171,9 +180,13 @@ public sealed class TwilioSimulator : ITelephonyGateway
         return Task.CompletedTask;
     }
 
-    public Task SendSmsAsync(string to, string from, string body, CancellationToken cancellationToken = default)
+    public Task<string> SendSmsAsync(OutboundText text, CancellationToken cancellationToken = default) => Task.FromResult(_texts.Send(text));
+
+    public Task<MediaFile> FetchMediaAsync(string mediaUrl, CancellationToken cancellationToken = default) => Task.FromResult(_texts.FetchMedia(mediaUrl));
+
+    public Task DeleteMessageAsync(string messageSid, CancellationToken cancellationToken = default)
     {
-        _state.AddMessage(new SimulatedMessage(Now, to, from, body));
+        _texts.Delete(messageSid);
         return Task.CompletedTask;
     }
 

@@ -1,6 +1,8 @@
-// An advisor's web chat: the transcript (read through the audited API), live messages, typing and
-// read signs through the staff hub, replies, the crisis template, ending the chat and its wrap-up.
+// An advisor's conversation, a web chat or texts: the transcript (read through the audited API),
+// live messages, typing and read signs (chats) or delivery reports (texts) through the staff hub,
+// replies with the SMS segment count, the crisis template, ending the conversation and its wrap-up.
 import { connectQueue, api, element, showConnection, referQuery, facilityItem, newId } from "./live-queue.js";
+import { smsSegments, maxLength as smsMaxLength } from "./sms-segments.js";
 
 const page = document.getElementById("conversation");
 const contactId = Number(page.dataset.contactId);
@@ -18,11 +20,26 @@ let lastTyping = 0;
 let loading = null;
 // A supervisor may read another advisor's chat (audited) but not write in it.
 let mine = true;
+// Texts (channel Sms) rather than a web chat: replies go to the person's phone.
+let texts = false;
+const deliveries = new Map();
+
+const deliveryWords = {
+  Saved: "Sending…", Queued: "Queued at Twilio", Sending: "Sending", Sent: "Sent", Delivered: "Delivered",
+  Undelivered: "Not delivered", Failed: "Not sent",
+};
+const errorWords = {
+  21610: "this number texted STOP",
+  30003: "the phone is off or out of reach",
+  30005: "the number does not exist",
+  30006: "the number cannot receive texts",
+  30007: "the carrier filtered it",
+};
 
 const statusWords = {
   Waiting: "Waiting for an advisor.",
   InProgress: "Under way: the person sees what you write.",
-  WrapUp: "The chat has ended: complete the wrap-up.",
+  WrapUp: "The conversation has ended: complete the wrap-up.",
   Completed: "Completed.",
   Abandoned: "The person left before anyone answered.",
 };
@@ -33,6 +50,8 @@ const live = connectQueue({
     if (row) {
       // Handed to someone else (a transfer): this page is now only for reading.
       if (mine && row.advisorId && row.advisorId !== me) mine = false;
+      // Ended from the other side (the person left, or texted STOP): read why, and what came with it.
+      if (status && row.status !== status) load();
       setStatus(row.status);
     }
     showTeam(state);
@@ -51,6 +70,19 @@ live.connection.on("ChatTyping", (id) => {
   clearTimeout(typingTimer);
   typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
 });
+live.connection.on("TextDelivery", (report) => {
+  if (report.contactId !== contactId) return;
+  noteDelivery(report);
+  showRead();
+});
+
+/** Keeps the furthest report of each text, whatever order reports and reloads bring them in (the endings are final). */
+function noteDelivery(report) {
+  const steps = Object.keys(deliveryWords);
+  const rank = (r) => Math.min(steps.indexOf(r.delivery), steps.indexOf("Delivered"));
+  const known = deliveries.get(report.sequence);
+  if (!known || rank(report) > rank(known)) deliveries.set(report.sequence, report);
+}
 live.connection.on("ChatRead", (id, sequence) => {
   if (id !== contactId) return;
   readByPerson = Math.max(readByPerson, sequence);
@@ -63,12 +95,13 @@ function load() {
   loading = (async () => {
     try {
       const view = await api("GET", `/api/conversations/${contactId}`);
-      document.getElementById("who").textContent = view.nickname ? `with ${view.nickname}` : "(anonymous)";
+      showKind(view);
       const risk = document.getElementById("risk");
       risk.hidden = !view.riskReason;
       risk.textContent = view.riskReason ? `Raised to urgent: the person wrote "${view.riskReason}". Check for immediate danger first.` : "";
       readByPerson = view.readByPerson;
       mine = view.mine;
+      document.getElementById("opted-out").hidden = !view.optedOut;
       view.messages.forEach(show);
       setStatus(view.status, view.personLeft);
       document.getElementById("load-error").textContent = "";
@@ -79,6 +112,32 @@ function load() {
     }
   })();
   return loading;
+}
+
+/** A chat or texts: the heading, the reply box's limit and segment count, the closing message. */
+function showKind(view) {
+  texts = view.channel === "Sms";
+  document.getElementById("kind").textContent = texts ? "Texts" : "Chat";
+  document.getElementById("who").textContent = texts ? `with ${view.maskedNumber}` : view.nickname ? `with ${view.nickname}` : "(anonymous)";
+  document.title = `${texts ? "Texts" : "Chat"} – Helpline`;
+  if (texts && !replyText.dataset.texts) {
+    replyText.dataset.texts = "true";
+    replyText.maxLength = smsMaxLength;
+    document.querySelector("label[for=reply-text]").textContent = "Your reply (sent as a text)";
+    document.getElementById("segments").hidden = false;
+    const closing = document.getElementById("closing");
+    if (closing.value === closing.defaultValue) closing.value = "Thank you for texting us. You can text or call us again any time.";
+    showSegments();
+  }
+}
+
+/** Under the reply box of a text conversation: how many characters and SMS parts, and why a text is UCS-2. */
+function showSegments() {
+  if (!texts) return;
+  const count = smsSegments(replyText.value);
+  const parts = count.segments === 1 ? "1 text" : `${count.segments} texts`;
+  const why = count.unicode ? ` · "${count.firstUnicode}" makes it Unicode: 70 characters a text (67 when split)` : "";
+  document.getElementById("segments").textContent = `${count.characters} / ${smsMaxLength} characters · ${parts}${why}`;
 }
 
 function setStatus(value, personLeft = false) {
@@ -129,7 +188,11 @@ document.getElementById("transfer").addEventListener("submit", async (event) => 
 });
 
 function show(message) {
-  if (shown.has(message.sequence)) return;
+  if (message.delivery) noteDelivery({ sequence: message.sequence, delivery: message.delivery, errorCode: message.errorCode });
+  if (shown.has(message.sequence)) {
+    showRead();
+    return;
+  }
   shown.add(message.sequence);
   // A supervisor reading a chat is not its advisor: "You" only on the advisor's own screen.
   const who = { Person: "Person", Advisor: mine ? "You" : "Advisor", System: "" }[message.sender] ?? "";
@@ -137,6 +200,7 @@ function show(message) {
   const item = element("li", { class: `message ${message.sender.toLowerCase()}`, "data-sequence": message.sequence },
     who ? element("span", { class: "who" }, who) : null,
     element("p", { class: "text" }, message.text),
+    ...(message.media ?? []).map(pictureButton),
     element("span", { class: "when muted" }, time),
     element("span", { class: "read muted" }));
   // In order, whatever order they arrive in.
@@ -151,10 +215,36 @@ function show(message) {
   showRead();
 }
 
+/** Read signs (a chat), or how far each text got (texts), by each message the helpline sent. */
 function showRead() {
-  for (const item of transcript.querySelectorAll("li.advisor")) {
-    item.querySelector(".read").textContent = Number(item.dataset.sequence) <= readByPerson ? "Read" : "";
+  for (const item of transcript.querySelectorAll("li.advisor, li.system")) {
+    const sequence = Number(item.dataset.sequence);
+    const report = deliveries.get(sequence);
+    const sign = item.querySelector(".read");
+    if (report) {
+      const why = errorWords[report.errorCode] ?? (report.errorCode ? `error ${report.errorCode}` : "");
+      sign.textContent = `${deliveryWords[report.delivery] ?? report.delivery}${why ? `: ${why}` : ""}`;
+      item.classList.toggle("failed", report.delivery === "Undelivered" || report.delivery === "Failed");
+    } else if (item.classList.contains("advisor")) {
+      sign.textContent = sequence <= readByPerson ? "Read" : "";
+    }
   }
+}
+
+/**
+ * A picture the person texted: fetched through the app only when the advisor asks (each look is
+ * audited), never from Twilio directly.
+ */
+function pictureButton(media) {
+  const source = `/api/conversations/${contactId}/media/${media.id}`;
+  if (!media.contentType.startsWith("image/")) {
+    return element("a", { href: source, class: "media" }, `Download the file they sent (${media.contentType})`);
+  }
+  const button = element("button", { type: "button", class: "secondary media" }, "Show the picture they sent");
+  button.addEventListener("click", () => {
+    button.replaceWith(element("img", { src: source, alt: "A picture the person texted", class: "media" }));
+  });
+  return button;
 }
 
 let readSent = 0;
@@ -173,6 +263,7 @@ document.getElementById("reply").addEventListener("submit", async (event) => {
   try {
     show(await api("POST", `/api/conversations/${contactId}/messages`, { clientMessageId: newId(), text }));
     replyText.value = "";
+    showSegments();
     error.textContent = "";
   } catch (failure) {
     error.textContent = failure.message;
@@ -188,6 +279,8 @@ replyText.addEventListener("keydown", (event) => {
 });
 
 replyText.addEventListener("input", () => {
+  showSegments();
+  if (texts) return;
   const now = Date.now();
   if (now - lastTyping < 2000 || live.connection.state !== "Connected") return;
   lastTyping = now;
@@ -196,6 +289,7 @@ replyText.addEventListener("input", () => {
 
 document.getElementById("crisis-template").addEventListener("click", () => {
   replyText.value = page.dataset.crisisTemplate;
+  showSegments();
   document.getElementById("disposition").value = "CrisisEscalated988";
   replyText.focus();
 });

@@ -1,5 +1,5 @@
 // The advisor's dashboard: presence, the live queue, taking contacts, the current contact, wrap-up.
-import { connectQueue, inQueueOrder, waitedSince, word, api, element, showConnection, referQuery, facilityItem } from "./live-queue.js";
+import { connectQueue, inQueueOrder, waitedSince, word, written, api, element, showConnection, referQuery, facilityItem } from "./live-queue.js";
 
 const page = document.getElementById("dashboard");
 const me = page.dataset.userId;
@@ -31,11 +31,11 @@ function myAdvisor(state) {
 
 // The call this advisor is on; chats have a page each (see "My chats").
 function myContact(state) {
-  return [...state.contacts.values()].find((c) => c.advisorId === me && c.channel !== "Chat" && ["Connecting", "InProgress", "WrapUp"].includes(c.status));
+  return [...state.contacts.values()].find((c) => c.advisorId === me && !written(c) && ["Connecting", "InProgress", "WrapUp"].includes(c.status));
 }
 
 function myChats(state) {
-  return [...state.contacts.values()].filter((c) => c.advisorId === me && c.channel === "Chat" && ["InProgress", "WrapUp"].includes(c.status));
+  return [...state.contacts.values()].filter((c) => c.advisorId === me && written(c) && ["InProgress", "WrapUp"].includes(c.status));
 }
 
 function speaks(advisor, language) {
@@ -59,15 +59,15 @@ function render(state) {
 
   const waiting = [...state.contacts.values()].filter((c) => c.status === "Waiting").sort(inQueueOrder);
   document.getElementById("waiting-count").textContent = `${waiting.length} waiting`;
-  renderQueue(waiting, (c) => (c.channel === "Chat" ? onACall : busy) || !speaks(advisor, c.language));
+  renderQueue(waiting, (c) => (written(c) ? onACall : busy) || !speaks(advisor, c.language));
   renderChats(chats);
   document.getElementById("queue-empty").hidden = waiting.length > 0;
 
   const onCalls = [...state.contacts.values()].filter((c) => c.status !== "Waiting");
   document.getElementById("in-progress").replaceChildren(...onCalls.map((c) => {
-    const line = `${c.channel === "Chat" && c.status === "InProgress" ? "In a chat" : word(c.status)} · ${word(c.channel)} · ${c.maskedNumber} · ${state.advisors.get(c.advisorId)?.displayName ?? "—"}`;
+    const line = `${written(c) && c.status === "InProgress" ? (c.channel === "Sms" ? "Texting" : "In a chat") : word(c.status)} · ${word(c.channel)} · ${c.maskedNumber} · ${state.advisors.get(c.advisorId)?.displayName ?? "—"}`;
     // Supervisors may read a chat under way (audited).
-    return element("li", {}, c.channel === "Chat" && mayTakeAny ? element("a", { href: `/staff/conversations/${c.contactId}` }, line) : line);
+    return element("li", {}, written(c) && mayTakeAny ? element("a", { href: `/staff/conversations/${c.contactId}` }, line) : line);
   }));
 
   const team = [...state.advisors.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
@@ -135,7 +135,7 @@ function renderChats(chats) {
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   list.replaceChildren(...chats.map((c) => element("li", {},
-    element("a", { href: `/staff/conversations/${c.contactId}` }, `Chat ${c.contactId}`),
+    element("a", { href: `/staff/conversations/${c.contactId}` }, `${c.channel === "Sms" ? "Texts" : "Chat"} ${c.contactId}`),
     ` · ${c.status === "WrapUp" ? "ended: wrap-up to do" : "under way"} · ${word(c.language)}`)));
 }
 
@@ -338,8 +338,8 @@ async function takeNext() {
 }
 
 function sayTaken(row) {
-  if (row.channel === "Chat") {
-    // A chat needs no phone: it is under way at once, on its own page.
+  if (written(row)) {
+    // A chat or a text conversation needs no phone: it is under way at once, on its own page.
     location.assign(`/staff/conversations/${row.contactId}`);
     return;
   }

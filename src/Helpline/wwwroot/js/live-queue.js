@@ -127,8 +127,13 @@ export function waitedSince(iso, now = Date.now()) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+/** A written conversation (a web chat or texts): taken without a phone ringing, several at once, each on its own page. */
+export function written(contact) {
+  return contact.channel === "Chat" || contact.channel === "Sms";
+}
+
 export const words = {
-  Phone: "Phone", WebForm: "Web form", Callback: "Callback", Voicemail: "Voicemail", Chat: "Chat",
+  Phone: "Phone", WebForm: "Web form", Callback: "Callback", Voicemail: "Voicemail", Chat: "Chat", Sms: "Text",
   Waiting: "Waiting", Connecting: "Connecting", InProgress: "On a call", WrapUp: "Wrap-up",
   Self: "Themselves", LovedOne: "Someone they love", Unknown: "—",
   English: "English", Spanish: "Spanish",

@@ -328,6 +328,16 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Property<long>("ContactId")
                         .HasColumnType("bigint");
 
+                    b.Property<int?>("Delivery")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ProviderSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)");
+
                     b.Property<int>("Sender")
                         .HasColumnType("integer");
 
@@ -338,6 +348,9 @@ namespace Helpline.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ProviderSid")
+                        .IsUnique();
 
                     b.HasIndex("ContactId", "ClientMessageId")
                         .IsUnique();
@@ -392,16 +405,22 @@ namespace Helpline.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("SecretHash")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("TextThread")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.HasKey("ContactId");
 
                     b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.HasIndex("TextThread")
                         .IsUnique();
 
                     b.HasIndex("AddressHash", "LastSeenAt");
@@ -409,6 +428,37 @@ namespace Helpline.Data.Migrations.Postgres
                     b.HasIndex("AddressHash", "StartedAt");
 
                     b.ToTable("Conversations");
+                });
+
+            modelBuilder.Entity("Helpline.Chat.MessageMedia", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Url")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("MessageId");
+
+                    b.ToTable("MessageMedia");
                 });
 
             modelBuilder.Entity("Helpline.Chat.RiskPhraseEdit", b =>
@@ -1286,6 +1336,15 @@ namespace Helpline.Data.Migrations.Postgres
                     b.Navigation("Contact");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.MessageMedia", b =>
+                {
+                    b.HasOne("Helpline.Chat.ChatMessage", null)
+                        .WithMany("Media")
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Consent", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -1417,6 +1476,11 @@ namespace Helpline.Data.Migrations.Postgres
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.Navigation("Media");
                 });
 
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>

@@ -315,6 +315,16 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Property<long>("ContactId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Delivery")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProviderSid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Sender")
                         .HasColumnType("INTEGER");
 
@@ -325,6 +335,9 @@ namespace Helpline.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ProviderSid")
+                        .IsUnique();
 
                     b.HasIndex("ContactId", "ClientMessageId")
                         .IsUnique();
@@ -379,11 +392,14 @@ namespace Helpline.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SecretHash")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TextThread")
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.HasKey("ContactId");
@@ -391,11 +407,43 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.HasIndex("SecretHash")
                         .IsUnique();
 
+                    b.HasIndex("TextThread")
+                        .IsUnique();
+
                     b.HasIndex("AddressHash", "LastSeenAt");
 
                     b.HasIndex("AddressHash", "StartedAt");
 
                     b.ToTable("Conversations");
+                });
+
+            modelBuilder.Entity("Helpline.Chat.MessageMedia", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("MessageId");
+
+                    b.ToTable("MessageMedia");
                 });
 
             modelBuilder.Entity("Helpline.Chat.RiskPhraseEdit", b =>
@@ -1251,6 +1299,15 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.Navigation("Contact");
                 });
 
+            modelBuilder.Entity("Helpline.Chat.MessageMedia", b =>
+                {
+                    b.HasOne("Helpline.Chat.ChatMessage", null)
+                        .WithMany("Media")
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Helpline.Contacts.Consent", b =>
                 {
                     b.HasOne("Helpline.Contacts.Caller", "Caller")
@@ -1382,6 +1439,11 @@ namespace Helpline.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Helpline.Chat.ChatMessage", b =>
+                {
+                    b.Navigation("Media");
                 });
 
             modelBuilder.Entity("Helpline.Contacts.Caller", b =>
