@@ -112,5 +112,10 @@ public sealed record SystemText(string Joined, string Ended, string Transferred,
         "Un consejero se ha unido al chat.", "El consejero terminó el chat.",
         "Ahora le atiende otro consejero, que puede ver esta conversación.", "La persona salió del chat.");
 
+    /// <summary>Notes in a text conversation's transcript, for staff only: none of them is texted.</summary>
+    public static readonly SystemText Texts = new(
+        "An advisor took the conversation.", "The advisor ended the conversation.",
+        "Handed to another advisor.", "The person left the conversation.");
+
     public static SystemText For(Contacts.CallerLanguage language) => language == Contacts.CallerLanguage.Spanish ? Spanish : English;
 }

@@ -329,7 +329,7 @@ public sealed class Conversations(
             await SendAsync(contactId, ChatSender.Advisor, advisorId, null, closingMessage);
         if (!await transitions.EndChatAsync(contactId, advisorId))
             return false;
-        await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Ended);
+        await SystemMessageAsync(contactId, (await SystemTextAsync(contactId)).Ended);
         await notifier.StatusAsync(await StatusAsync(contactId));
         return true;
     }
@@ -344,7 +344,7 @@ public sealed class Conversations(
         var outcome = await transitions.TransferChatAsync(contactId, fromAdvisorId, toAdvisorId, languages, options.Value.MaxConversationsPerAdvisor);
         if (outcome == ChatClaim.Taken)
         {
-            await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Transferred);
+            await SystemMessageAsync(contactId, (await SystemTextAsync(contactId)).Transferred);
             logger.LogInformation("Chat {ContactId} transferred to advisor {AdvisorId}", contactId, toAdvisorId);
         }
         return outcome;
@@ -368,7 +368,7 @@ public sealed class Conversations(
                 break;
             if (await transitions.EndChatAsync(contactId, holder))
             {
-                await SystemMessageAsync(contactId, note ?? SystemText.For(await LanguageOfAsync(contactId)).PersonLeft);
+                await SystemMessageAsync(contactId, note ?? (await SystemTextAsync(contactId)).PersonLeft);
                 break;
             }
         }
@@ -380,7 +380,7 @@ public sealed class Conversations(
     /// <summary>The advisor took the chat: the person is told someone has joined.</summary>
     public async Task JoinedAsync(long contactId)
     {
-        await SystemMessageAsync(contactId, SystemText.For(await LanguageOfAsync(contactId)).Joined);
+        await SystemMessageAsync(contactId, (await SystemTextAsync(contactId)).Joined);
         await notifier.StatusAsync(await StatusAsync(contactId));
     }
 
@@ -397,8 +397,15 @@ public sealed class Conversations(
         await notifier.ReadAsync(contactId, reader, sequence, advisor);
     }
 
-    private Task<CallerLanguage> LanguageOfAsync(long contactId) =>
-        db.Contacts.Where(c => c.Id == contactId).Select(c => c.Language).SingleAsync();
+    /// <summary>
+    /// What the helpline says in this conversation: in a web chat both sides read it, in the chat's
+    /// language; in a text conversation only staff do (it is never texted), so it is in English.
+    /// </summary>
+    private async Task<SystemText> SystemTextAsync(long contactId)
+    {
+        var found = await db.Contacts.Where(c => c.Id == contactId).Select(c => new { c.Channel, c.Language }).SingleAsync();
+        return found.Channel == ContactChannel.Sms ? SystemText.Texts : SystemText.For(found.Language);
+    }
 
     private async Task SystemMessageAsync(long contactId, string text)
     {

@@ -184,10 +184,10 @@ public sealed class TextConversationTests : IAsyncLifetime
             var response = await _app.PostTwilioAsync($"{TextDeliveries.StatusPath}?m={message.Id}", StatusReport(acknowledgement.Sid, late));
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         }
-        Assert.Equal((TextDelivery.Delivered, (int?)null), await _app.WithDbAsync(db => db.ChatMessages.Where(m => m.Id == message.Id).Select(m => ValueTuple.Create(m.Delivery, m.ErrorCode)).SingleAsync()));
+        Assert.Equal((TextDelivery.Delivered, (int?)null), await DeliveryAsync(m => m.Id == message.Id));
 
         var unreachable = Assert.Single(Simulator.TextsTo("+13125550100"));
-        Assert.Equal((TextDelivery.Undelivered, (int?)30003), await _app.WithDbAsync(db => db.ChatMessages.Where(m => m.ProviderSid == unreachable.Sid).Select(m => ValueTuple.Create(m.Delivery, m.ErrorCode)).SingleAsync()));
+        Assert.Equal((TextDelivery.Undelivered, (int?)30003), await DeliveryAsync(m => m.ProviderSid == unreachable.Sid));
 
         // What is not a status report is refused, and changes nothing.
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.PostTwilioAsync(TextDeliveries.StatusPath, StatusReport("SM123", "delivered"))).StatusCode);
@@ -297,6 +297,12 @@ public sealed class TextConversationTests : IAsyncLifetime
         Assert.Throws<Helpline.Telephony.TelephonyException>(() => Simulator.FetchMediaAsync(mediaUrl).GetAwaiter().GetResult());
         Assert.Equal(0, await _app.WithDbAsync(async db => await db.ChatMessages.CountAsync() + await db.MessageMedia.CountAsync()));
         Assert.Contains("4 text(s) deleted at Twilio", await _app.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "retention.anonymized").Select(a => a.Details).SingleAsync()));
+    }
+
+    private async Task<(TextDelivery?, int?)> DeliveryAsync(System.Linq.Expressions.Expression<Func<ChatMessage, bool>> which)
+    {
+        var found = await _app.WithDbAsync(db => db.ChatMessages.Where(which).Select(m => new { m.Delivery, m.ErrorCode }).SingleAsync());
+        return (found.Delivery, found.ErrorCode);
     }
 
     private async Task<ChatApi.ConversationView> ReadAsync(long contactId) =>

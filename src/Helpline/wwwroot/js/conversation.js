@@ -142,7 +142,8 @@ function showSegments() {
 
 function setStatus(value, personLeft = false) {
   status = value;
-  statusLine.textContent = (statusWords[value] ?? value) + (personLeft && value !== "Completed" ? " The person has left." : "");
+  const words = texts && value === "InProgress" ? "Under way: each reply is texted to the person's phone." : statusWords[value];
+  statusLine.textContent = (words ?? value) + (personLeft && value !== "Completed" ? " The person has left." : "");
   const underWay = value === "InProgress" && mine;
   replyText.disabled = !underWay;
   document.getElementById("send").disabled = !underWay;
@@ -152,7 +153,7 @@ function setStatus(value, personLeft = false) {
   document.getElementById("transfer-button").disabled = !underWay;
   const complete = document.getElementById("complete");
   complete.disabled = value !== "WrapUp";
-  document.getElementById("complete-hint").textContent = value === "InProgress" ? "Complete once the chat has ended." : "";
+  document.getElementById("complete-hint").textContent = value === "InProgress" ? "Complete once the conversation has ended." : "";
 }
 
 /** Who a chat can be handed to: the rest of the team, signed in and not on a call. */
