@@ -197,10 +197,12 @@ public static class ChatApi
         };
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> End(long id, EndRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, Conversations conversations, IOptions<ChatOptions> options)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> End(long id, EndRequest? request, ClaimsPrincipal user, UserManager<StaffUser> users, Conversations conversations, HelplineDb db, IOptions<ChatOptions> options)
     {
         if (request?.ClosingMessage is { } closing && closing.Length > options.Value.MaxMessageLength)
             return QueueApi.Problem(StatusCodes.Status400BadRequest, "The closing message is too long.");
+        if (request?.ClosingMessage is { Length: > Messages.SmsSegments.MaxLength } && await db.Contacts.AnyAsync(c => c.Id == id && c.Channel == ContactChannel.Sms))
+            return QueueApi.Problem(StatusCodes.Status400BadRequest, $"A text can be up to {Messages.SmsSegments.MaxLength:N0} characters: shorten the closing message.");
         if (!await conversations.EndAsync(id, users.GetUserId(user)!, request?.ClosingMessage))
             return QueueApi.Problem(StatusCodes.Status409Conflict, "This conversation is not yours, or it has ended already.");
         return TypedResults.NoContent();

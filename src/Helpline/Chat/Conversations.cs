@@ -315,9 +315,14 @@ public sealed class Conversations(
         return new SendResult(SendOutcome.Sent, await ViewAsync(stored.Id));
     }
 
-    /// <summary>A chat message may be as long as the chat allows; a text the helpline sends, as long as Twilio takes.</summary>
-    private int MaxLength(ContactChannel? channel, ChatSender sender) =>
-        channel == ContactChannel.Sms && sender != ChatSender.Person ? Math.Min(SmsSegments.MaxLength, options.Value.MaxMessageLength) : options.Value.MaxMessageLength;
+    /// <summary>A chat message may be as long as the chat allows; a text, as long as Twilio takes.</summary>
+    private int MaxLength(ContactChannel? channel, ChatSender sender) => channel switch
+    {
+        // What the person texted is kept whole, whatever the chat's own limit: Twilio delivers up to 1,600 characters.
+        ContactChannel.Sms when sender == ChatSender.Person => Math.Max(SmsSegments.MaxLength, options.Value.MaxMessageLength),
+        ContactChannel.Sms => Math.Min(SmsSegments.MaxLength, options.Value.MaxMessageLength),
+        _ => options.Value.MaxMessageLength,
+    };
 
     /// <summary>
     /// The advisor ends the conversation, after their closing message if they wrote one: the person is

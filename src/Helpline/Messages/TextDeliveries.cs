@@ -67,6 +67,12 @@ public sealed class TextDeliveries(
             if (e.ErrorCode == TelephonyException.OptedOut)
                 await KeepOptOutAsync(callerId);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Anything else (a timeout on the way to Twilio): shown as not sent, never left at "Sending…".
+            logger.LogError(e, "Text {MessageId} could not be handed to Twilio", messageId);
+            await ReportedAsync(messageId, null, TextDelivery.Failed, null);
+        }
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public sealed record InboundText(string Sid, string From, string Body, IReadOnly
 public sealed partial class TextIntake(
     HelplineDb db,
     Conversations conversations,
+    TextDeliveries deliveries,
     HelplineTime time,
     OpeningHours hours,
     IOptions<HelplineOptions> helpline,
@@ -101,7 +102,8 @@ public sealed partial class TextIntake(
             var sent = await conversations.SendAsync(contactId, ChatSender.Person, null, null, text.Body, new TextIn(text.Sid, text.Media));
             if (sent.Outcome == SendOutcome.Sent)
             {
-                if (opened && options.Value.Acknowledge)
+                // Not to a number whose last word was STOP (a word Twilio may not know, such as PARAR): they texted, but did not say START.
+                if (opened && options.Value.Acknowledge && !await deliveries.OptedOutAsync(contactId))
                     await conversations.TextFromHelplineAsync(contactId, Acknowledgement(await LanguageAsync(contactId)));
                 return null;
             }

@@ -72,22 +72,8 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
         return new MediaFile(content, response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream");
     }
 
-    public async Task DeleteMessageAsync(string messageSid, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await MessageResource.DeleteAsync(pathSid: messageSid, client: client);
-        }
-        catch (ApiException e) when (e.Status == 404)
-        {
-            // Already deleted: what retention wants.
-        }
-        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException)
-        {
-            logger.LogError("Twilio could not delete a text: {Error}", e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
-            throw new TelephonyException("Twilio could not delete the text.", e, (e as ApiException)?.Code);
-        }
-    }
+    public Task DeleteMessageAsync(string messageSid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(() => MessageResource.DeleteAsync(pathSid: messageSid, client: client), "a text");
 
     /// <summary>Twilio's limit for one MMS is 5 MB; anything much larger is not a text's picture.</summary>
     private const long MaxMediaBytes = 10 * 1024 * 1024;
@@ -109,20 +95,23 @@ public sealed class TwilioGateway(TwilioRestClient client, IHttpClientFactory ht
         return new RecordingAudio(await response.Content.ReadAsByteArrayAsync(cancellationToken), "audio/mpeg");
     }
 
-    public async Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken = default)
+    public Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(() => RecordingResource.DeleteAsync(pathSid: recordingSid, client: client), "a recording");
+
+    /// <summary>Deletes something at Twilio for good; one already gone (404) counts as deleted, which is what retention wants.</summary>
+    private async Task DeleteAsync(Func<Task<bool>> delete, string what)
     {
         try
         {
-            await RecordingResource.DeleteAsync(pathSid: recordingSid, client: client);
+            await delete();
         }
         catch (ApiException e) when (e.Status == 404)
         {
-            // Already deleted (by an earlier run, or in Twilio's console): what retention wants.
         }
         catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException)
         {
-            logger.LogError("Twilio could not delete a recording: {Error}", e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
-            throw new TelephonyException("Twilio could not delete the recording.", e);
+            logger.LogError("Twilio could not delete {What}: {Error}", what, e is ApiException api ? $"{api.Status} code {api.Code}" : e.GetType().Name);
+            throw new TelephonyException($"Twilio could not delete {what}.", e, (e as ApiException)?.Code);
         }
     }
 

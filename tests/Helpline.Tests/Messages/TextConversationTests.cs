@@ -152,6 +152,26 @@ public sealed class TextConversationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AfterASpanishStopANewTextOpensAConversationInSpanishButNothingIsTextedBack()
+    {
+        // PARAR is not one of Twilio's default words, so only the app knows: it must not text them.
+        await Simulator.TextInAsync(Person, "PARAR");
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+        _app.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await Simulator.TextInAsync(Person, "Hola, necesito ayuda con mi hijo");
+
+        var row = Assert.Single((await _advisor.QueueAsync()).Contacts);
+        Assert.Equal((ContactChannel.Sms, CallerLanguage.Spanish), (row.Channel, row.Language));
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(Phone);
+        Assert.Equal(HttpStatusCode.OK, (await _advisor.PostAsync($"/api/contacts/{row.ContactId}/take")).StatusCode);
+        Assert.True((await ReadAsync(row.ContactId)).OptedOut);
+        Assert.Equal(HttpStatusCode.Conflict, (await _advisor.PostAsync($"/api/conversations/{row.ContactId}/messages", new { text = "Hola, estoy aquí." })).StatusCode);
+        Assert.Empty(Phone);
+    }
+
+    [Fact]
     public async Task WordsOfDangerInATextRaiseItToTheFrontOfTheQueue()
     {
         await Simulator.TextInAsync("+13125550100", "Just a question about detox centers near me.");

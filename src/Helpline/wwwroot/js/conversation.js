@@ -238,7 +238,8 @@ function showRead() {
  */
 function pictureButton(media) {
   const source = `/api/conversations/${contactId}/media/${media.id}`;
-  if (!media.contentType.startsWith("image/")) {
+  // The types the server shows in the page; any other (SVG, HEIC…) comes as a download.
+  if (!["image/jpeg", "image/png", "image/gif", "image/webp"].includes(media.contentType)) {
     return element("a", { href: source, class: "media" }, `Download the file they sent (${media.contentType})`);
   }
   const button = element("button", { type: "button", class: "secondary media" }, "Show the picture they sent");
