@@ -9,7 +9,9 @@ namespace Helpline.Tests.Queue;
 internal sealed class DashboardClient : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly System.Threading.Channels.Channel<QueueDelta> _deltas = System.Threading.Channels.Channel.CreateUnbounded<QueueDelta>(new() { SingleReader = true });
+    /// <summary>Deltas and heartbeats, in the order they arrived: a heartbeat is weighed only after the deltas sent before it are applied, as a browser's single thread does.</summary>
+    private readonly System.Threading.Channels.Channel<(QueueDelta? Delta, long Heartbeat)> _deltas =
+        System.Threading.Channels.Channel.CreateUnbounded<(QueueDelta? Delta, long Heartbeat)>(new() { SingleReader = true });
     private readonly Task _applying;
 
     public DashboardClient(HubConnection connection)
@@ -19,22 +21,25 @@ internal sealed class DashboardClient : IAsyncDisposable
         Connection.On<QueueDelta>(nameof(IQueueClient.QueueChanged), delta =>
         {
             Interlocked.Increment(ref _messages);
-            _deltas.Writer.TryWrite(delta);
+            _deltas.Writer.TryWrite((delta, 0));
         });
         Connection.On<QueueDelta[]>(nameof(IQueueClient.QueueChangedBatch), deltas =>
         {
             Interlocked.Increment(ref _messages);
             Interlocked.Increment(ref _batches);
             foreach (var delta in deltas)
-                _deltas.Writer.TryWrite(delta);
+                _deltas.Writer.TryWrite((delta, 0));
         });
         _applying = Task.Run(async () =>
         {
-            await foreach (var delta in _deltas.Reader.ReadAllAsync())
+            await foreach (var (delta, heartbeat) in _deltas.Reader.ReadAllAsync())
             {
                 try
                 {
-                    await ApplyAsync(delta);
+                    if (delta is not null)
+                        await ApplyAsync(delta);
+                    else if (heartbeat > Version)
+                        await ResyncAsync();
                 }
                 catch (Exception)
                 {
@@ -47,8 +52,7 @@ internal sealed class DashboardClient : IAsyncDisposable
         Connection.On<long>(nameof(IQueueClient.Heartbeat), version =>
         {
             Heartbeats.Add(version);
-            if (version > Version)
-                _ = ResyncAsync();
+            _deltas.Writer.TryWrite((null, version));
         });
         Connection.On<bool>(nameof(IQueueClient.UpdatesDelayed), delayed => Delayed = delayed);
     }
