@@ -92,11 +92,11 @@ public sealed partial class TextIntake(
         for (var tries = 0; tries < 3; tries++)
         {
             var opened = false;
+            var language = LooksSpanish(text.Body) ? CallerLanguage.Spanish : caller.Language;
             if (open is not { } contactId)
             {
                 if (!hours.IsOpen(now))
                     return ClosedReply(caller.Language, now);
-                var language = LooksSpanish(text.Body) ? CallerLanguage.Spanish : caller.Language;
                 (contactId, opened) = await conversations.OpenTextAsync(caller.Id, language, caller.PhoneHash!, options.Value.Acknowledge);
             }
             var sent = await conversations.SendAsync(contactId, ChatSender.Person, null, null, text.Body, new TextIn(text.Sid, text.Media));
@@ -104,7 +104,7 @@ public sealed partial class TextIntake(
             {
                 // Not to a number whose last word was STOP (a word Twilio may not know, such as PARAR): they texted, but did not say START.
                 if (opened && options.Value.Acknowledge && !await deliveries.OptedOutAsync(contactId))
-                    await conversations.TextFromHelplineAsync(contactId, Acknowledgement(await LanguageAsync(contactId)));
+                    await conversations.TextFromHelplineAsync(contactId, Acknowledgement(language));
                 return null;
             }
             if (sent.Outcome != SendOutcome.Closed)
@@ -142,9 +142,6 @@ public sealed partial class TextIntake(
         await db.SaveChangesAsync();
         logger.LogInformation("Caller {CallerId} {Change} texts by message {MessageSid}", callerId, granted ? "allowed" : "stopped", sid);
     }
-
-    private Task<CallerLanguage> LanguageAsync(long contactId) =>
-        Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Contacts.Where(c => c.Id == contactId).Select(c => c.Language));
 
     /// <summary>The first text back: that an advisor will answer, the crisis numbers, how to stop texts, and the disclosure.</summary>
     private string Acknowledgement(CallerLanguage language) => language == CallerLanguage.Spanish
