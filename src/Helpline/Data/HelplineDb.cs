@@ -49,6 +49,9 @@ public abstract class HelplineDb(DbContextOptions options, FieldProtector protec
     public DbSet<Chat.MessageMedia> MessageMedia => Set<Chat.MessageMedia>();
     public DbSet<Chat.RiskPhraseEdit> RiskPhraseEdits => Set<Chat.RiskPhraseEdit>();
 
+    /// <summary>Texts at Twilio that no conversation keeps, to delete there a day later (see <see cref="Messages.TextAtTwilio"/>).</summary>
+    public DbSet<Messages.TextAtTwilio> TextsAtTwilio => Set<Messages.TextAtTwilio>();
+
     /// <summary>Staff sign-ins, one row each; the staff cookie holds only the key (see <see cref="StaffSignInStore"/>).</summary>
     public DbSet<StaffSignIn> StaffSignIns => Set<StaffSignIn>();
 

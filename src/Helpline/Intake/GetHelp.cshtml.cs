@@ -5,6 +5,7 @@ using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Disclosure;
 using Helpline.Infrastructure;
+using Helpline.Messages;
 using Helpline.Telephony;
 using Helpline.Treatment;
 using Microsoft.AspNetCore.Authorization;
@@ -227,7 +228,10 @@ public sealed partial class GetHelpModel(
             var body = Text.Lang == "es"
                 ? "Recibimos su solicitud. Le llamaremos pronto. Responda STOP para no recibir mensajes."
                 : "We got your request and will call you soon. Reply STOP to opt out of texts.";
-            await gateway.SendSmsAsync(new OutboundText(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}"));
+            var sid = await gateway.SendSmsAsync(new OutboundText(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}"));
+            // No conversation keeps it: noted so that it is deleted at Twilio a day later.
+            if (sid is { Length: > 0 })
+                await db.NoteAsync(sid, time.UtcNow);
         }
         catch (TelephonyException)
         {

@@ -3,6 +3,8 @@ using System.Security;
 using System.Text.RegularExpressions;
 using Helpline.Contacts;
 using Helpline.Data;
+using Helpline.Infrastructure;
+using Helpline.Telephony;
 using Microsoft.EntityFrameworkCore;
 
 namespace Helpline.Messages;
@@ -11,9 +13,14 @@ namespace Helpline.Messages;
 /// Twilio's messaging webhooks, guarded by the signature check like every /twilio/ route: a text to
 /// the hotline (<see cref="TextIntake"/>), and the status reports of the texts the helpline sends
 /// (<see cref="TextDeliveries"/>). Anything that is not what Twilio sends is a 400, never a 500.
+/// A text that ends in no conversation, and the answer Twilio sends for the app while the line is
+/// closed, are noted by SID to be deleted at Twilio a day later (<see cref="TextAtTwilio"/>).
 /// </summary>
 public static partial class SmsApi
 {
+    /// <summary>Where Twilio reports the answer it sent for the app (TwiML's &lt;Message action&gt;): only its SID is kept.</summary>
+    public const string UnkeptStatusPath = TextDeliveries.StatusPath + "?unkept=1";
+
     /// <summary>Twilio sends at most ten media with one message.</summary>
     private const int MaxMedia = 10;
 
@@ -24,7 +31,7 @@ public static partial class SmsApi
         return app;
     }
 
-    internal static async Task<IResult> Incoming(HttpRequest request, TextIntake intake, HelplineDb db)
+    internal static async Task<IResult> Incoming(HttpRequest request, TextIntake intake, HelplineDb db, PublicUrls urls, HelplineTime time)
     {
         var form = await request.ReadFormAsync();
         var sid = form["MessageSid"].ToString();
@@ -43,18 +50,26 @@ public static partial class SmsApi
         }
         // Twilio delivered this one before (it retries a slow answer): nothing more to do.
         if (await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
-            return Twiml(null);
+            return Twiml(null, urls);
         var reply = await intake.ReceiveAsync(new InboundText(sid, form["From"].ToString(), form["Body"].ToString(), media, form["OptOutType"].ToString()));
-        return Twiml(reply);
+        // In no conversation (closed line, blocked, a keyword alone): Twilio still holds it.
+        if (!await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
+            await db.NoteAsync(sid, time.UtcNow);
+        return Twiml(reply, urls);
     }
 
     /// <summary>A text's progress, as Twilio reports it to the URL given when it was sent (with our message id).</summary>
-    internal static async Task<IResult> Status(HttpRequest request, TextDeliveries deliveries)
+    internal static async Task<IResult> Status(HttpRequest request, TextDeliveries deliveries, HelplineDb db, HelplineTime time)
     {
         var form = await request.ReadFormAsync();
         var sid = form["MessageSid"].ToString();
         if (!MessageSidPattern().IsMatch(sid))
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a message status", detail: "MessageSid is missing or is not a Twilio message SID.");
+        if (request.Query["unkept"] == "1")
+        {
+            await db.NoteAsync(sid, time.UtcNow);
+            return Results.NoContent();
+        }
         long? messageId = long.TryParse(request.Query["m"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null;
         int? errorCode = int.TryParse(form["ErrorCode"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
         if (TextDeliveries.FromTwilio(form["MessageStatus"].ToString()) is { } delivery)
@@ -62,9 +77,14 @@ public static partial class SmsApi
         return Results.NoContent();
     }
 
-    /// <summary>Twilio's answer to a text: nothing, or one message back (sent by Twilio, not through the REST API).</summary>
-    private static IResult Twiml(string? reply) =>
-        Results.Content(reply is null ? "<Response/>" : $"<Response><Message>{SecurityElement.Escape(reply)}</Message></Response>", "application/xml");
+    /// <summary>
+    /// Twilio's answer to a text: nothing, or one message back, sent by Twilio rather than through
+    /// the REST API; Twilio reports that message's SID to its action URL, so it can be deleted later.
+    /// </summary>
+    private static IResult Twiml(string? reply, PublicUrls urls) =>
+        Results.Content(reply is null
+            ? "<Response/>"
+            : $"<Response><Message action=\"{SecurityElement.Escape(urls.For(UnkeptStatusPath).AbsoluteUri)}\">{SecurityElement.Escape(reply)}</Message></Response>", "application/xml");
 
     /// <summary>Only Twilio's own media URLs are kept: they are fetched later with the account's credentials.</summary>
     internal static bool IsTwilioMediaUrl(string url) =>

@@ -4,6 +4,7 @@ using Helpline.Callbacks;
 using Helpline.Contacts;
 using Helpline.Data;
 using Helpline.Infrastructure;
+using Helpline.Messages;
 using Helpline.Telephony;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,7 @@ public sealed record RetentionRun(DateTime Before, int Contacts, int CallersForg
 /// disposition, region, waits, advisor, language). A caller with no newer contact and no callback
 /// still to make is forgotten: number, name and blind index emptied, consents deleted. The row stays,
 /// because old callbacks (counted by the reports) point to it.
+/// Texts that no conversation keeps (<see cref="TextAtTwilio"/>) are deleted at Twilio a day after they were sent.
 /// Runs in batches; safe to run twice or to stop halfway; each run leaves one audit row.
 /// Rows keep their UpdatedAt: nothing the reports count changed, so their kept counts stay valid.
 /// </summary>
@@ -65,6 +67,7 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
             forgotten += await AnonymizeAsync(ready, forget, now, cancellationToken);
             contacts += ready.Count;
         }
+        await DeleteTextsNobodyKeepsAsync(now, twilio, cancellationToken);
 
         var run = new RetentionRun(before, contacts, forgotten, twilio.Recordings, twilio.RecordingsNot, twilio.Texts, twilio.TextsNot);
         db.AuditEntries.Add(new AuditEntry { At = now, UserName = "retention job", Action = "retention.anonymized", Details = run.Details });
@@ -121,6 +124,35 @@ public sealed class RetentionJob(HelplineDb db, HelplineTime time, ITelephonyGat
                 ready.Add(contact);
         }
         return ready;
+    }
+
+    /// <summary>
+    /// The texts no conversation keeps, a day after the app learnt of them: deleted at Twilio, then
+    /// forgotten here. One Twilio cannot delete now is tried again by the next run.
+    /// </summary>
+    private async Task DeleteTextsNobodyKeepsAsync(DateTime now, TwilioDeletions counts, CancellationToken cancellationToken)
+    {
+        var before = now - TextAtTwilio.KeptAtTwilioFor;
+        var after = "";
+        while (true)
+        {
+            var sids = await db.TextsAtTwilio.Where(t => t.At < before && string.Compare(t.Sid, after) > 0)
+                .OrderBy(t => t.Sid).Select(t => t.Sid).Take(options.Value.BatchSize).ToListAsync(cancellationToken);
+            if (sids.Count == 0)
+                break;
+            after = sids[^1];
+            // A conversation that came to keep one after all (the same webhook on two nodes at once) deletes it with its contact.
+            var done = await db.ChatMessages.Where(m => m.ProviderSid != null && sids.Contains(m.ProviderSid)).Select(m => m.ProviderSid!).ToListAsync(cancellationToken);
+            foreach (var sid in sids.Except(done).ToList())
+            {
+                var deleted = await DeletedAsync(() => gateway.DeleteMessageAsync(sid, cancellationToken));
+                counts.Texts += deleted ? 1 : 0;
+                counts.TextsNot += deleted ? 0 : 1;
+                if (deleted)
+                    done.Add(sid);
+            }
+            await db.TextsAtTwilio.Where(t => done.Contains(t.Sid)).ExecuteDeleteAsync(cancellationToken);
+        }
     }
 
     private static async Task<bool> DeletedAsync(Func<Task> deletion)

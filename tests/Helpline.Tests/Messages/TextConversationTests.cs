@@ -319,6 +319,54 @@ public sealed class TextConversationTests : IAsyncLifetime
         Assert.Contains("4 text(s) deleted at Twilio", await _app.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "retention.anonymized").Select(a => a.Details).SingleAsync()));
     }
 
+    [Fact]
+    public async Task TextsThatNoConversationKeepsAreDeletedAtTwilioADayLaterTheClosedLinesAnswerToo()
+    {
+        // 23:30 in New York: the line (08:00–22:00) is closed.
+        _app.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 26, 4, 30, 0, TimeSpan.Zero));
+        var scared = await Simulator.TextInAsync(Person, "Is anyone there? I'm scared");
+        var code = await Simulator.TextInAsync("22395", "Your code is 1234");
+        var stop = await Simulator.TextInAsync("+13125550100", "STOP");
+        // The web form's courtesy text, to a number that asked to be called back and allowed texts.
+        var browser = _app.CreateBrowser();
+        var form = new Dictionary<string, string>
+        {
+            ["Name"] = "Sam", ["Phone"] = "(646) 555-0123", ["For"] = "LovedOne", ["Substance"] = "Fentanyl", ["Place"] = "NY", ["When"] = "asap",
+            ["TimeZone"] = "America/New_York", ["MayCall"] = "true", ["MayText"] = "true",
+            ["__RequestVerificationToken"] = Forms.Token(await browser.GetStringAsync("/get-help")),
+        };
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/get-help", new FormUrlEncodedContent(form))).StatusCode);
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(10));
+
+        // The person got the crisis numbers and when advisors are back; the form's sender got its courtesy text.
+        var answer = Assert.Single(Phone);
+        Assert.Contains("988", answer.Body);
+        Assert.Contains("We are back Thursday 8:00 AM", answer.Body);
+        var courtesy = Assert.Single(Simulator.TextsTo("+16465550123"));
+        Assert.Equal(0, await _app.WithDbAsync(db => db.ChatMessages.CountAsync()));
+        string[] atTwilio = [scared.Sid, answer.Sid, code.Sid, stop.Sid, courtesy.Sid];
+        Assert.Equal(atTwilio.Order(), await _app.WithDbAsync(db => db.TextsAtTwilio.OrderBy(t => t.Sid).Select(t => t.Sid).ToListAsync()));
+
+        // Tonight's run: Twilio may still be delivering them, so they stay.
+        Assert.Equal(0, (await RetentionRunAsync()).TextsDeleted);
+        Assert.All(Simulator.Messages, m => Assert.Null(m.DeletedAt));
+
+        // A day later none of them is left at Twilio, nor noted here.
+        _app.Clock.Advance(TimeSpan.FromHours(25));
+        var run = await RetentionRunAsync();
+        Assert.Equal((5, 0), (run.TextsDeleted, run.TextsNotDeleted));
+        Assert.All(atTwilio, sid => Assert.NotNull(Simulator.Messages.Single(m => m.Sid == sid).DeletedAt));
+        Assert.All(Simulator.Messages, m => Assert.Equal("", m.Body));
+        Assert.Equal(0, await _app.WithDbAsync(db => db.TextsAtTwilio.CountAsync()));
+        Assert.Contains("5 text(s) deleted at Twilio", await _app.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "retention.anonymized").OrderBy(a => a.Id).Select(a => a.Details).LastAsync()));
+    }
+
+    private async Task<RetentionRun> RetentionRunAsync()
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RetentionJob>().RunAsync(CancellationToken.None);
+    }
+
     private async Task<(TextDelivery?, int?)> DeliveryAsync(System.Linq.Expressions.Expression<Func<ChatMessage, bool>> which)
     {
         var found = await _app.WithDbAsync(db => db.ChatMessages.Where(which).Select(m => new { m.Delivery, m.ErrorCode }).SingleAsync());

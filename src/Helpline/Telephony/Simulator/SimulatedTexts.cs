@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.Xml;
+using System.Xml.Linq;
 using Helpline.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +12,10 @@ public sealed class SimulatedMessage
 {
     public required string Sid { get; init; }
 
-    /// <summary>"inbound" (to the hotline) or "outbound-api" (sent by the app), as Twilio says.</summary>
+    /// <summary>
+    /// "inbound" (to the hotline), "outbound-api" (sent by the app through the REST API) or
+    /// "outbound-reply" (sent by Twilio from the app's TwiML answer to a text), as Twilio says.
+    /// </summary>
     public required string Direction { get; init; }
 
     public required DateTime At { get; init; }
@@ -35,7 +40,8 @@ public sealed class SimulatedMessage
 /// <summary>
 /// The texting half of the simulated Twilio: people's phones text the hotline (Twilio's signed
 /// inbound-message webhook, with pictures as media URLs), the app's texts reach their phones with
-/// Twilio's signed status reports (queued, sent, then delivered or undelivered), and Twilio's own
+/// Twilio's signed status reports (queued, sent, then delivered or undelivered), the &lt;Message&gt; of the
+/// app's TwiML answer goes back to the sender (reported on to its action URL), and Twilio's own
 /// opt-out rules apply: after STOP from a number, a text to it is refused with error 21610 until it
 /// texts START.
 /// </summary>
@@ -90,13 +96,43 @@ internal sealed class SimulatedTexts(SimulatorState state, TwimlInterpreter twim
             parameters[$"MediaContentType{i}"] = "image/png";
         }
         _webhooks[sid] = parameters;
-        await twiml.PostTextAsync(path, parameters);
+        Reply(message, await twiml.PostTextAsync(path, parameters), path);
         return message;
     }
 
     /// <summary>Twilio delivers the same webhook again (it retries when an answer is slow): same SID, same parameters.</summary>
-    public Task RepeatWebhookAsync(string sid, string path) =>
-        _webhooks.TryGetValue(sid, out var parameters) ? twiml.PostTextAsync(path, parameters) : throw new SimulatorException($"No text {sid} came in.");
+    public async Task RepeatWebhookAsync(string sid, string path)
+    {
+        if (!_webhooks.TryGetValue(sid, out var parameters) || !_messages.TryGetValue(sid, out var message))
+            throw new SimulatorException($"No text {sid} came in.");
+        Reply(message, await twiml.PostTextAsync(path, parameters), path);
+    }
+
+    /// <summary>
+    /// What Twilio does with the app's answer to a text: each &lt;Message&gt; goes back to the sender
+    /// (nothing to a number that texted STOP), and its reports go to the message's action URL.
+    /// </summary>
+    private void Reply(SimulatedMessage text, string answer, string path)
+    {
+        XDocument document;
+        try
+        {
+            document = XDocument.Parse(answer);
+        }
+        catch (XmlException)
+        {
+            throw new SimulatorException($"{path} answered a text with something that is not TwiML.");
+        }
+        foreach (var element in document.Root?.Elements("Message") ?? [])
+        {
+            if (_optedOut.ContainsKey(text.From))
+                continue;
+            var reply = new SimulatedMessage { Sid = SimulatorState.NewSid("SM"), Direction = "outbound-reply", At = Now, From = text.To, To = text.From, Body = element.Value, Status = "queued" };
+            _messages[reply.Sid] = reply;
+            if (element.Attribute("action")?.Value is { Length: > 0 } action)
+                state.Background($"text {reply.Sid}", () => ReportAsync(reply, new Uri(new Uri("http://app.invalid" + path), action)));
+        }
+    }
 
     /// <summary>From now on, texts to <paramref name="number"/> end as undelivered (error 30003: the phone is off or out of reach).</summary>
     public void MakeUnreachable(string number) => _unreachable[number] = true;

@@ -69,7 +69,7 @@ public sealed class TwilioSimulator : ITelephonyGateway
     public IReadOnlyList<SimulatedMessage> Messages => _texts.Messages;
 
     /// <summary>The texts the app sent to <paramref name="number"/>, oldest first: what that phone received.</summary>
-    public IReadOnlyList<SimulatedMessage> TextsTo(string number) => [.. _texts.Messages.Where(m => m.Direction == "outbound-api" && m.To == number)];
+    public IReadOnlyList<SimulatedMessage> TextsTo(string number) => [.. _texts.Messages.Where(m => m.Direction is "outbound-api" or "outbound-reply" && m.To == number)];
 
     /// <summary>Everything that went wrong while acting out a REST request; also in the log and on the call.</summary>
     public IReadOnlyList<string> Errors => _state.Errors;

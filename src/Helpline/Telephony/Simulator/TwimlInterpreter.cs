@@ -307,13 +307,14 @@ internal sealed class TwimlInterpreter(
         return (ParseTwiml(call, body, pathAndQuery), new Uri(PublicBase + pathAndQuery));
     }
 
-    /// <summary>Posts Twilio's inbound-SMS webhook; the app's answer is not read.</summary>
-    public async Task PostTextAsync(string path, Dictionary<string, string> parameters)
+    /// <summary>Posts one of Twilio's messaging webhooks (a text in, or a status report); returns the app's answer.</summary>
+    public async Task<string> PostTextAsync(string path, Dictionary<string, string> parameters)
     {
         var request = SignedRequest(path, parameters);
         using var response = await httpClients.CreateClient(TwilioSimulator.HttpClientName).SendAsync(request);
         if (!response.IsSuccessStatusCode)
             throw new SimulatorException($"The app answered {(int)response.StatusCode} to {path}.");
+        return await response.Content.ReadAsStringAsync();
     }
 
     private XDocument ParseTwiml(SimulatedCall call, string body, string pathAndQuery)

@@ -755,6 +755,22 @@ namespace Helpline.Data.Migrations.Postgres
                     b.ToTable("DisclosureVersions");
                 });
 
+            modelBuilder.Entity("Helpline.Messages.TextAtTwilio", b =>
+                {
+                    b.Property<string>("Sid")
+                        .HasMaxLength(34)
+                        .HasColumnType("character varying(34)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Sid");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("TextsAtTwilio", (string)null);
+                });
+
             modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
                 {
                     b.Property<long>("Id")

@@ -734,6 +734,22 @@ namespace Helpline.Data.Migrations.Sqlite
                     b.ToTable("DisclosureVersions");
                 });
 
+            modelBuilder.Entity("Helpline.Messages.TextAtTwilio", b =>
+                {
+                    b.Property<string>("Sid")
+                        .HasMaxLength(34)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sid");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("TextsAtTwilio", (string)null);
+                });
+
             modelBuilder.Entity("Helpline.Queue.PresenceSpan", b =>
                 {
                     b.Property<long>("Id")
