@@ -42,6 +42,13 @@ public enum CallerLanguage
 
 public static class Callers
 {
+    /// <summary>The caller with this number (found by its blind index), if there is one.</summary>
+    public static Task<Caller?> FindCallerAsync(this HelplineDb db, string e164)
+    {
+        var hash = db.Protector.BlindIndex(e164);
+        return db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
+    }
+
     /// <summary>
     /// The caller with this number, or a new one made by <paramref name="create"/> (given the number's
     /// blind index). Two requests for one new number at once make one caller: the unique index refuses
@@ -49,11 +56,10 @@ public static class Callers
     /// </summary>
     public static async Task<Caller> FindOrCreateCallerAsync(this HelplineDb db, string e164, Func<string, Caller> create)
     {
+        if (await db.FindCallerAsync(e164) is { } known)
+            return known;
         var hash = db.Protector.BlindIndex(e164);
-        var caller = await db.Callers.SingleOrDefaultAsync(c => c.PhoneHash == hash);
-        if (caller is not null)
-            return caller;
-        caller = create(hash);
+        var caller = create(hash);
         db.Callers.Add(caller);
         try
         {

@@ -231,7 +231,7 @@ public sealed partial class GetHelpModel(
             var sid = await gateway.SendSmsAsync(new OutboundText(e164, helpline.Value.HotlineNumber, Neutral ? body : $"{helpline.Value.Name}: {body}"));
             // No conversation keeps it: noted so that it is deleted at Twilio a day later.
             if (sid is { Length: > 0 })
-                await db.NoteAsync(sid, time.UtcNow);
+                await db.NoteAsync(sid, time.UtcNow, logger);
         }
         catch (TelephonyException)
         {

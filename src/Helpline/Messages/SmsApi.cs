@@ -31,7 +31,7 @@ public static partial class SmsApi
         return app;
     }
 
-    internal static async Task<IResult> Incoming(HttpRequest request, TextIntake intake, HelplineDb db, PublicUrls urls, HelplineTime time)
+    internal static async Task<IResult> Incoming(HttpRequest request, TextIntake intake, HelplineDb db, PublicUrls urls, HelplineTime time, ILogger<TextAtTwilio> logger)
     {
         var form = await request.ReadFormAsync();
         var sid = form["MessageSid"].ToString();
@@ -54,12 +54,12 @@ public static partial class SmsApi
         var reply = await intake.ReceiveAsync(new InboundText(sid, form["From"].ToString(), form["Body"].ToString(), media, form["OptOutType"].ToString()));
         // In no conversation (closed line, blocked, a keyword alone): Twilio still holds it.
         if (!await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
-            await db.NoteAsync(sid, time.UtcNow);
+            await db.NoteAsync(sid, time.UtcNow, logger);
         return Twiml(reply, urls);
     }
 
     /// <summary>A text's progress, as Twilio reports it to the URL given when it was sent (with our message id).</summary>
-    internal static async Task<IResult> Status(HttpRequest request, TextDeliveries deliveries, HelplineDb db, HelplineTime time)
+    internal static async Task<IResult> Status(HttpRequest request, TextDeliveries deliveries, HelplineDb db, HelplineTime time, ILogger<TextAtTwilio> logger)
     {
         var form = await request.ReadFormAsync();
         var sid = form["MessageSid"].ToString();
@@ -67,8 +67,9 @@ public static partial class SmsApi
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a message status", detail: "MessageSid is missing or is not a Twilio message SID.");
         if (request.Query["unkept"] == "1")
         {
-            await db.NoteAsync(sid, time.UtcNow);
-            return Results.NoContent();
+            await db.NoteAsync(sid, time.UtcNow, logger);
+            // An action URL's answer may be read as TwiML: nothing more to do.
+            return NothingMore();
         }
         long? messageId = long.TryParse(request.Query["m"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null;
         int? errorCode = int.TryParse(form["ErrorCode"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
@@ -81,10 +82,11 @@ public static partial class SmsApi
     /// Twilio's answer to a text: nothing, or one message back, sent by Twilio rather than through
     /// the REST API; Twilio reports that message's SID to its action URL, so it can be deleted later.
     /// </summary>
-    private static IResult Twiml(string? reply, PublicUrls urls) =>
-        Results.Content(reply is null
-            ? "<Response/>"
-            : $"<Response><Message action=\"{SecurityElement.Escape(urls.For(UnkeptStatusPath).AbsoluteUri)}\">{SecurityElement.Escape(reply)}</Message></Response>", "application/xml");
+    private static IResult Twiml(string? reply, PublicUrls urls) => reply is null
+        ? NothingMore()
+        : Results.Content($"<Response><Message action=\"{SecurityElement.Escape(urls.For(UnkeptStatusPath).AbsoluteUri)}\">{SecurityElement.Escape(reply)}</Message></Response>", "application/xml");
+
+    private static IResult NothingMore() => Results.Content("<Response/>", "application/xml");
 
     /// <summary>Only Twilio's own media URLs are kept: they are fetched later with the account's credentials.</summary>
     internal static bool IsTwilioMediaUrl(string url) =>

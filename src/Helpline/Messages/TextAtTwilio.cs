@@ -35,23 +35,22 @@ internal sealed class TextAtTwilioConfiguration : IEntityTypeConfiguration<TextA
 
 public static class TextsAtTwilio
 {
-    /// <summary>Notes a text to delete at Twilio later; one noted already (Twilio repeats its webhooks and reports) stays as it was.</summary>
-    public static async Task NoteAsync(this HelplineDb db, string sid, DateTime at, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Notes a text to delete at Twilio later; one noted already (Twilio repeats its webhooks, on
+    /// any node) stays as it was. It never fails its caller, which is answering a person: a note that
+    /// cannot be written is logged, and that text stays at Twilio until deleted in its console.
+    /// </summary>
+    public static async Task NoteAsync(this HelplineDb db, string sid, DateTime at, ILogger logger, CancellationToken cancellationToken = default)
     {
-        if (await db.TextsAtTwilio.AnyAsync(t => t.Sid == sid, cancellationToken))
-            return;
-        var text = db.TextsAtTwilio.Add(new TextAtTwilio { Sid = sid, At = at });
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"""INSERT INTO "TextsAtTwilio" ("Sid", "At") VALUES ({sid}, {at}) ON CONFLICT ("Sid") DO NOTHING""", cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Noted by a repeat of the same webhook at the same moment, perhaps on another node.
-        }
-        finally
-        {
-            text.State = EntityState.Detached;
+            logger.LogError(e, "Text {MessageSid} could not be noted for deletion at Twilio; it stays there until it is deleted in Twilio's console", sid);
         }
     }
 }

@@ -59,6 +59,13 @@ public sealed partial class TextIntake(
         if (Conversations.Clean(text.Body).Length == 0 && text.Media.Count == 0)
             return null;
         var granted = Keyword(text);
+        if (granted is null && !hours.IsOpen(now))
+        {
+            // Closed: a text for no open conversation is answered, and nothing of it is kept, not even the number.
+            var known = await db.FindCallerAsync(number);
+            if (known is null || await conversations.OpenTextOfAsync(known.Id) is null)
+                return ClosedReply(known?.Language ?? (LooksSpanish(text.Body) ? CallerLanguage.Spanish : CallerLanguage.English), now);
+        }
         var caller = await db.FindOrCreateCallerAsync(number, hash => new Caller
         {
             PhoneHash = hash,
