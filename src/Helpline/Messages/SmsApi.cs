@@ -51,11 +51,11 @@ public static partial class SmsApi
         // Twilio delivered this one before (it retries a slow answer): nothing more to do.
         if (await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
             return Twiml(null, urls);
-        var reply = await intake.ReceiveAsync(new InboundText(sid, form["From"].ToString(), form["Body"].ToString(), media, form["OptOutType"].ToString()));
+        var taken = await intake.ReceiveAsync(new InboundText(sid, form["From"].ToString(), form["Body"].ToString(), media, form["OptOutType"].ToString()));
         // In no conversation (closed line, blocked, a keyword alone): Twilio still holds it.
-        if (!await db.ChatMessages.AnyAsync(m => m.ProviderSid == sid))
+        if (!taken.Kept)
             await db.NoteAsync(sid, time.UtcNow, logger);
-        return Twiml(reply, urls);
+        return Twiml(taken.Reply, urls);
     }
 
     /// <summary>A text's progress, as Twilio reports it to the URL given when it was sent (with our message id).</summary>

@@ -13,6 +13,12 @@ namespace Helpline.Messages;
 /// <param name="OptOutType">What Twilio's Advanced Opt-Out matched (STOP, START or HELP), when it is on.</param>
 public sealed record InboundText(string Sid, string From, string Body, IReadOnlyList<(string Url, string ContentType)> Media, string? OptOutType = null);
 
+/// <summary>What became of a text: the answer to send at once through Twilio (the closed-line reply), and whether a conversation keeps it.</summary>
+public sealed record TextTaken(string? Reply, bool Kept)
+{
+    public static readonly TextTaken NotKept = new(null, false);
+}
+
 /// <summary>
 /// A text to the hotline, taken in: STOP and START (and their Spanish and other forms) keep the
 /// person's answer on texts; STOP also ends their open conversation. Any other text goes into the
@@ -41,30 +47,30 @@ public sealed partial class TextIntake(
     public const string StopTextVersion = "sms-keyword-stop";
     public const string StartTextVersion = "sms-keyword-start";
 
-    /// <summary>Takes a text in; returns what to answer at once through Twilio (the closed-line reply), or null.</summary>
-    public async Task<string?> ReceiveAsync(InboundText text)
+    /// <summary>Takes a text in: what to answer at once through Twilio (the closed-line reply), and whether a conversation keeps it.</summary>
+    public async Task<TextTaken> ReceiveAsync(InboundText text)
     {
         var now = time.UtcNow;
         if (CallerNumbers.CallableE164(text.From) is not { } number)
         {
             // A short code or a named sender: not a person who can be answered.
             logger.LogInformation("Text {MessageSid} is from a sender that cannot be answered; not kept", text.Sid);
-            return null;
+            return TextTaken.NotKept;
         }
         if (await BlockedNumbers.IsBlockedAsync(db, number, now))
         {
             logger.LogInformation("Text {MessageSid} is from a blocked number; not kept", text.Sid);
-            return null;
+            return TextTaken.NotKept;
         }
         if (Conversations.Clean(text.Body).Length == 0 && text.Media.Count == 0)
-            return null;
+            return TextTaken.NotKept;
         var granted = Keyword(text);
         if (granted is null && !hours.IsOpen(now))
         {
             // Closed: a text for no open conversation is answered, and nothing of it is kept, not even the number.
             var known = await db.FindCallerAsync(number);
             if (known is null || await conversations.OpenTextOfAsync(known.Id) is null)
-                return ClosedReply(known?.Language ?? (LooksSpanish(text.Body) ? CallerLanguage.Spanish : CallerLanguage.English), now);
+                return new TextTaken(ClosedReply(known?.Language ?? (LooksSpanish(text.Body) ? CallerLanguage.Spanish : CallerLanguage.English), now), Kept: false);
         }
         var caller = await db.FindOrCreateCallerAsync(number, hash => new Caller
         {
@@ -80,21 +86,20 @@ public sealed partial class TextIntake(
         var open = await conversations.OpenTextOfAsync(caller.Id);
         if (granted == false)
         {
-            if (open is { } stopped)
-            {
-                await conversations.SendAsync(stopped, ChatSender.Person, null, null, text.Body, new TextIn(text.Sid, text.Media));
-                await conversations.LeaveAsync(stopped, "The person texted STOP: no more texts can reach them until they text START.");
-            }
-            return null;
+            if (open is not { } stopped)
+                return TextTaken.NotKept;
+            var kept = await conversations.SendAsync(stopped, ChatSender.Person, null, null, text.Body, new TextIn(text.Sid, text.Media));
+            await conversations.LeaveAsync(stopped, "The person texted STOP: no more texts can reach them until they text START.");
+            return new TextTaken(null, kept.Outcome == SendOutcome.Sent);
         }
         // A bare opt-in opens nothing; "yes" may be an answer to a question, so it goes on like any text.
         if (open is null && granted == true && !string.Equals(text.Body.Trim(), "YES", StringComparison.OrdinalIgnoreCase))
-            return null;
+            return TextTaken.NotKept;
         return await IntoConversationAsync(open, caller, text, now);
     }
 
     /// <summary>Into the open conversation, or a new one; one that ends meanwhile is replaced by a new one.</summary>
-    private async Task<string?> IntoConversationAsync(long? open, Caller caller, InboundText text, DateTime now)
+    private async Task<TextTaken> IntoConversationAsync(long? open, Caller caller, InboundText text, DateTime now)
     {
         for (var tries = 0; tries < 3; tries++)
         {
@@ -103,7 +108,7 @@ public sealed partial class TextIntake(
             if (open is not { } contactId)
             {
                 if (!hours.IsOpen(now))
-                    return ClosedReply(caller.Language, now);
+                    return new TextTaken(ClosedReply(caller.Language, now), Kept: false);
                 (contactId, opened) = await conversations.OpenTextAsync(caller.Id, language, caller.PhoneHash!, options.Value.Acknowledge);
             }
             var sent = await conversations.SendAsync(contactId, ChatSender.Person, null, null, text.Body, new TextIn(text.Sid, text.Media));
@@ -112,12 +117,12 @@ public sealed partial class TextIntake(
                 // Not to a number whose last word was STOP (a word Twilio may not know, such as PARAR): they texted, but did not say START.
                 if (opened && options.Value.Acknowledge && !await deliveries.OptedOutAsync(contactId))
                     await conversations.TextFromHelplineAsync(contactId, Acknowledgement(language));
-                return null;
+                return new TextTaken(null, Kept: true);
             }
             if (sent.Outcome != SendOutcome.Closed)
             {
                 logger.LogWarning("Text {MessageSid} was not kept: {Outcome}", text.Sid, sent.Outcome);
-                return null;
+                return TextTaken.NotKept;
             }
             // The conversation ended between finding it and writing in it: the text opens a new one.
             open = null;

@@ -312,8 +312,7 @@ public sealed class TextConversationTests : IAsyncLifetime
         // Older than the retention period (365 days): moved back, rather than a year of the test clock's timers.
         var longAgo = _started.UtcDateTime.AddDays(-400);
         await _app.WithDbAsync(db => db.Contacts.ExecuteUpdateAsync(u => u.SetProperty(c => c.CreatedAt, longAgo)));
-        await using var scope = _app.Services.CreateAsyncScope();
-        var run = await scope.ServiceProvider.GetRequiredService<RetentionJob>().RunAsync(CancellationToken.None);
+        var run = await RetentionRunAsync();
 
         // The person's text, the acknowledgement, the reply and the closing message: gone at Twilio, with the picture.
         Assert.Equal((1, 4, 0), (run.Contacts, run.TextsDeleted, run.TextsNotDeleted));
