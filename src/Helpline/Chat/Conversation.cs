@@ -20,8 +20,9 @@ public sealed class Conversation
     public string? SecretHash { get; set; }
 
     /// <summary>
-    /// Text conversations only: the caller's id and how many text conversations they had before this
-    /// one ("42:3"). Unique, so two texts from one number arriving at once open one conversation.
+    /// Text conversations only: the caller's id and how many of their text conversations had ended
+    /// when this one opened ("42:3"). Unique, so two texts from one number arriving at once open one
+    /// conversation, whichever of them looks first.
     /// </summary>
     public string? TextThread { get; set; }
 

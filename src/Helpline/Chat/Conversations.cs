@@ -117,7 +117,10 @@ public sealed class Conversations(
             if (await OpenTextOfAsync(callerId) is { } open)
                 return (open, false);
             var now = time.UtcNow;
-            var earlier = await db.Contacts.CountAsync(c => c.CallerId == callerId && c.Channel == ContactChannel.Sms);
+            // Ended ones only: a conversation another text opened since the look above is not counted,
+            // so this one gets the same thread, and the unique index sends it to that conversation.
+            var earlier = await db.Contacts.CountAsync(c => c.CallerId == callerId && c.Channel == ContactChannel.Sms
+                && !(PersonMayWrite.Contains(c.Status) && c.Conversation!.PersonLeftAt == null));
             var contact = NewContact(ContactChannel.Sms, language, now, disclosed ? disclosure.Value.Version : null);
             contact.CallerId = callerId;
             var conversation = new Conversation

@@ -152,6 +152,21 @@ public sealed class TextConversationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManyFirstTextsFromANewNumberAtOnceOpenOneConversationHoldingThemAllAcknowledgedOnce()
+    {
+        // A person in distress sends several texts in a burst before anyone answers.
+        const string burst = "+13125550111";
+        var sent = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => Simulator.TextInAsync(burst, $"please answer {i}")));
+        await Simulator.IdleAsync(TimeSpan.FromSeconds(10));
+
+        var waiting = (await _advisor.QueueAsync()).Contacts;
+        var only = Assert.Single(waiting).ContactId;
+        await _advisor.PostAsync($"/api/contacts/{only}/take");
+        Assert.Equal(sent.Select(t => t.Body).Order(), (await ReadAsync(only)).Messages.Where(m => m.Sender == ChatSender.Person).Select(m => m.Text).Order());
+        Assert.Single(Simulator.TextsTo(burst));
+    }
+
+    [Fact]
     public async Task AfterASpanishStopANewTextOpensAConversationInSpanishButNothingIsTextedBack()
     {
         // PARAR is not one of Twilio's default words, so only the app knows: it must not text them.
